@@ -1,0 +1,311 @@
+"""Per-class model metadata, computed once and cached on the class.
+
+``declare`` runs when ``@table`` decorates a class and validates the declaration;
+``model_meta`` returns the cached :class:`ModelMeta` (computing it on first use when the
+class's annotations could not be resolved at decoration time, e.g. forward references).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from .codec._types import ScalarKind, scalar_kind, strip_optional, unsupported_reason
+from .errors import SchemaError
+
+Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
+IndexKind = Literal["GSI", "LSI"]
+ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+
+METADATA_KEY = "dynamorm_async"
+_SPEC_ATTR = "__dynamorm_spec__"
+_META_ATTR = "__dynamorm_meta__"
+_NAMINGS = ("camelCase", "snake_case")
+
+
+@attrs.frozen
+class FieldSpec:
+    """What a field marker declared (stored in the attrs field's metadata)."""
+
+    role: Role | None
+    name: str | None
+    omit_empty: bool
+
+
+_PLAIN = FieldSpec(role=None, name=None, omit_empty=False)
+
+
+@attrs.frozen
+class FieldMeta:
+    """One model field: its Python name, stored name, annotation and role."""
+
+    name: str
+    stored: str
+    type: Any
+    role: Role | None
+    omit_empty: bool
+    optional: bool
+    has_default: bool
+    init: bool
+
+
+@attrs.frozen
+class IndexMeta:
+    """One secondary index, resolved against the model's fields."""
+
+    name: str
+    kind: IndexKind
+    pk: FieldMeta
+    sk: FieldMeta | None
+    projection: ProjectionType
+    non_key_attributes: tuple[str, ...]
+
+    @property
+    def key_fields(self) -> tuple[FieldMeta, ...]:
+        """The index's key fields, partition key first."""
+        return (self.pk,) if self.sk is None else (self.pk, self.sk)
+
+
+@attrs.frozen
+class ModelMeta:
+    """Everything the codec, planner and engine need to know about a model class."""
+
+    cls: type
+    table: str
+    naming: str
+    fields: tuple[FieldMeta, ...]
+    pk: FieldMeta
+    sk: FieldMeta | None
+    indexes: tuple[IndexMeta, ...]
+    by_name: Mapping[str, FieldMeta]
+    by_stored: Mapping[str, FieldMeta]
+    version: FieldMeta | None
+    created_at: FieldMeta | None
+    updated_at: FieldMeta | None
+    ttl: FieldMeta | None
+
+    @property
+    def key_fields(self) -> tuple[FieldMeta, ...]:
+        """The table's key fields, partition key first."""
+        return (self.pk,) if self.sk is None else (self.pk, self.sk)
+
+    def field(self, name: str) -> FieldMeta:
+        """The field called ``name`` (Python name); :class:`SchemaError` names the choices."""
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise SchemaError(
+                f"{self.cls.__name__} has no field {name!r} (fields: {', '.join(self.by_name)})"
+            ) from None
+
+    def index(self, name: str) -> IndexMeta:
+        """The secondary index called ``name``."""
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        names = ", ".join(i.name for i in self.indexes) or "none"
+        raise SchemaError(f"{self.cls.__name__} has no index {name!r} (indexes: {names})")
+
+
+def stored_name(name: str, naming: str) -> str:
+    """The stored attribute name of field ``name`` under a naming convention.
+
+    camelCase follows DynamORM: ``customer_id`` → ``customerId``; a name written in capitals
+    (``PK``, ``GSI1SK``) is kept as written.
+    """
+    name = name.lstrip("_") or name
+    if naming == "snake_case" or name.isupper():
+        return name
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def field_spec(field: attrs.Attribute[Any]) -> FieldSpec:
+    """The marker spec of an attrs field (a plain spec when it has no marker)."""
+    spec = field.metadata.get(METADATA_KEY)
+    return spec if isinstance(spec, FieldSpec) else _PLAIN
+
+
+def declare(cls: type, *, table: str, indexes: tuple[Any, ...], naming: str) -> None:
+    """Attach a declaration to ``cls`` and validate it (called by ``@table``)."""
+    if not isinstance(cls, type) or not attrs.has(cls):
+        raise SchemaError(
+            f"@table must decorate an attrs class (put it above @attrs.define), not {cls!r}"
+        )
+    if naming not in _NAMINGS:
+        raise SchemaError(f"{cls.__name__}: naming must be one of {_NAMINGS}, not {naming!r}")
+    setattr(cls, _SPEC_ATTR, (table, indexes, naming))
+    if _META_ATTR in cls.__dict__:
+        delattr(cls, _META_ATTR)
+    try:
+        attrs.resolve_types(cls)
+    except NameError:
+        return  # a forward reference: validated on first use (register() or a request)
+    model_meta(cls)
+
+
+def is_model(cls: Any) -> bool:
+    """Whether ``cls`` was decorated with ``@table``."""
+    return isinstance(cls, type) and _SPEC_ATTR in cls.__dict__
+
+
+def model_meta(cls: type) -> ModelMeta:
+    """The cached metadata of a ``@table`` class, computed on first call."""
+    meta = cls.__dict__.get(_META_ATTR)
+    if meta is not None:
+        return meta  # type: ignore[no-any-return]
+    if not is_model(cls):
+        raise SchemaError(f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table")
+    table, indexes, naming = cls.__dict__[_SPEC_ATTR]
+    meta = _build(cls, table, indexes, naming)
+    setattr(cls, _META_ATTR, meta)
+    return meta
+
+
+def _build(cls: type, table: str, indexes: tuple[Any, ...], naming: str) -> ModelMeta:
+    where = cls.__name__
+    try:
+        attrs.resolve_types(cls)
+    except NameError as exc:
+        raise SchemaError(f"{where}: cannot resolve a field annotation ({exc})") from exc
+    fields: list[FieldMeta] = []
+    by_role: dict[str, FieldMeta] = {}
+    by_stored: dict[str, FieldMeta] = {}
+    for field in attrs.fields(cls):
+        spec = field_spec(field)
+        tp = field.type if field.type is not None else Any
+        reason = unsupported_reason(tp)
+        if reason:
+            raise SchemaError(f"{where}.{field.name}: {reason}")
+        inner, optional = strip_optional(tp)
+        meta = FieldMeta(
+            name=field.name,
+            stored=spec.name or stored_name(field.name, naming),
+            type=tp,
+            role=spec.role,
+            omit_empty=spec.omit_empty,
+            optional=optional or tp is Any,
+            has_default=field.default is not attrs.NOTHING,
+            init=field.init,
+        )
+        if meta.stored in by_stored:
+            raise SchemaError(
+                f"{where}: fields {by_stored[meta.stored].name!r} and {field.name!r} "
+                f"are both stored as {meta.stored!r}"
+            )
+        by_stored[meta.stored] = meta
+        if spec.role is not None:
+            if spec.role in by_role:
+                raise SchemaError(
+                    f"{where}: two {spec.role} fields ({by_role[spec.role].name!r} and {field.name!r})"
+                )
+            by_role[spec.role] = meta
+            _check_role(where, meta, inner)
+        fields.append(meta)
+    if "pk" not in by_role:
+        raise SchemaError(f"{where}: no partition key; mark one field with pk()")
+    by_name = {f.name: f for f in fields}
+    resolved = _indexes(where, indexes, by_name, by_role)
+    return ModelMeta(
+        cls=cls,
+        table=table,
+        naming=naming,
+        fields=tuple(fields),
+        pk=by_role["pk"],
+        sk=by_role.get("sk"),
+        indexes=resolved,
+        by_name=types.MappingProxyType(by_name),
+        by_stored=types.MappingProxyType(by_stored),
+        version=by_role.get("version"),
+        created_at=by_role.get("created_at"),
+        updated_at=by_role.get("updated_at"),
+        ttl=by_role.get("ttl"),
+    )
+
+
+def _check_role(where: str, field: FieldMeta, inner: Any) -> None:
+    role = field.role
+    if role in ("pk", "sk"):
+        if field.optional:
+            raise SchemaError(f"{where}.{field.name}: a key field cannot be Optional")
+        if key_kind(field) is None:
+            raise SchemaError(
+                f"{where}.{field.name}: a key must be stored as a string, number or binary, "
+                f"not {field.type!r}"
+            )
+    elif role == "version" and (inner is bool or inner is not int):
+        raise SchemaError(f"{where}.{field.name}: version() fields are int")
+    elif role in ("created_at", "updated_at") and inner is not dt.datetime:
+        raise SchemaError(f"{where}.{field.name}: {role}() fields are datetime (or datetime | None)")
+    elif role == "ttl" and inner not in (int, dt.datetime):
+        raise SchemaError(f"{where}.{field.name}: ttl() fields are int or datetime (or None)")
+
+
+def key_kind(field: FieldMeta) -> ScalarKind | None:
+    """The S/N/B type of a key field (a TTL-style datetime key is not allowed)."""
+    return scalar_kind(field.type)
+
+
+def _indexes(
+    where: str,
+    declared: tuple[Any, ...],
+    by_name: Mapping[str, FieldMeta],
+    by_role: Mapping[str, FieldMeta],
+) -> tuple[IndexMeta, ...]:
+    from .model import GSI, LSI
+
+    def key(index_name: str, field_name: str | None) -> FieldMeta | None:
+        if field_name is None:
+            return None
+        field = by_name.get(field_name)
+        if field is None:
+            raise SchemaError(f"{where}: index {index_name!r} names unknown field {field_name!r}")
+        if key_kind(field) is None:
+            raise SchemaError(
+                f"{where}: index {index_name!r} key {field_name!r} must be a string, number "
+                f"or binary field, not {field.type!r}"
+            )
+        return field
+
+    resolved: list[IndexMeta] = []
+    seen: set[str] = set()
+    for index in declared:
+        if not isinstance(index, GSI | LSI):
+            raise SchemaError(f"{where}: indexes holds GSI(...) and LSI(...), not {index!r}")
+        if index.name in seen:
+            raise SchemaError(f"{where}: two indexes named {index.name!r}")
+        seen.add(index.name)
+        if isinstance(index, GSI):
+            kind: IndexKind = "GSI"
+            index_pk = key(index.name, index.pk)
+            index_sk = key(index.name, index.sk)
+        else:
+            kind = "LSI"
+            if "sk" not in by_role:
+                raise SchemaError(f"{where}: LSI {index.name!r} needs a table with a sort key")
+            index_pk = by_role["pk"]
+            index_sk = key(index.name, index.sk)
+        assert index_pk is not None
+        if isinstance(index.projection, tuple):
+            projection: ProjectionType = "INCLUDE"
+            non_key = tuple(
+                by_name[n].stored if n in by_name else _unknown(where, index.name, n)
+                for n in index.projection
+            )
+        else:
+            projection = index.projection
+            non_key = ()
+        resolved.append(IndexMeta(index.name, kind, index_pk, index_sk, projection, non_key))
+    if sum(1 for i in resolved if i.kind == "LSI") > 5:
+        raise SchemaError(f"{where}: DynamoDB allows at most 5 local secondary indexes")
+    if sum(1 for i in resolved if i.kind == "GSI") > 20:
+        raise SchemaError(f"{where}: DynamoDB allows at most 20 global secondary indexes")
+    return tuple(resolved)
+
+
+def _unknown(where: str, index: str, name: str) -> str:
+    raise SchemaError(f"{where}: index {index!r} projects unknown field {name!r}")

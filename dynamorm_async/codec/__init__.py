@@ -1,0 +1,1 @@
+"""The codec: model instances to DynamoDB AttributeValues and back, exactly."""

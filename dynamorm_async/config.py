@@ -1,0 +1,151 @@
+"""Configuration values.
+
+:class:`Config` is a frozen, keyword-only value. Change it with :func:`attrs.evolve`. Its
+constructor never reads the environment; ``Config.from_environment()`` does, explicitly.
+Every value is validated at construction and a bad one raises :class:`ConfigError` naming
+the field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import attrs
+
+from .errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_POOL_CONNECTIONS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RETRY_MODE",
+    "DEFAULT_TIMEOUT",
+    "Config",
+    "Credentials",
+    "RetryMode",
+]
+
+RetryMode = Literal["adaptive", "standard", "legacy"]
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = 2.0
+DEFAULT_MAX_POOL_CONNECTIONS = 10
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_RETRY_MODE: RetryMode = "adaptive"
+
+_RETRY_MODES = ("adaptive", "standard", "legacy")
+_TABLE_PREFIX = re.compile(r"[A-Za-z0-9_.\-]*")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+|local|[a-z0-9-]+")
+
+
+def _fail(attribute: attrs.Attribute[Any], value: Any, why: str) -> ConfigError:
+    return ConfigError(f"Config.{attribute.name}={value!r}: {why}")
+
+
+def _positive_number(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise _fail(attribute, value, "must be a number greater than 0")
+    if value != value or value == float("inf"):
+        raise _fail(attribute, value, "must be finite")
+
+
+def _int_at_least(minimum: int) -> Any:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise _fail(attribute, value, f"must be an integer >= {minimum}")
+
+    return check
+
+
+def _optional_str(pattern: re.Pattern[str] | None, why: str) -> Any:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
+            raise _fail(attribute, value, why)
+
+    return check
+
+
+def _endpoint(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise _fail(attribute, value, "must be an http:// or https:// URL")
+
+
+def _retry_mode(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in _RETRY_MODES:
+        raise _fail(attribute, value, f"must be one of {', '.join(_RETRY_MODES)}")
+
+
+def _session(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    # An aiobotocore AioSession has create_client; an aioboto3 Session has client().
+    if not (callable(getattr(value, "create_client", None)) or callable(getattr(value, "client", None))):
+        raise _fail(attribute, value, "must be an aiobotocore AioSession or an aioboto3 Session")
+
+
+def _credential_text(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None and attribute.name == "session_token":
+        return
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"Credentials.{attribute.name} must be a non-empty string")
+
+
+@attrs.frozen(kw_only=True)
+class Credentials:
+    """Static AWS credentials. The secret and token are left out of ``repr``."""
+
+    access_key_id: str = attrs.field(validator=_credential_text)
+    secret_access_key: str = attrs.field(validator=_credential_text, repr=False)
+    session_token: str | None = attrs.field(default=None, validator=_credential_text, repr=False)
+
+
+def _credentials(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Credentials):
+        raise _fail(attribute, type(value).__name__, "must be a dynamorm_async.Credentials")
+
+
+@attrs.frozen(kw_only=True)
+class Config:
+    """How a :class:`~dynamorm_async.DB` reaches DynamoDB.
+
+    Attributes:
+        region: AWS region; ``None`` lets botocore resolve it (``AWS_REGION``...) when the
+            client opens.
+        endpoint_url: A DynamoDB-compatible endpoint (DynamoDB Local, moto, dynalite).
+        table_prefix: Prepended to every physical table name (``"dev-"`` + ``"payments"``).
+        timeout: Read timeout of one HTTP request, in seconds.
+        connect_timeout: TCP/TLS connect timeout, in seconds.
+        max_pool_connections: Size of the one aiohttp connection pool.
+        max_retries: botocore's retry attempts after the first request.
+        retry_mode: botocore's retry mode: ``"adaptive"``, ``"standard"`` or ``"legacy"``.
+        credentials: Static credentials; ``None`` uses botocore's credential chain.
+        session: An existing aiobotocore ``AioSession`` or aioboto3 ``Session`` to open the
+            client from (its credentials and settings are used).
+    """
+
+    region: str | None = attrs.field(
+        default=None, validator=_optional_str(_REGION, "must look like an AWS region, e.g. us-east-1")
+    )
+    endpoint_url: str | None = attrs.field(default=None, validator=_endpoint)
+    table_prefix: str = attrs.field(
+        default="",
+        validator=_optional_str(_TABLE_PREFIX, "may only hold letters, digits, '_', '-' and '.'"),
+    )
+    timeout: float = attrs.field(default=DEFAULT_TIMEOUT, validator=_positive_number)
+    connect_timeout: float = attrs.field(default=DEFAULT_CONNECT_TIMEOUT, validator=_positive_number)
+    max_pool_connections: int = attrs.field(
+        default=DEFAULT_MAX_POOL_CONNECTIONS, validator=_int_at_least(1)
+    )
+    max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_int_at_least(0))
+    retry_mode: RetryMode = attrs.field(default=DEFAULT_RETRY_MODE, validator=_retry_mode)
+    credentials: Credentials | None = attrs.field(default=None, validator=_credentials)
+    session: Any = attrs.field(default=None, validator=_session, eq=False, repr=False)
+
+    def table_name(self, name: str) -> str:
+        """The physical table name for a model's logical table name."""
+        return f"{self.table_prefix}{name}"

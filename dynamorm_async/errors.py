@@ -1,0 +1,300 @@
+"""The dynamorm_async error hierarchy.
+
+Errors are named after their cause, not the operation that met it; the operation, the
+physical table name and the DynamoDB request id are attributes::
+
+    DynamORMError
+    ├── ConfigError (also ValueError)      a Config value or environment variable is invalid
+    ├── SchemaError                        a model declaration is wrong
+    ├── EncodeError                        a Python value cannot be stored
+    ├── DecodeError                        a stored item does not fit the model
+    ├── ValidationError                    a request DynamoDB (or we, before sending) rejects
+    │   └── QueryPlanError                 no access path serves a query without a scan
+    ├── ItemNotFound                       get()/first() found nothing
+    ├── ConditionFailed                    a condition expression was false
+    ├── TransactionCanceled                a transaction was cancelled (per-action reasons)
+    ├── TransactionConflict                a concurrent transaction touched the same item
+    ├── Throttled                          throughput exceeded / request limit / throttling
+    ├── TableNotFound                      the table (or index) does not exist
+    ├── TableExists                        create_table on a table that exists
+    ├── AccessDenied                       credentials missing, invalid or not allowed
+    ├── TransportError                     the request did not get an answer (network, 5xx)
+    └── DeadlineExceeded (also TimeoutError)  the operation ran out of time
+
+A botocore ``ClientError`` is translated by :func:`from_client_error`, the one place that
+knows DynamoDB's error codes; it never reaches the user untranslated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "AccessDenied",
+    "CancellationReason",
+    "ConditionFailed",
+    "ConfigError",
+    "DeadlineExceeded",
+    "DecodeError",
+    "DynamORMError",
+    "EncodeError",
+    "ItemNotFound",
+    "QueryPlanError",
+    "SchemaError",
+    "TableExists",
+    "TableNotFound",
+    "Throttled",
+    "TransactionCanceled",
+    "TransactionConflict",
+    "TransportError",
+    "ValidationError",
+    "from_client_error",
+]
+
+
+class DynamORMError(Exception):
+    """Base of every error dynamorm_async raises.
+
+    Attributes:
+        operation: The DynamoDB operation (``"PutItem"``...) or ORM call that failed, if any.
+        table: The physical table name involved, if any.
+        request_id: DynamoDB's request id, when the error came from a response.
+        code: DynamoDB's error code (``"ValidationException"``...), when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        table: str | None = None,
+        request_id: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.table = table
+        self.request_id = request_id
+        self.code = code
+
+    def __str__(self) -> str:
+        context = [
+            f"{label}={value}"
+            for label, value in (
+                ("operation", self.operation),
+                ("table", self.table),
+                ("request_id", self.request_id),
+            )
+            if value
+        ]
+        return f"{self.message} ({', '.join(context)})" if context else self.message
+
+
+class ConfigError(DynamORMError, ValueError):
+    """A configuration value (or the environment variable it came from) is invalid."""
+
+
+class SchemaError(DynamORMError):
+    """A model declaration is invalid: raised when the class is decorated or registered."""
+
+
+class EncodeError(DynamORMError):
+    """A Python value cannot be turned into a DynamoDB AttributeValue.
+
+    Attributes:
+        path: Where in the item the value sits, e.g. ``"meta.tags[2]"``.
+    """
+
+    def __init__(self, message: str, *, path: str = "", **context: Any) -> None:
+        super().__init__(f"{path}: {message}" if path else message, **context)
+        self.path = path
+
+
+class DecodeError(DynamORMError):
+    """A stored item cannot be turned into the model.
+
+    Attributes:
+        path: Where in the item the bad value sits.
+    """
+
+    def __init__(self, message: str, *, path: str = "", **context: Any) -> None:
+        super().__init__(f"{path}: {message}" if path else message, **context)
+        self.path = path
+
+
+class ValidationError(DynamORMError):
+    """A request that DynamoDB rejects, or that we reject before sending it."""
+
+
+class QueryPlanError(ValidationError):
+    """No key condition or index serves the query and a scan was not asked for."""
+
+
+class ItemNotFound(DynamORMError):
+    """The item (or, for ``first()``, any item) does not exist."""
+
+
+class ConditionFailed(DynamORMError):
+    """A condition expression evaluated to false; nothing was written.
+
+    Attributes:
+        item: The item as stored, decoded to a dict of AttributeValues, when DynamoDB
+            returned it (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), else ``None``.
+    """
+
+    def __init__(
+        self, message: str, *, item: Mapping[str, Any] | None = None, **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.item = item
+
+
+class CancellationReason:
+    """Why one action of a cancelled transaction failed.
+
+    Attributes:
+        index: The action's position in the transaction (0-based).
+        code: DynamoDB's reason code, e.g. ``"ConditionalCheckFailed"``.
+        message: DynamoDB's message, if any.
+        item: The stored item (AttributeValue dict) when DynamoDB returned it.
+    """
+
+    __slots__ = ("code", "index", "item", "message")
+
+    def __init__(
+        self, index: int, code: str, message: str | None, item: Mapping[str, Any] | None
+    ) -> None:
+        self.index = index
+        self.code = code
+        self.message = message
+        self.item = item
+
+    def __repr__(self) -> str:
+        return f"CancellationReason(index={self.index}, code={self.code!r}, message={self.message!r})"
+
+
+class TransactionCanceled(DynamORMError):
+    """A transaction was cancelled; nothing in it was applied.
+
+    Attributes:
+        reasons: One :class:`CancellationReason` per action that failed (DynamoDB's
+            ``None`` placeholders for the others are skipped).
+    """
+
+    def __init__(
+        self, message: str, *, reasons: list[CancellationReason] | None = None, **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.reasons = reasons or []
+
+    @property
+    def failed_index(self) -> int | None:
+        """The index of the first action that failed, or ``None`` if DynamoDB named none."""
+        return self.reasons[0].index if self.reasons else None
+
+
+class TransactionConflict(DynamORMError):
+    """Another transaction was working on the same item at the same time."""
+
+
+class Throttled(DynamORMError):
+    """DynamoDB refused the request for throughput or rate reasons (after retries)."""
+
+
+class TableNotFound(DynamORMError):
+    """The table or index does not exist (or is not active yet)."""
+
+
+class TableExists(DynamORMError):
+    """The table being created exists already, or is being changed."""
+
+
+class AccessDenied(DynamORMError):
+    """The credentials are missing, invalid, expired or not allowed to do this."""
+
+
+class TransportError(DynamORMError):
+    """No usable answer came back: connection failure, read timeout or a server error."""
+
+
+class DeadlineExceeded(DynamORMError, TimeoutError):
+    """The operation did not finish before its deadline (a Lambda's remaining time, or
+    ``with_deadline``); in-flight requests were cancelled."""
+
+
+_CODE_TO_ERROR: dict[str, type[DynamORMError]] = {
+    "ConditionalCheckFailedException": ConditionFailed,
+    "TransactionCanceledException": TransactionCanceled,
+    "TransactionConflictException": TransactionConflict,
+    "TransactionInProgressException": TransactionConflict,
+    "ProvisionedThroughputExceededException": Throttled,
+    "ThrottlingException": Throttled,
+    "RequestLimitExceeded": Throttled,
+    "LimitExceededException": Throttled,
+    "ValidationException": ValidationError,
+    "SerializationException": ValidationError,
+    "ItemCollectionSizeLimitExceededException": ValidationError,
+    "IdempotentParameterMismatchException": ValidationError,
+    "ResourceNotFoundException": TableNotFound,
+    "ResourceInUseException": TableExists,
+    "AccessDeniedException": AccessDenied,
+    "UnrecognizedClientException": AccessDenied,
+    "MissingAuthenticationToken": AccessDenied,
+    "MissingAuthenticationTokenException": AccessDenied,
+    "InvalidSignatureException": AccessDenied,
+    "ExpiredTokenException": AccessDenied,
+    "IncompleteSignatureException": AccessDenied,
+    "InternalServerError": TransportError,
+    "InternalFailure": TransportError,
+    "ServiceUnavailable": TransportError,
+}
+
+
+def from_client_error(
+    response: Mapping[str, Any], *, operation: str, table: str | None
+) -> DynamORMError:
+    """Translate a botocore error response into the matching :class:`DynamORMError`.
+
+    Args:
+        response: ``ClientError.response`` (``{"Error": {...}, "ResponseMetadata": {...}}``).
+        operation: The DynamoDB operation name.
+        table: The physical table name, if the call had one.
+
+    Returns:
+        The error to raise (the caller chains it ``from`` the ClientError).
+    """
+    error = response.get("Error") or {}
+    code = str(error.get("Code") or "Unknown")
+    # Some error codes arrive namespaced ("com.amazonaws.dynamodb.v20120810#ValidationException").
+    code = code.rsplit("#", 1)[-1]
+    message = str(error.get("Message") or code)
+    request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
+    context: dict[str, Any] = {
+        "operation": operation,
+        "table": table,
+        "request_id": request_id,
+        "code": code,
+    }
+    cls = _CODE_TO_ERROR.get(code)
+    if cls is None:
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        cls = TransportError if isinstance(status, int) and status >= 500 else DynamORMError
+    if cls is ConditionFailed:
+        return ConditionFailed(message, item=response.get("Item"), **context)
+    if cls is TransactionCanceled:
+        return TransactionCanceled(
+            message, reasons=_cancellation_reasons(response.get("CancellationReasons")), **context
+        )
+    return cls(message, **context)
+
+
+def _cancellation_reasons(raw: Any) -> list[CancellationReason]:
+    reasons: list[CancellationReason] = []
+    for index, reason in enumerate(raw or ()):
+        code = (reason or {}).get("Code")
+        if not code or code == "None":
+            continue
+        reasons.append(CancellationReason(index, code, reason.get("Message"), reason.get("Item")))
+    return reasons

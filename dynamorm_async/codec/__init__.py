@@ -1,1 +1,382 @@
-"""The codec: model instances to DynamoDB AttributeValues and back, exactly."""
+"""The codec: model instances to DynamoDB AttributeValues and back, exactly.
+
+Each :class:`~dynamorm_async.db.DB` owns a :class:`Codec`. It speaks the AttributeValue
+shape botocore takes and returns (``{"S": "x"}``, ``{"N": "1.5"}``, ``{"M": {...}}``...)::
+
+    codec = Codec()
+    item = codec.encode(Payment(id="p1", amount=Decimal("9.99")))
+    # {"id": {"S": "p1"}, "amount": {"N": "9.99"}}
+    payment = codec.decode(Payment, item)
+
+Numbers stay exact (``Decimal`` and ``int`` end to end, DynamoDB's 38-digit and range limits
+checked on write), datetimes are RFC 3339 UTC text as DynamORM writes them, empty sets are
+left out, and errors name the path of the bad value (``history[3].amount``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import cattrs
+
+# _schema imports codec._types while it loads: bind the module, not its names.
+from .. import _schema
+from ..errors import DecodeError, EncodeError, ValidationError
+from ._hooks import Hooks
+from ._invalid import Invalid, wrap
+from ._models import (
+    MAX_ITEM_SIZE,
+    compile_decoder,
+    compile_encoder,
+    field_encoder,
+    model_plans,
+    nested_pair,
+)
+from ._scalars import AttributeValue, Decoder, KeyEncoder
+from ._size import item_size
+from ._time import format_datetime, parse_datetime
+
+if TYPE_CHECKING:
+    from .._schema import ModelMeta
+
+__all__ = [
+    "MAX_ITEM_SIZE",
+    "AttributeValue",
+    "Codec",
+    "Item",
+    "format_datetime",
+    "item_size",
+    "parse_datetime",
+]
+
+Item = dict[str, AttributeValue]
+"""A whole item: stored attribute names to AttributeValues."""
+
+T = TypeVar("T")
+
+_DEFAULT_NAMING = "camelCase"
+
+
+class _ModelCodec:
+    """The compiled functions of one model class."""
+
+    __slots__ = ("decode", "decode_partial", "encode", "fields", "key_names", "keys", "meta")
+
+    def __init__(
+        self,
+        meta: ModelMeta,
+        encode: Callable[[Any], Item],
+        decode: Callable[[Mapping[str, Any]], Any],
+        decode_partial: Callable[[Mapping[str, Any]], Any],
+        fields: dict[str, Callable[[Any], AttributeValue | None]],
+        keys: tuple[tuple[str, str, KeyEncoder], ...],
+    ) -> None:
+        self.meta = meta
+        self.encode = encode
+        self.decode = decode
+        self.decode_partial = decode_partial
+        self.fields = fields
+        self.keys = keys
+        self.key_names = frozenset(name for name, _, _ in keys)
+
+
+class Codec:
+    """Turns model instances into DynamoDB items and back; owned by each DB.
+
+    It wraps one :class:`cattrs.Converter` whose hooks speak AttributeValues, and caches
+    a compiled encode and decode function per model class, built on first use or by
+    :meth:`register`.
+
+    Attributes:
+        converter: This codec's cattrs converter (not a global one): its hooks turn any
+            supported value into an AttributeValue and back, a model as ``{"M": {...}}``.
+    """
+
+    converter: cattrs.Converter
+
+    def __init__(self) -> None:
+        self._hooks = Hooks(nested_pair)
+        self._models: dict[type, _ModelCodec] = {}
+        self.converter = cattrs.Converter()
+        self._install_converter_hooks()
+
+    # -- models ------------------------------------------------------------------------------
+
+    def register(self, cls: type) -> None:
+        """Build and cache the encode/decode functions of a model ahead of its first use.
+
+        Args:
+            cls: A ``@table`` class.
+
+        Raises:
+            SchemaError: ``cls`` is not a model, or a field type cannot be stored.
+        """
+        self._model(cls)
+
+    def _model(self, cls: type) -> _ModelCodec:
+        model = self._models.get(cls)
+        if model is None:
+            model = self._build(cls)
+            self._models[cls] = model
+        return model
+
+    def _build(self, cls: type) -> _ModelCodec:
+        meta = _schema.model_meta(cls)
+        plans = model_plans(self._hooks, meta)
+        by_name = {plan.name: plan for plan in plans}
+        keys: list[tuple[str, str, KeyEncoder]] = []
+        for field in meta.key_fields:
+            key_encoder = by_name[field.name].key_encoder
+            assert key_encoder is not None
+            keys.append((field.name, field.stored, key_encoder))
+        return _ModelCodec(
+            meta=meta,
+            encode=compile_encoder(cls, plans, top=True),
+            decode=compile_decoder(cls, plans, partial=False),
+            decode_partial=compile_decoder(cls, plans, partial=True),
+            fields={plan.name: field_encoder(plan) for plan in plans},
+            keys=tuple(keys),
+        )
+
+    def encode(self, obj: Any) -> Item:
+        """Encode a model instance as a whole item (stored names to AttributeValues).
+
+        Empty sets are left out; ``None`` is left out for ``omit_empty`` fields and for
+        secondary index keys (sparse indexes); ``omit_empty`` fields also leave out ``""``,
+        ``0``, ``False`` and empty collections.
+
+        Args:
+            obj: An instance of a ``@table`` class.
+
+        Returns:
+            The item, ready for ``PutItem``'s ``Item``.
+
+        Raises:
+            EncodeError: A value cannot be stored (``path`` names it), or the item is over
+                :data:`MAX_ITEM_SIZE`.
+            SchemaError: ``obj`` is not a model instance.
+        """
+        model = self._models.get(obj.__class__)
+        if model is None:
+            model = self._model(obj.__class__)
+        try:
+            return model.encode(obj)
+        except Invalid as exc:
+            raise EncodeError(exc.message, path=exc.path()) from exc
+
+    def decode(
+        self, cls: type[T], item: Mapping[str, AttributeValue], *, partial: bool = False
+    ) -> T:
+        """Decode an item into an instance of model ``cls``.
+
+        Unknown attributes are ignored. A missing attribute takes the field's default;
+        without one it is ``None`` for an Optional field (or any field with ``partial``),
+        an empty set for a set field, and an error otherwise.
+
+        Args:
+            cls: The ``@table`` class.
+            item: The item as DynamoDB returned it.
+            partial: The item is a projection: missing attributes without defaults are
+                ``None`` instead of an error.
+
+        Returns:
+            The instance.
+
+        Raises:
+            DecodeError: The item does not fit the model (``path`` names the value).
+            SchemaError: ``cls`` is not a model.
+        """
+        model = self._models.get(cls)
+        if model is None:
+            model = self._model(cls)
+        try:
+            if partial:
+                return model.decode_partial(item)  # type: ignore[no-any-return]
+            return model.decode(item)  # type: ignore[no-any-return]
+        except Invalid as exc:
+            raise DecodeError(exc.message, path=exc.path()) from exc
+
+    # -- single values -----------------------------------------------------------------------
+
+    def _naming(self, tp: Any) -> str:
+        return _schema.model_meta(tp).naming if _schema.is_model(tp) else _DEFAULT_NAMING
+
+    def encode_value(self, tp: Any, value: Any, *, path: str = "") -> AttributeValue | None:
+        """Encode one value by its annotation.
+
+        Args:
+            tp: The annotation (``int``, ``list[Decimal]``, an attrs class...).
+            value: The value.
+            path: Where the value sits, for error messages (e.g. ``"meta.tags"``).
+
+        Returns:
+            The AttributeValue, or ``None`` when the value is to be left out (an empty set).
+
+        Raises:
+            EncodeError: The value does not fit ``tp`` or cannot be stored.
+            SchemaError: ``tp`` is not a supported annotation.
+        """
+        encoder = self._hooks.encoder(tp, self._naming(tp))
+        try:
+            return encoder(value)
+        except Exception as exc:
+            invalid = wrap(exc)
+            raise EncodeError(invalid.message, path=invalid.path(path)) from exc
+
+    def decode_value(self, tp: Any, av: Mapping[str, Any], *, path: str = "") -> Any:
+        """Decode one AttributeValue by its annotation.
+
+        Args:
+            tp: The annotation.
+            av: The AttributeValue, e.g. ``{"N": "1.5"}``.
+            path: Where the value sits, for error messages.
+
+        Returns:
+            The Python value.
+
+        Raises:
+            DecodeError: The AttributeValue does not fit ``tp``.
+            SchemaError: ``tp`` is not a supported annotation.
+        """
+        decoder = self._hooks.decoder(tp, self._naming(tp))
+        try:
+            return decoder(av)
+        except Exception as exc:
+            invalid = wrap(exc)
+            raise DecodeError(invalid.message, path=invalid.path(path)) from exc
+
+    def encode_field(self, cls: type, name: str, value: Any) -> AttributeValue | None:
+        """Encode a value for one model field, by its annotation and role.
+
+        The field's rules apply as in :meth:`encode`: a TTL becomes epoch seconds, and
+        ``None`` is returned when the item would leave the attribute out (an empty set,
+        ``None`` for a secondary index key, an empty value of an ``omit_empty`` field).
+
+        Args:
+            cls: The ``@table`` class.
+            name: The field's Python name.
+            value: The value.
+
+        Returns:
+            The AttributeValue, or ``None`` for "no attribute".
+
+        Raises:
+            EncodeError: The value cannot be stored in that field.
+            SchemaError: ``cls`` has no such field.
+        """
+        model = self._model(cls)
+        encoder = model.fields.get(name)
+        if encoder is None:
+            model.meta.field(name)  # raises SchemaError naming the fields
+        assert encoder is not None
+        try:
+            return encoder(value)
+        except Exception as exc:
+            invalid = wrap(exc)
+            raise EncodeError(invalid.message, path=invalid.path(name)) from exc
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def encode_key(self, cls: type, key: Mapping[str, Any]) -> Item:
+        """Encode a table key given by Python field names: ``{"id": "p1"}``.
+
+        Args:
+            cls: The ``@table`` class.
+            key: The partition key field, and the sort key field when the table has one.
+
+        Returns:
+            ``{stored name: AttributeValue}``, ready for ``GetItem``'s ``Key``.
+
+        Raises:
+            ValidationError: A key part is missing, an unknown name is given, or a value has
+                the wrong type or cannot be a key (an empty string).
+        """
+        model = self._model(cls)
+        where = model.meta.cls.__name__
+        if not isinstance(key, Mapping):
+            raise ValidationError(
+                f"{where}: a key is a mapping of field names to values, not {type(key).__name__}"
+            )
+        if len(key) != len(model.keys) or not model.key_names.issuperset(key):
+            extra = sorted(set(key) - model.key_names, key=str)
+            if extra:
+                raise ValidationError(
+                    f"{where}: {', '.join(map(repr, extra))} "
+                    f"{'is not a key field' if len(extra) == 1 else 'are not key fields'}; "
+                    f"the key is {_key_names(model)}"
+                )
+        item: Item = {}
+        for name, stored, encoder in model.keys:
+            if name not in key:
+                raise ValidationError(
+                    f"{where}.{name}: the key part is missing; the key is {_key_names(model)}"
+                )
+            try:
+                item[stored] = encoder(key[name])
+            except Exception as exc:
+                raise ValidationError(f"{where}.{name}: {wrap(exc).message}") from exc
+        return item
+
+    def key_of(self, obj: Any) -> Item:
+        """The table key of a model instance: ``{stored name: AttributeValue}``.
+
+        Raises:
+            EncodeError: A key field's value cannot be a key.
+            SchemaError: ``obj`` is not a model instance.
+        """
+        model = self._model(obj.__class__)
+        item: Item = {}
+        for name, stored, encoder in model.keys:
+            try:
+                item[stored] = encoder(getattr(obj, name))
+            except Exception as exc:
+                invalid = wrap(exc)
+                raise EncodeError(invalid.message, path=name) from exc
+        return item
+
+    # -- cattrs ------------------------------------------------------------------------------
+
+    def _install_converter_hooks(self) -> None:
+        converter = self.converter
+        converter.register_unstructure_hook_factory(lambda _: True, self._unstructure_factory)
+        converter.register_structure_hook_factory(lambda _: True, self._structure_factory)
+        # cattrs dispatches these classes (and subclasses: bool, IntEnum...) before any
+        # factory; route them through the codec too.
+        for unstructured in (str, bytes):
+            converter.register_unstructure_hook(
+                unstructured, self._unstructure_factory(unstructured)
+            )
+        for structured in (str, bytes, int, float):
+            converter.register_structure_hook(structured, self._structure_by_type)
+
+    def _unstructure_factory(self, tp: Any) -> Callable[[Any], AttributeValue | None]:
+        encoder = self._hooks.encoder(tp, self._naming(tp))
+
+        def unstructure(value: Any) -> AttributeValue | None:
+            try:
+                return encoder(value)
+            except Exception as exc:
+                invalid = wrap(exc)
+                raise EncodeError(invalid.message, path=invalid.path()) from exc
+
+        return unstructure
+
+    def _structure_factory(self, tp: Any) -> Callable[[Any, Any], Any]:
+        decoder: Decoder = self._hooks.decoder(tp, self._naming(tp))
+
+        def structure(av: Any, _: Any) -> Any:
+            try:
+                return decoder(av)
+            except Exception as exc:
+                invalid = wrap(exc)
+                raise DecodeError(invalid.message, path=invalid.path()) from exc
+
+        return structure
+
+    def _structure_by_type(self, av: Any, tp: Any) -> Any:
+        return self.decode_value(tp, av)
+
+
+def _key_names(model: _ModelCodec) -> str:
+    return " and ".join(repr(name) for name, _, _ in model.keys)

@@ -11,7 +11,7 @@ import enum
 import types
 import typing
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import abc
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -22,9 +22,10 @@ ScalarKind = Literal["S", "N", "B"]
 _STRINGISH: tuple[type, ...] = (str, dt.datetime, dt.date, uuid.UUID)
 _NUMERIC: tuple[type, ...] = (int, Decimal, float)
 _BINARY: tuple[type, ...] = (bytes, bytearray)
-_SET_ORIGINS = (set, frozenset, typing.AbstractSet, typing.MutableSet)
-_LIST_ORIGINS = (list, tuple, Sequence, typing.MutableSequence)
-_DICT_ORIGINS = (dict, Mapping, typing.MutableMapping)
+# typing.get_origin() gives the runtime classes: collections.abc.Set for typing.AbstractSet[X].
+SET_ORIGINS: tuple[Any, ...] = (set, frozenset, abc.Set, abc.MutableSet)
+LIST_ORIGINS: tuple[Any, ...] = (list, abc.Sequence, abc.MutableSequence)
+DICT_ORIGINS: tuple[Any, ...] = (dict, abc.Mapping, abc.MutableMapping)
 
 
 def strip_optional(tp: Any) -> tuple[Any, bool]:
@@ -82,7 +83,7 @@ def unsupported_reason(tp: Any, _seen: frozenset[type] = frozenset()) -> str | N
     if origin is Literal:
         kinds = {type(a) for a in args}
         return None if kinds <= {str} or kinds <= {int} else f"mixed Literal {tp!r}"
-    if origin in _SET_ORIGINS:
+    if origin in SET_ORIGINS:
         (element,) = args or (Any,)
         element, _ = strip_optional(element)
         if element in (str, bytes) or element in _NUMERIC:
@@ -90,7 +91,7 @@ def unsupported_reason(tp: Any, _seen: frozenset[type] = frozenset()) -> str | N
         if isinstance(element, type) and issubclass(element, enum.Enum) and enum_kind(element):
             return None
         return f"sets hold str, int, Decimal, float or bytes, not {element!r}"
-    if origin in _LIST_ORIGINS:
+    if origin is tuple or origin in LIST_ORIGINS:
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
             args = args[:1]
         for arg in args:
@@ -98,7 +99,7 @@ def unsupported_reason(tp: Any, _seen: frozenset[type] = frozenset()) -> str | N
             if reason:
                 return reason
         return None
-    if origin in _DICT_ORIGINS:
+    if origin in DICT_ORIGINS:
         key, value = args or (str, Any)
         if key is not str:
             return f"dict keys must be str, not {key!r}"

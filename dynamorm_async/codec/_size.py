@@ -1,0 +1,105 @@
+"""Item size as DynamoDB counts it against the 400 KB item limit.
+
+Attribute names and strings count their UTF-8 bytes, binary its length, BOOL and NULL one
+byte, a list or map 3 bytes plus 1 per element plus its contents, a set the sum of its
+elements. A number takes one byte per two significant digits plus one (the exact rule,
+measured against DynamoDB by dynalite, adds a byte for an even digit count at an even
+exponent and one for a negative sign).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ..errors import EncodeError
+
+
+def _text_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _binary_size(value: Any) -> int:
+    if value.__class__ is str:  # base64 text from a raw-JSON transport
+        try:
+            return len(base64.b64decode(value))
+        except (binascii.Error, ValueError):
+            return len(value)
+    return len(value)
+
+
+def number_size(text: str) -> int:
+    """The stored size of a number's text, e.g. ``"12.50"`` → 3."""
+    negative = text.startswith("-")
+    mantissa, _, exponent = text.lstrip("+-").upper().partition("E")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    stripped = digits.lstrip("0")
+    if not stripped:
+        return 1  # zero
+    # The exponent of the first significant digit (Decimal.adjusted()).
+    first = len(whole) - 1 - (len(digits) - len(stripped)) + int(exponent or 0)
+    significant = len(stripped.rstrip("0"))
+    pairs = (significant + 1) // 2
+    return 1 + pairs + (0 if significant % 2 or first % 2 else 1) + (1 if negative else 0)
+
+
+def _list_size(values: list[Mapping[str, Any]]) -> int:
+    return 3 + len(values) + sum(map(value_size, values))
+
+
+def _map_size(values: Mapping[str, Mapping[str, Any]]) -> int:
+    return 3 + len(values) + item_size(values)
+
+
+def _each(size: Callable[[Any], int]) -> Callable[[Iterable[Any]], int]:
+    return lambda values: sum(map(size, values))
+
+
+_SIZERS: dict[str, Callable[[Any], int]] = {
+    "S": _text_size,
+    "N": number_size,
+    "B": _binary_size,
+    "BOOL": lambda _: 1,
+    "NULL": lambda _: 1,
+    "L": _list_size,
+    "M": _map_size,
+    "SS": _each(_text_size),
+    "NS": _each(number_size),
+    "BS": _each(_binary_size),
+}
+
+
+def value_size(value: Mapping[str, Any]) -> int:
+    """The stored size of one AttributeValue (without its name)."""
+    for kind, inner in value.items():
+        sizer = _SIZERS.get(kind)
+        if sizer is None:
+            raise EncodeError(f"unknown AttributeValue type {kind!r}")
+        return sizer(inner)
+    return 0
+
+
+def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
+    """The size DynamoDB counts for an item (or a map's contents) against the 400 KB limit.
+
+    Args:
+        item: Stored attribute names to AttributeValues.
+
+    Returns:
+        The size in bytes: each name's UTF-8 length plus its value's size.
+
+    Raises:
+        EncodeError: ``item`` is not a mapping of AttributeValues.
+    """
+    total = 0
+    try:
+        for name, value in item.items():
+            total += _text_size(name)
+            for kind, inner in value.items():
+                total += _SIZERS[kind](inner)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise EncodeError(f"not an item of AttributeValues ({type(exc).__name__}: {exc})") from exc
+    return total

@@ -1,0 +1,201 @@
+"""The local servers start, answer DynamoDB over HTTP, and go away when stopped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import pytest
+from aiobotocore.session import get_session
+from botocore.exceptions import ClientError
+
+from dynamorm_async import Config
+from dynamorm_async.local import Dynalite, LocalServer, ServerStartError
+
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="dynalite needs node and npm on PATH",
+)
+SERVERS = [
+    pytest.param(LocalServer, id="moto"),
+    pytest.param(Dynalite, id="dynalite", marks=needs_node),
+]
+
+
+async def table_names(client: Any, prefix: str) -> list[str]:
+    names: list[str] = []
+    async for page in client.get_paginator("list_tables").paginate():
+        names.extend(name for name in page["TableNames"] if name.startswith(prefix))
+    return names
+
+
+def accepts_connections(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def can_bind(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+# -- against whatever dynamodb_endpoint is ---------------------------------------------------
+
+
+async def test_list_tables_answers(dynamodb_client: Any) -> None:
+    response = await dynamodb_client.list_tables()
+    assert isinstance(response["TableNames"], list)
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -> None:
+    name = config.table_name("local-server-smoke")
+    await dynamodb_client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        with anyio.fail_after(120):  # real DynamoDB can take a while; moto is instant
+            while True:
+                table = (await dynamodb_client.describe_table(TableName=name))["Table"]
+                if table["TableStatus"] == "ACTIVE":
+                    break
+                await anyio.sleep(0.05)
+        assert name in await table_names(dynamodb_client, config.table_prefix)
+
+        item = {"id": {"S": "a"}, "n": {"N": "1.50"}, "tags": {"SS": ["x", "y"]}}
+        await dynamodb_client.put_item(TableName=name, Item=item)
+        got = await dynamodb_client.get_item(TableName=name, Key={"id": {"S": "a"}})
+        assert got["Item"]["id"] == {"S": "a"}
+        assert Decimal(got["Item"]["n"]["N"]) == Decimal("1.5")  # moto keeps "1.50"
+        assert sorted(got["Item"]["tags"]["SS"]) == ["x", "y"]
+        missing = await dynamodb_client.get_item(TableName=name, Key={"id": {"S": "nope"}})
+        assert "Item" not in missing
+
+        with pytest.raises(ClientError) as info:
+            await dynamodb_client.put_item(
+                TableName=name, Item=item, ConditionExpression="attribute_not_exists(id)"
+            )
+        assert info.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    finally:
+        await dynamodb_client.delete_table(TableName=name)
+
+
+async def test_moto_serves_sts_on_the_same_port(config: Config, server_kind: str) -> None:
+    if server_kind != "moto":
+        pytest.skip("STS is served by moto only")
+    assert config.credentials is not None
+    async with get_session().create_client(
+        "sts",
+        region_name=config.region,
+        endpoint_url=config.endpoint_url,
+        aws_access_key_id=config.credentials.access_key_id,
+        aws_secret_access_key=config.credentials.secret_access_key,
+    ) as sts:
+        identity = await sts.get_caller_identity()
+        assert identity["Account"].isdigit()
+        role = await sts.assume_role(
+            RoleArn="arn:aws:iam::111122223333:role/partner", RoleSessionName="test"
+        )
+        assert role["Credentials"]["AccessKeyId"]
+        assert role["AssumedRoleUser"]["Arn"].startswith("arn:aws:sts::111122223333:")
+
+
+# -- servers started here ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("server_class", SERVERS)
+def test_stop_frees_the_port_and_is_idempotent(server_class: type[LocalServer | Dynalite]) -> None:
+    server = server_class()
+    assert not server.running
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = server.endpoint_url
+    server.start()
+    server.start()  # already running: nothing happens
+    host, port, pid = server.host, server.port, server.pid
+    assert server.running
+    assert server.endpoint_url == f"http://127.0.0.1:{port}"
+    assert accepts_connections(host, port)
+
+    server.stop()
+    assert not server.running
+    assert server.pid is None
+    assert not accepts_connections(host, port)
+    assert can_bind(host, port)
+    server.stop()  # stopping twice is fine
+    assert pid is not None
+
+
+def test_a_server_that_died_is_started_again() -> None:
+    with LocalServer() as server:
+        first = server.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while server.running and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not server.running
+        server.start()
+        assert server.running
+        assert server.pid != first
+        assert accepts_connections(server.host, server.port)
+
+
+@pytest.mark.parametrize("server_class", SERVERS)
+async def test_async_context_manager(server_class: type[LocalServer | Dynalite]) -> None:
+    async with server_class() as server:
+        port = server.port
+        assert accepts_connections("127.0.0.1", port)
+    assert not server.running
+    assert not accepts_connections("127.0.0.1", port)
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        server = LocalServer(port=port, startup_timeout=30)
+        with pytest.raises(ServerStartError, match="address in use"):
+            server.start()
+        assert not server.running
+
+
+def test_server_dies_with_its_parent() -> None:
+    # A parent killed without a chance to call stop() must not leave the server behind.
+    script = textwrap.dedent(
+        """
+        import os, sys
+        from dynamorm_async.local import LocalServer
+        server = LocalServer()
+        server.start()
+        print(server.port, flush=True)
+        os._exit(0)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    port = int(result.stdout.strip())
+    deadline = time.monotonic() + 30
+    while accepts_connections("127.0.0.1", port) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not accepts_connections("127.0.0.1", port)

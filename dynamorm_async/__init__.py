@@ -1,6 +1,7 @@
 """dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
 
 from .config import Config, Credentials
+from .db import DB
 from .errors import (
     AccessDenied,
     ConditionFailed,
@@ -23,6 +24,7 @@ from .errors import (
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 
 __all__ = [
+    "DB",
     "GSI",
     "LSI",
     "AccessDenied",

@@ -159,7 +159,9 @@ def model_meta(cls: type) -> ModelMeta:
     if meta is not None:
         return meta  # type: ignore[no-any-return]
     if not is_model(cls):
-        raise SchemaError(f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table")
+        raise SchemaError(
+            f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table"
+        )
     table, indexes, naming = cls.__dict__[_SPEC_ATTR]
     meta = _build(cls, table, indexes, naming)
     setattr(cls, _META_ATTR, meta)
@@ -200,9 +202,8 @@ def _build(cls: type, table: str, indexes: tuple[Any, ...], naming: str) -> Mode
         by_stored[meta.stored] = meta
         if spec.role is not None:
             if spec.role in by_role:
-                raise SchemaError(
-                    f"{where}: two {spec.role} fields ({by_role[spec.role].name!r} and {field.name!r})"
-                )
+                first = by_role[spec.role].name
+                raise SchemaError(f"{where}: two {spec.role} fields ({first!r} and {field.name!r})")
             by_role[spec.role] = meta
             _check_role(where, meta, inner)
         fields.append(meta)
@@ -240,7 +241,9 @@ def _check_role(where: str, field: FieldMeta, inner: Any) -> None:
     elif role == "version" and (inner is bool or inner is not int):
         raise SchemaError(f"{where}.{field.name}: version() fields are int")
     elif role in ("created_at", "updated_at") and inner is not dt.datetime:
-        raise SchemaError(f"{where}.{field.name}: {role}() fields are datetime (or datetime | None)")
+        raise SchemaError(
+            f"{where}.{field.name}: {role}() fields are datetime (or datetime | None)"
+        )
     elif role == "ttl" and inner not in (int, dt.datetime):
         raise SchemaError(f"{where}.{field.name}: ttl() fields are int or datetime (or None)")
 
@@ -290,14 +293,15 @@ def _indexes(
             index_pk = by_role["pk"]
             index_sk = key(index.name, index.sk)
         assert index_pk is not None
+        projection: ProjectionType
         if isinstance(index.projection, tuple):
-            projection: ProjectionType = "INCLUDE"
+            projection = "INCLUDE"
             non_key = tuple(
                 by_name[n].stored if n in by_name else _unknown(where, index.name, n)
                 for n in index.projection
             )
         else:
-            projection = index.projection
+            projection = "ALL" if index.projection == "ALL" else "KEYS_ONLY"
             non_key = ()
         resolved.append(IndexMeta(index.name, kind, index_pk, index_sk, projection, non_key))
     if sum(1 for i in resolved if i.kind == "LSI") > 5:

@@ -84,7 +84,9 @@ def _session(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
     # An aiobotocore AioSession has create_client; an aioboto3 Session has client().
-    if not (callable(getattr(value, "create_client", None)) or callable(getattr(value, "client", None))):
+    if not (
+        callable(getattr(value, "create_client", None)) or callable(getattr(value, "client", None))
+    ):
         raise _fail(attribute, value, "must be an aiobotocore AioSession or an aioboto3 Session")
 
 
@@ -129,7 +131,8 @@ class Config:
     """
 
     region: str | None = attrs.field(
-        default=None, validator=_optional_str(_REGION, "must look like an AWS region, e.g. us-east-1")
+        default=None,
+        validator=_optional_str(_REGION, "must look like an AWS region, e.g. us-east-1"),
     )
     endpoint_url: str | None = attrs.field(default=None, validator=_endpoint)
     table_prefix: str = attrs.field(
@@ -137,7 +140,9 @@ class Config:
         validator=_optional_str(_TABLE_PREFIX, "may only hold letters, digits, '_', '-' and '.'"),
     )
     timeout: float = attrs.field(default=DEFAULT_TIMEOUT, validator=_positive_number)
-    connect_timeout: float = attrs.field(default=DEFAULT_CONNECT_TIMEOUT, validator=_positive_number)
+    connect_timeout: float = attrs.field(
+        default=DEFAULT_CONNECT_TIMEOUT, validator=_positive_number
+    )
     max_pool_connections: int = attrs.field(
         default=DEFAULT_MAX_POOL_CONNECTIONS, validator=_int_at_least(1)
     )

@@ -172,7 +172,9 @@ class CancellationReason:
         self.item = item
 
     def __repr__(self) -> str:
-        return f"CancellationReason(index={self.index}, code={self.code!r}, message={self.message!r})"
+        return (
+            f"CancellationReason(index={self.index}, code={self.code!r}, message={self.message!r})"
+        )
 
 
 class TransactionCanceled(DynamORMError):
@@ -220,8 +222,10 @@ class TransportError(DynamORMError):
 
 
 class DeadlineExceeded(DynamORMError, TimeoutError):
-    """The operation did not finish before its deadline (a Lambda's remaining time, or
-    ``with_deadline``); in-flight requests were cancelled."""
+    """The operation did not finish before its deadline; in-flight requests were cancelled.
+
+    The deadline is a Lambda's remaining time, ``with_deadline`` or a table wait's timeout.
+    """
 
 
 _CODE_TO_ERROR: dict[str, type[DynamORMError]] = {

@@ -50,7 +50,9 @@ def _projection(value: Any) -> Any:
     if value in ("ALL", "KEYS_ONLY"):
         return value
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise SchemaError(f"index projection must be 'ALL', 'KEYS_ONLY' or a list of field names, not {value!r}")
+        raise SchemaError(
+            f"index projection must be 'ALL', 'KEYS_ONLY' or a list of field names, not {value!r}"
+        )
     return tuple(value)
 
 

@@ -1,0 +1,463 @@
+"""The DB facade users hold: CRUD on models, table management, lifecycle fields.
+
+A :class:`DB` owns a :class:`~dynamorm_async.codec.Codec` and an
+:class:`~dynamorm_async.engine.Engine`. It does no I/O when constructed; the first request
+opens the one pooled client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar, overload
+
+import anyio
+
+from ._schema import FieldMeta, ModelMeta, model_meta
+from .codec import Codec, Item
+from .config import Config
+from .engine import Engine, TransportFactory
+from .errors import (
+    ConditionFailed,
+    DeadlineExceeded,
+    ItemNotFound,
+    TableExists,
+    TableNotFound,
+    ValidationError,
+)
+from .expr import Condition, Path, Update, compare, compile_request
+from .tables import BillingMode, create_table_params, ttl_params
+
+__all__ = ["DB"]
+
+T = TypeVar("T")
+
+# A failed condition returns the stored item, so ConditionFailed can show it.
+_RETURN_ON_FAILURE = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+
+TABLE_WAIT_TIMEOUT = 300.0
+"""How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _path(field: FieldMeta) -> Path:
+    return Path.of(field.stored)
+
+
+class DB:
+    """The entry point: holds the configuration, the codec and the connection.
+
+    Use it as ``async with DB(config) as db:`` or call :meth:`close` when done. One DB
+    is meant to live as long as the process (a Lambda execution environment).
+
+    Args:
+        config: Connection settings; defaults to ``Config()``.
+        transport_factory: Opens the transport; defaults to one aiobotocore client.
+    """
+
+    def __init__(
+        self, config: Config | None = None, *, transport_factory: TransportFactory | None = None
+    ) -> None:
+        self.config = config if config is not None else Config()
+        self.codec = Codec()
+        self.engine = Engine(self.config, transport_factory)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Open the connection pool now instead of on the first request (no request is sent)."""
+        await self.engine.transport()
+
+    async def close(self) -> None:
+        """Close the connection pool. Harmless to call twice; a later request reopens it."""
+        await self.engine.aclose()
+
+    def register(self, *models: type) -> None:
+        """Build models' metadata and codecs now, ahead of the first request.
+
+        Raises:
+            SchemaError: a model's declaration is invalid.
+        """
+        for model in models:
+            model_meta(model)
+            self.codec.register(model)
+
+    def table_name(self, model: type) -> str:
+        """The physical table name of ``model`` (with the config's ``table_prefix``)."""
+        return self.config.table_name(model_meta(model).table)
+
+    async def _call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.engine.call(operation, params)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def find(self, model: type[T], /, *, consistent: bool = False, **key: Any) -> T | None:
+        """Fetch one item by its full primary key, or ``None`` if it does not exist.
+
+        Args:
+            model: The model class.
+            consistent: Use a strongly consistent read.
+            **key: The key fields by Python name, e.g. ``id="p-1"``.
+
+        Raises:
+            ValidationError: a key field is missing, unknown or of the wrong type.
+        """
+        params: dict[str, Any] = {
+            "TableName": self.table_name(model),
+            "Key": self.codec.encode_key(model, key),
+        }
+        if consistent:
+            params["ConsistentRead"] = True
+        response = await self._call("GetItem", params)
+        raw = response.get("Item")
+        return None if raw is None else self.codec.decode(model, raw)
+
+    async def get(self, model: type[T], /, *, consistent: bool = False, **key: Any) -> T:
+        """Fetch one item by its full primary key.
+
+        Raises:
+            ItemNotFound: no item has that key.
+            ValidationError: a key field is missing, unknown or of the wrong type.
+        """
+        item = await self.find(model, consistent=consistent, **key)
+        if item is None:
+            raise ItemNotFound(
+                f"no {model.__name__} with key {key!r}",
+                operation="GetItem",
+                table=self.table_name(model),
+            )
+        return item
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def create(self, item: T, *, if_not_exists: bool = False) -> T:
+        """Write a new item; version becomes 0 and both timestamps are set.
+
+        Args:
+            item: A model instance.
+            if_not_exists: Fail with :class:`ConditionFailed` instead of replacing an
+                item with the same key.
+
+        Returns:
+            The same instance, carrying its lifecycle values.
+        """
+        meta = model_meta(type(item))
+        now = _utcnow()
+        changes: dict[str, Any] = {}
+        if meta.version is not None:
+            changes[meta.version.name] = 0
+        for field in (meta.created_at, meta.updated_at):
+            if field is not None:
+                changes[field.name] = now
+        condition: Condition | None = None
+        if if_not_exists:
+            condition = compare(_path(meta.pk), "not_exists")
+        await self._put(meta, item, changes, condition)
+        return item
+
+    async def put(self, item: T) -> T:
+        """Write an item, replacing any with the same key (an upsert).
+
+        A versioned item is written only if the stored version equals the in-memory one
+        (or, for version 0, if no item exists) and gets version + 1. ``updated_at`` is set;
+        ``created_at`` is set only if it is still ``None``.
+
+        Raises:
+            ConditionFailed: the stored version differs (nothing was written).
+        """
+        meta = model_meta(type(item))
+        now = _utcnow()
+        changes: dict[str, Any] = {}
+        condition: Condition | None = None
+        if meta.version is not None:
+            current = getattr(item, meta.version.name)
+            changes[meta.version.name] = current + 1
+            condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+            if current == 0:
+                condition = compare(_path(meta.pk), "not_exists") | condition
+        if meta.updated_at is not None:
+            changes[meta.updated_at.name] = now
+        if meta.created_at is not None and getattr(item, meta.created_at.name) is None:
+            changes[meta.created_at.name] = now
+        await self._put(meta, item, changes, condition)
+        return item
+
+    async def _put(
+        self, meta: ModelMeta, item: Any, changes: Mapping[str, Any], condition: Condition | None
+    ) -> None:
+        encoded = self.codec.encode(item)
+        for name, value in changes.items():
+            field = meta.by_name[name]
+            av = self.codec.encode_field(meta.cls, name, value)
+            if av is None:
+                encoded.pop(field.stored, None)
+            else:
+                encoded[field.stored] = av
+        params: dict[str, Any] = {"TableName": self.config.table_name(meta.table), "Item": encoded}
+        if condition is not None:
+            params.update(compile_request(condition=condition), **_RETURN_ON_FAILURE)
+        await self._write("PutItem", params, meta)
+        _apply(item, changes)
+
+    async def update(self, item: T, *, fields: Iterable[str] | None = None) -> T:
+        """Write only some fields of an existing item (keys are never rewritten).
+
+        Args:
+            item: A model instance holding the new values.
+            fields: Python names of the fields to write; ``None`` writes every non-key field.
+
+        Returns:
+            The same instance, carrying its new version and ``updated_at``.
+
+        Raises:
+            ConditionFailed: the item does not exist, or its stored version differs.
+            ValidationError: ``fields`` names a key or unknown field.
+        """
+        meta = model_meta(type(item))
+        keys = {f.name for f in meta.key_fields}
+        names = (
+            [f.name for f in meta.fields if f.name not in keys] if fields is None else list(fields)
+        )
+        if not names:
+            raise ValidationError(f"update of {meta.cls.__name__} names no fields")
+        for name in names:
+            if name in keys:
+                raise ValidationError(f"update cannot rewrite key field {name!r}; write a new item")
+            if name not in meta.by_name:
+                meta.field(name)  # raises SchemaError naming the model's fields
+        now = _utcnow()
+        changes: dict[str, Any] = {}
+        condition: Condition = compare(_path(meta.pk), "exists")
+        if meta.version is not None:
+            current = getattr(item, meta.version.name)
+            changes[meta.version.name] = current + 1
+            condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+        if meta.updated_at is not None:
+            changes[meta.updated_at.name] = now
+        values = {name: getattr(item, name) for name in names}
+        values.update(changes)
+        update = Update()
+        for name, value in values.items():
+            field = meta.by_name[name]
+            av = self.codec.encode_field(meta.cls, name, value)
+            update = update.remove(_path(field)) if av is None else update.set(_path(field), av)
+        params: dict[str, Any] = {
+            "TableName": self.config.table_name(meta.table),
+            "Key": self.codec.key_of(item),
+            **compile_request(update=update, condition=condition),
+            **_RETURN_ON_FAILURE,
+        }
+        await self._write("UpdateItem", params, meta)
+        _apply(item, changes)
+        return item
+
+    @overload
+    async def delete(self, item: object, /) -> None: ...
+
+    @overload
+    async def delete(self, item: type, /, **key: Any) -> None: ...
+
+    async def delete(self, item: Any, /, **key: Any) -> None:
+        """Delete an item, given as an instance or as a model class and its key.
+
+        ``await db.delete(payment)`` or ``await db.delete(Payment, id="p-1")``. Deleting an
+        instance of a versioned model succeeds only if the stored version equals its own.
+        Deleting a missing item is not an error.
+
+        Raises:
+            ConditionFailed: the stored version differs.
+            ValidationError: the key is missing, unknown or of the wrong type.
+        """
+        condition: Condition | None = None
+        if isinstance(item, type):
+            meta = model_meta(item)
+            encoded_key = self.codec.encode_key(item, key)
+        else:
+            if key:
+                raise ValidationError("pass either an instance or a model class with its key")
+            meta = model_meta(type(item))
+            encoded_key = self.codec.key_of(item)
+            if meta.version is not None:
+                current = getattr(item, meta.version.name)
+                condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+        params: dict[str, Any] = {
+            "TableName": self.config.table_name(meta.table),
+            "Key": encoded_key,
+        }
+        if condition is not None:
+            params.update(compile_request(condition=condition), **_RETURN_ON_FAILURE)
+        await self._write("DeleteItem", params, meta)
+
+    def _av(self, meta: ModelMeta, field: FieldMeta, value: Any) -> Item:
+        av = self.codec.encode_field(meta.cls, field.name, value)
+        if av is None:
+            raise ValidationError(f"{meta.cls.__name__}.{field.name} has no value to compare")
+        return av
+
+    async def _write(self, operation: str, params: dict[str, Any], meta: ModelMeta) -> None:
+        try:
+            await self._call(operation, params)
+        except ConditionFailed as exc:
+            if exc.item is not None and not isinstance(exc.item, meta.cls):
+                exc.item = self.codec.decode(meta.cls, exc.item)
+            raise
+
+    # -- tables ------------------------------------------------------------------------------
+
+    async def create_table(
+        self,
+        model: type,
+        *,
+        wait: bool = True,
+        billing_mode: BillingMode = "PAY_PER_REQUEST",
+        read_capacity: int | None = None,
+        write_capacity: int | None = None,
+        ttl: bool = True,
+        wait_seconds: float = TABLE_WAIT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """Create the model's table (keys, indexes, billing) and enable TTL if it has a TTL field.
+
+        Args:
+            model: The model class.
+            wait: Wait until the table and its indexes are ACTIVE.
+            billing_mode: ``"PAY_PER_REQUEST"`` (default) or ``"PROVISIONED"``.
+            read_capacity: Provisioned read units (table and GSIs).
+            write_capacity: Provisioned write units (table and GSIs).
+            ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
+                TTL support, such as dynalite).
+            wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
+
+        Returns:
+            DynamoDB's table description.
+
+        Raises:
+            TableExists: the table exists already.
+        """
+        meta = model_meta(model)
+        name = self.table_name(model)
+        params = create_table_params(
+            meta,
+            name,
+            billing_mode=billing_mode,
+            read_capacity=read_capacity,
+            write_capacity=write_capacity,
+        )
+        response = await self._call("CreateTable", params)
+        description: dict[str, Any] = response["TableDescription"]
+        if wait:
+            description = await self._wait_for_table(name, wait_seconds)
+        ttl_request = ttl_params(meta, name) if ttl else None
+        if ttl_request is not None:
+            await self._call("UpdateTimeToLive", ttl_request)
+        return description
+
+    async def ensure_table(self, model: type, *, wait: bool = True, ttl: bool = True) -> bool:
+        """Create the model's table unless it exists. Returns whether it was created."""
+        try:
+            await self.describe_table(model)
+            return False
+        except TableNotFound:
+            pass
+        try:
+            await self.create_table(model, wait=wait, ttl=ttl)
+        except TableExists:
+            if wait:  # created concurrently by someone else
+                await self._wait_for_table(self.table_name(model), TABLE_WAIT_TIMEOUT)
+            return False
+        return True
+
+    async def describe_table(self, model: type) -> dict[str, Any]:
+        """DynamoDB's description of the model's table.
+
+        Raises:
+            TableNotFound: the table does not exist.
+        """
+        response = await self._call("DescribeTable", {"TableName": self.table_name(model)})
+        table: dict[str, Any] = response["Table"]
+        return table
+
+    async def delete_table(
+        self,
+        model: type,
+        *,
+        wait: bool = True,
+        missing_ok: bool = False,
+        wait_seconds: float = TABLE_WAIT_TIMEOUT,
+    ) -> None:
+        """Delete the model's table.
+
+        Args:
+            model: The model class.
+            wait: Wait until the table is gone.
+            missing_ok: Do not raise when the table does not exist.
+            wait_seconds: Seconds to wait before :class:`DeadlineExceeded`.
+
+        Raises:
+            TableNotFound: the table does not exist (unless ``missing_ok``).
+        """
+        name = self.table_name(model)
+        try:
+            await self._call("DeleteTable", {"TableName": name})
+        except TableNotFound:
+            if missing_ok:
+                return
+            raise
+        if wait:
+            await self._poll_table(name, wait_seconds, want=None)
+
+    async def _wait_for_table(self, name: str, seconds: float) -> dict[str, Any]:
+        description = await self._poll_table(name, seconds, want="ACTIVE")
+        assert description is not None
+        return description
+
+    async def _poll_table(
+        self, name: str, seconds: float, *, want: str | None
+    ) -> dict[str, Any] | None:
+        # DynamoDB has no change notification for tables: polling with back-off is the only way.
+        delay = 0.05
+        with anyio.move_on_after(seconds):
+            while True:
+                try:
+                    response = await self._call("DescribeTable", {"TableName": name})
+                except TableNotFound:
+                    if want is None:
+                        return None
+                else:
+                    table: dict[str, Any] = response["Table"]
+                    if want is not None and _is_active(table):
+                        return table
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        raise DeadlineExceeded(
+            f"table {name} did not become {want or 'deleted'} within {seconds} s",
+            operation="DescribeTable",
+            table=name,
+        )
+
+
+def _is_active(table: Mapping[str, Any]) -> bool:
+    return table.get("TableStatus") == "ACTIVE" and all(
+        index.get("IndexStatus", "ACTIVE") == "ACTIVE"
+        for index in table.get("GlobalSecondaryIndexes", ())
+    )
+
+
+def _apply(item: Any, changes: Mapping[str, Any]) -> None:
+    # object.__setattr__ so lifecycle values land on frozen attrs instances too.
+    for name, value in changes.items():
+        object.__setattr__(item, name, value)

@@ -1,0 +1,152 @@
+"""The engine: one transport per event loop, opened on first use, kept for the DB's life.
+
+Loop affinity: an aiohttp connector belongs to the loop that created it. When the engine is
+used from another loop (a handler calling ``asyncio.run`` on every invocation), the
+transport bound to the old loop is abandoned, never awaited on, and a new one is opened.
+To release the old transport's sockets cleanly, the engine parks an async generator on the
+loop it opened the transport on: ``asyncio.run`` (and any runner that calls
+``loop.shutdown_asyncgens()``) closes it while the loop still runs, which closes the
+transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+
+from .config import Config
+from .errors import DeadlineExceeded
+from .transport import Transport
+
+__all__ = ["Engine", "TransportFactory"]
+
+TransportFactory = Callable[[Config], Awaitable[Transport]]
+"""Opens a transport for a config (the default opens an aiobotocore client)."""
+
+
+async def _open_aiobotocore(config: Config) -> Transport:
+    from .transport.aiobotocore import AiobotocoreTransport
+
+    return await AiobotocoreTransport.open(config)
+
+
+async def _close_at_loop_shutdown(transport: Transport) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await transport.aclose()
+
+
+class _Binding:
+    """The transport opened on one event loop, and what closes it with that loop."""
+
+    __slots__ = ("closer", "loop", "transport")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        transport: Transport,
+        closer: AsyncGenerator[None, None],
+    ) -> None:
+        self.loop = loop
+        self.transport = transport
+        self.closer = closer
+
+
+class Engine:
+    """Owns the transport and sends every request.
+
+    Args:
+        config: Where and how to connect.
+        transport_factory: Opens the transport; defaults to aiobotocore.
+    """
+
+    def __init__(self, config: Config, transport_factory: TransportFactory | None = None) -> None:
+        self.config = config
+        self._factory = transport_factory or _open_aiobotocore
+        self._binding: _Binding | None = None
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self.opened = 0
+        """How many transports this engine has opened (one per event loop it served)."""
+
+    @property
+    def is_open(self) -> bool:
+        """Whether a transport is open on the running (or last) loop."""
+        return self._binding is not None
+
+    async def transport(self) -> Transport:
+        """The transport for the running loop, opening it on first use."""
+        binding = self._binding
+        loop = asyncio.get_running_loop()
+        if binding is not None and binding.loop is loop:
+            return binding.transport
+        lock = self._loop_lock(loop)
+        async with lock:
+            binding = self._binding
+            if binding is not None and binding.loop is loop:
+                return binding.transport
+            # A transport bound to another (dead or foreign) loop is dropped, not awaited:
+            # awaiting it here would touch a closed loop.
+            self._binding = None
+            transport = await self._factory(self.config)
+            closer = _close_at_loop_shutdown(transport)
+            await closer.__anext__()
+            self._binding = _Binding(loop, transport, closer)
+            self.opened += 1
+            return transport
+
+    def _loop_lock(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        if self._lock is None or self._lock[0] is not loop:
+            self._lock = (loop, asyncio.Lock())
+        return self._lock[1]
+
+    async def call(
+        self, operation: str, params: Mapping[str, Any], *, deadline: float | None = None
+    ) -> dict[str, Any]:
+        """Send one operation.
+
+        Args:
+            operation: The DynamoDB API name, e.g. ``"GetItem"``.
+            params: The request parameters in botocore's shape.
+            deadline: An absolute :func:`anyio.current_time` after which the call is
+                cancelled; ``None`` for no deadline beyond the caller's own scopes.
+
+        Raises:
+            DeadlineExceeded: the deadline passed (a call with no time left sends nothing).
+            DynamORMError: the transport's translated error.
+        """
+        if deadline is None:
+            transport = await self.transport()
+            return await transport.call(operation, params)
+        if deadline - anyio.current_time() <= 0:
+            raise DeadlineExceeded(
+                "no time left before the deadline; request not sent",
+                operation=operation,
+                table=_table(params),
+            )
+        with anyio.CancelScope(deadline=deadline):
+            transport = await self.transport()
+            return await transport.call(operation, params)
+        raise DeadlineExceeded(
+            "deadline reached; the request was cancelled", operation=operation, table=_table(params)
+        )
+
+    async def aclose(self) -> None:
+        """Close the transport of the running loop; closing twice is harmless.
+
+        The engine stays usable: the next call opens a new transport.
+        """
+        binding, self._binding = self._binding, None
+        if binding is None:
+            return
+        if binding.loop is asyncio.get_running_loop():
+            await binding.closer.aclose()
+        # A transport of another loop is abandoned: that loop closes it at its shutdown.
+
+
+def _table(params: Mapping[str, Any]) -> str | None:
+    table = params.get("TableName")
+    return table if isinstance(table, str) else None

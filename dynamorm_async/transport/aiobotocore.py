@@ -1,0 +1,118 @@
+"""The default transport: one pooled aiobotocore client (one aiohttp connector).
+
+This module is the one place where botocore's and aiohttp's exceptions are translated
+into :mod:`dynamorm_async.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import botocore.exceptions as bce
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+from botocore import xform_name
+
+from ..config import Config
+from ..errors import (
+    AccessDenied,
+    ConfigError,
+    DynamORMError,
+    TransportError,
+    ValidationError,
+    from_client_error,
+)
+
+__all__ = ["AiobotocoreTransport"]
+
+
+class AiobotocoreTransport:
+    """A :class:`~dynamorm_async.transport.Transport` over one aiobotocore DynamoDB client."""
+
+    def __init__(self, client_context: Any, client: Any) -> None:
+        self._context = client_context
+        self._client = client
+        self._methods: dict[str, Any] = {}
+        self._closed = False
+
+    @classmethod
+    async def open(cls, config: Config) -> AiobotocoreTransport:
+        """Open the client described by ``config`` (no request is sent)."""
+        session = config.session if config.session is not None else get_session()
+        kwargs: dict[str, Any] = {
+            "region_name": config.region,
+            "endpoint_url": config.endpoint_url,
+            "config": AioConfig(
+                connect_timeout=config.connect_timeout,
+                read_timeout=config.timeout,
+                max_pool_connections=config.max_pool_connections,
+                retries={"max_attempts": config.max_retries, "mode": config.retry_mode},
+            ),
+        }
+        if config.credentials is not None:
+            kwargs["aws_access_key_id"] = config.credentials.access_key_id
+            kwargs["aws_secret_access_key"] = config.credentials.secret_access_key
+            kwargs["aws_session_token"] = config.credentials.session_token
+        # aiobotocore's AioSession.create_client and aioboto3's Session.client both return
+        # an async context manager around the client.
+        factory = getattr(session, "create_client", None) or session.client
+        try:
+            context = factory("dynamodb", **kwargs)
+            client = await context.__aenter__()
+        except bce.NoRegionError as exc:
+            raise ConfigError(
+                "no AWS region: set Config.region (or AWS_REGION for Config.from_environment())"
+            ) from exc
+        except bce.BotoCoreError as exc:
+            raise ConfigError(f"cannot open the DynamoDB client: {exc}") from exc
+        return cls(context, client)
+
+    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Send one operation through the client; see :class:`Transport`."""
+        method = self._methods.get(operation)
+        if method is None:
+            method = self._methods[operation] = getattr(self._client, xform_name(operation))
+        try:
+            response: dict[str, Any] = await method(**params)
+        except _TRANSLATED as exc:
+            raise translate(exc, operation, _table_of(params)) from exc
+        return response
+
+    async def aclose(self) -> None:
+        """Close the client and its connection pool; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._context.__aexit__(None, None, None)
+
+
+_TRANSLATED = (bce.BotoCoreError, bce.ClientError, aiohttp.ClientError, OSError)
+
+
+def _table_of(params: Mapping[str, Any]) -> str | None:
+    table = params.get("TableName")
+    if isinstance(table, str):
+        return table
+    request_items = params.get("RequestItems")
+    if isinstance(request_items, Mapping) and request_items:
+        return ",".join(sorted(request_items))
+    return None
+
+
+def translate(exc: Exception, operation: str, table: str | None) -> DynamORMError:
+    """Map a botocore/aiohttp exception to the dynamorm_async error for its cause."""
+    context: dict[str, Any] = {"operation": operation, "table": table}
+    if isinstance(exc, DynamORMError):
+        return exc
+    if isinstance(exc, bce.ClientError):
+        return from_client_error(exc.response, operation=operation, table=table)
+    if isinstance(exc, bce.ParamValidationError):
+        return ValidationError(f"invalid request parameters: {exc}", **context)
+    if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError):
+        return AccessDenied(f"no usable AWS credentials: {exc}", **context)
+    if isinstance(exc, bce.NoRegionError):
+        return ConfigError(f"no AWS region: {exc}", **context)
+    # Connection failures, read/connect timeouts, closed connections, other botocore errors.
+    return TransportError(f"{type(exc).__name__}: {exc}", **context)

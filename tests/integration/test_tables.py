@@ -1,0 +1,69 @@
+"""Table management against the local server."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from dynamorm_async import DB, TableExists, TableNotFound, pk, table
+from tests.models import Order, Payment
+
+
+@table("scratch")
+@attrs.define
+class Scratch:
+    id: str = pk()
+
+
+async def test_create_describe_delete(db: DB, server_kind: str) -> None:
+    description = await db.create_table(Order, ttl=server_kind != "dynalite")
+    assert description["TableName"] == db.table_name(Order)
+    assert db.table_name(Order).startswith(db.config.table_prefix)
+    described = await db.describe_table(Order)
+    assert described["TableStatus"] == "ACTIVE"
+    keys = {k["AttributeName"]: k["KeyType"] for k in described["KeySchema"]}
+    assert keys == {"customer": "HASH", "orderId": "RANGE"}
+    lsi = {i["IndexName"]: i for i in described["LocalSecondaryIndexes"]}
+    assert lsi["by-total"]["KeySchema"][1]["AttributeName"] == "total"
+    gsi = {i["IndexName"]: i for i in described["GlobalSecondaryIndexes"]}
+    assert gsi["by-state"]["Projection"]["ProjectionType"] == "KEYS_ONLY"
+    with pytest.raises(TableExists):
+        await db.create_table(Order, ttl=False)
+    await db.delete_table(Order)
+    with pytest.raises(TableNotFound) as info:
+        await db.describe_table(Order)
+    assert info.value.operation == "DescribeTable"
+    assert info.value.table == db.table_name(Order)
+    with pytest.raises(TableNotFound):
+        await db.delete_table(Order)
+    await db.delete_table(Order, missing_ok=True)
+
+
+async def test_ensure_table_is_idempotent(db: DB) -> None:
+    assert await db.ensure_table(Scratch) is True
+    assert await db.ensure_table(Scratch) is False
+    await db.delete_table(Scratch)
+
+
+@pytest.mark.needs_ttl
+async def test_ttl_enabled_from_model(db: DB) -> None:
+    await db.create_table(Order)
+    try:
+        response = await db.engine.call("DescribeTimeToLive", {"TableName": db.table_name(Order)})
+        spec = response["TimeToLiveDescription"]
+        assert spec["AttributeName"] == "expires"
+        assert spec["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
+    finally:
+        await db.delete_table(Order)
+
+
+async def test_gsi_payload_for_payment(db: DB) -> None:
+    await db.create_table(Payment)
+    try:
+        described = await db.describe_table(Payment)
+        (gsi,) = described["GlobalSecondaryIndexes"]
+        assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["customerId", "createdAt"]
+        types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
+        assert types == {"id": "S", "customerId": "S", "createdAt": "S"}
+    finally:
+        await db.delete_table(Payment)

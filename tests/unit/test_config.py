@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from dynamorm_async import Config, ConfigError, Credentials
+
+
+def test_defaults() -> None:
+    config = Config()
+    assert (config.timeout, config.max_pool_connections, config.max_retries) == (5.0, 10, 3)
+    assert config.retry_mode == "adaptive"
+    assert config.table_name("payments") == "payments"
+    assert attrs.evolve(config, table_prefix="dev-").table_name("payments") == "dev-payments"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("timeout", 0),
+        ("timeout", -1),
+        ("timeout", "5"),
+        ("timeout", float("nan")),
+        ("connect_timeout", True),
+        ("max_pool_connections", 0),
+        ("max_pool_connections", 2.5),
+        ("max_retries", -1),
+        ("retry_mode", "fast"),
+        ("endpoint_url", "localhost:8000"),
+        ("table_prefix", "bad prefix!"),
+        ("region", "Not A Region"),
+        ("credentials", ("a", "b")),
+        ("session", object()),
+    ],
+)
+def test_invalid_values_name_the_field(field: str, value: Any) -> None:
+    with pytest.raises(ConfigError, match=f"Config.{field}"):
+        Config(**{field: value})
+
+
+def test_keyword_only_and_frozen() -> None:
+    with pytest.raises(TypeError):
+        Config("us-east-1")  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        Config().timeout = 1  # type: ignore[misc]
+
+
+def test_credentials_hide_secrets() -> None:
+    creds = Credentials(access_key_id="AKIA", secret_access_key="s3cret", session_token="tok")
+    assert "s3cret" not in repr(creds) and "tok" not in repr(creds)
+    with pytest.raises(ConfigError, match="secret_access_key"):
+        Credentials(access_key_id="AKIA", secret_access_key="")

@@ -16,9 +16,11 @@ import attrs
 from .errors import ConfigError
 
 __all__ = [
+    "DEFAULT_BATCH_CONCURRENCY",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_POOL_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_PAGE_SIZE",
     "DEFAULT_RETRY_MODE",
     "DEFAULT_TIMEOUT",
     "Config",
@@ -33,6 +35,8 @@ DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_MAX_POOL_CONNECTIONS = 10
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_RETRY_MODE: RetryMode = "adaptive"
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_BATCH_CONCURRENCY = 16
 
 _RETRY_MODES = ("adaptive", "standard", "legacy")
 _TABLE_PREFIX = re.compile(r"[A-Za-z0-9_.\-]*")
@@ -128,6 +132,8 @@ class Config:
         credentials: Static credentials; ``None`` uses botocore's credential chain.
         session: An existing aiobotocore ``AioSession`` or aioboto3 ``Session`` to open the
             client from (its credentials and settings are used).
+        page_size: Items per Query/Scan page when a query does not say (``Limit``).
+        batch_concurrency: How many batch chunks are in flight at once.
     """
 
     region: str | None = attrs.field(
@@ -150,6 +156,10 @@ class Config:
     retry_mode: RetryMode = attrs.field(default=DEFAULT_RETRY_MODE, validator=_retry_mode)
     credentials: Credentials | None = attrs.field(default=None, validator=_credentials)
     session: Any = attrs.field(default=None, validator=_session, eq=False, repr=False)
+    page_size: int = attrs.field(default=DEFAULT_PAGE_SIZE, validator=_int_at_least(1))
+    batch_concurrency: int = attrs.field(
+        default=DEFAULT_BATCH_CONCURRENCY, validator=_int_at_least(1)
+    )
 
     def table_name(self, name: str) -> str:
         """The physical table name for a model's logical table name."""

@@ -7,7 +7,9 @@ opens the one pooled client.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
@@ -65,6 +67,21 @@ class DB:
         self.config = config if config is not None else Config()
         self.codec = Codec()
         self.engine = Engine(self.config, transport_factory)
+        self.deadline: float | None = None
+        """Absolute :func:`time.monotonic` time every request of this DB (view) must end by."""
+
+    def with_deadline(self, seconds: float) -> Self:
+        """A view of this DB whose every operation must finish within ``seconds`` from now.
+
+        The view shares the connection, codec and registered models; it only adds the
+        deadline (the earlier one wins if this DB has one already). Requests still in flight
+        at the deadline are cancelled and raise :class:`DeadlineExceeded`; an operation
+        started with no time left fails at once without sending anything.
+        """
+        view = copy.copy(self)
+        deadline = time.monotonic() + seconds
+        view.deadline = deadline if self.deadline is None else min(deadline, self.deadline)
+        return view
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -102,7 +119,7 @@ class DB:
         return self.config.table_name(model_meta(model).table)
 
     async def _call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        return await self.engine.call(operation, params)
+        return await self.engine.call(operation, params, deadline=self.deadline)
 
     # -- reads -------------------------------------------------------------------------------
 

@@ -111,8 +111,9 @@ class Engine:
         Args:
             operation: The DynamoDB API name, e.g. ``"GetItem"``.
             params: The request parameters in botocore's shape.
-            deadline: An absolute :func:`anyio.current_time` after which the call is
-                cancelled; ``None`` for no deadline beyond the caller's own scopes.
+            deadline: An absolute :func:`time.monotonic` time (asyncio's loop clock) after
+                which the call is cancelled; ``None`` for no deadline beyond the caller's
+                own scopes.
 
         Raises:
             DeadlineExceeded: the deadline passed (a call with no time left sends nothing).

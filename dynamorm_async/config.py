@@ -16,13 +16,17 @@ import attrs
 from .errors import ConfigError
 
 __all__ = [
+    "DEFAULT_BACKOFF_BASE",
+    "DEFAULT_BACKOFF_CAP",
     "DEFAULT_BATCH_CONCURRENCY",
+    "DEFAULT_BATCH_MAX_ATTEMPTS",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_POOL_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_RETRY_MODE",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_TRANSACTION_MAX_ATTEMPTS",
     "Config",
     "Credentials",
     "RetryMode",
@@ -37,6 +41,10 @@ DEFAULT_MAX_RETRIES = 3
 DEFAULT_RETRY_MODE: RetryMode = "adaptive"
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_BATCH_CONCURRENCY = 16
+DEFAULT_BATCH_MAX_ATTEMPTS = 8
+DEFAULT_TRANSACTION_MAX_ATTEMPTS = 4
+DEFAULT_BACKOFF_BASE = 0.05
+DEFAULT_BACKOFF_CAP = 2.0
 
 _RETRY_MODES = ("adaptive", "standard", "legacy")
 _TABLE_PREFIX = re.compile(r"[A-Za-z0-9_.\-]*")
@@ -77,6 +85,12 @@ def _endpoint(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         return
     if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise _fail(attribute, value, "must be an http:// or https:// URL")
+
+
+def _backoff_cap(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _positive_number(instance, attribute, value)
+    if value < instance.backoff_base:
+        raise _fail(attribute, value, f"must be at least backoff_base ({instance.backoff_base!r})")
 
 
 def _retry_mode(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -134,6 +148,14 @@ class Config:
             client from (its credentials and settings are used).
         page_size: Items per Query/Scan page when a query does not say (``Limit``).
         batch_concurrency: How many batch chunks are in flight at once.
+        batch_max_attempts: Requests per batch chunk at most (the first and the ORM's own
+            retries of UnprocessedItems/UnprocessedKeys, throttling and server errors).
+            Each may itself be retried by botocore (``max_retries``).
+        transaction_max_attempts: Commits of one transaction at most (the first and the
+            retries after a conflict, throttling or a lost answer).
+        backoff_base: Seconds; the ORM's n-th retry waits a random time (full jitter) up to
+            ``min(backoff_cap, backoff_base * 2 ** (n - 1))``, and never past a deadline.
+        backoff_cap: Seconds; the longest single wait between the ORM's retries.
     """
 
     region: str | None = attrs.field(
@@ -160,6 +182,14 @@ class Config:
     batch_concurrency: int = attrs.field(
         default=DEFAULT_BATCH_CONCURRENCY, validator=_int_at_least(1)
     )
+    batch_max_attempts: int = attrs.field(
+        default=DEFAULT_BATCH_MAX_ATTEMPTS, validator=_int_at_least(1)
+    )
+    transaction_max_attempts: int = attrs.field(
+        default=DEFAULT_TRANSACTION_MAX_ATTEMPTS, validator=_int_at_least(1)
+    )
+    backoff_base: float = attrs.field(default=DEFAULT_BACKOFF_BASE, validator=_positive_number)
+    backoff_cap: float = attrs.field(default=DEFAULT_BACKOFF_CAP, validator=_backoff_cap)
 
     def table_name(self, name: str) -> str:
         """The physical table name for a model's logical table name."""

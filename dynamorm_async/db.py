@@ -8,7 +8,6 @@ opens the one pooled client.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -16,8 +15,9 @@ from typing import Any, Self, TypeVar, overload
 
 import anyio
 
-from ._schema import FieldMeta, ModelMeta, model_meta
-from .codec import Codec, Item
+from . import lifecycle
+from ._schema import ModelMeta, model_meta
+from .codec import Codec
 from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import (
@@ -28,7 +28,7 @@ from .errors import (
     TableNotFound,
     ValidationError,
 )
-from .expr import Condition, Path, Update, compare, compile_request
+from .expr import Condition, compile_request
 from .tables import BillingMode, create_table_params, ttl_params
 
 __all__ = ["DB"]
@@ -40,14 +40,6 @@ _RETURN_ON_FAILURE = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 TABLE_WAIT_TIMEOUT = 300.0
 """How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _path(field: FieldMeta) -> Path:
-    return Path.of(field.stored)
 
 
 class DB:
@@ -173,18 +165,10 @@ class DB:
         Returns:
             The same instance, carrying its lifecycle values.
         """
-        meta = model_meta(type(item))
-        now = _utcnow()
-        changes: dict[str, Any] = {}
-        if meta.version is not None:
-            changes[meta.version.name] = 0
-        for field in (meta.created_at, meta.updated_at):
-            if field is not None:
-                changes[field.name] = now
-        condition: Condition | None = None
-        if if_not_exists:
-            condition = compare(_path(meta.pk), "not_exists")
-        await self._put(meta, item, changes, condition)
+        stamp = lifecycle.on_create(
+            self.codec, item, now=lifecycle.utcnow(), if_not_exists=if_not_exists
+        )
+        await self._put(item, stamp)
         return item
 
     async def put(self, item: T) -> T:
@@ -197,39 +181,19 @@ class DB:
         Raises:
             ConditionFailed: the stored version differs (nothing was written).
         """
-        meta = model_meta(type(item))
-        now = _utcnow()
-        changes: dict[str, Any] = {}
-        condition: Condition | None = None
-        if meta.version is not None:
-            current = getattr(item, meta.version.name)
-            changes[meta.version.name] = current + 1
-            condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
-            if current == 0:
-                condition = compare(_path(meta.pk), "not_exists") | condition
-        if meta.updated_at is not None:
-            changes[meta.updated_at.name] = now
-        if meta.created_at is not None and getattr(item, meta.created_at.name) is None:
-            changes[meta.created_at.name] = now
-        await self._put(meta, item, changes, condition)
+        await self._put(item, lifecycle.on_put(self.codec, item, now=lifecycle.utcnow()))
         return item
 
-    async def _put(
-        self, meta: ModelMeta, item: Any, changes: Mapping[str, Any], condition: Condition | None
-    ) -> None:
-        encoded = self.codec.encode(item)
-        for name, value in changes.items():
-            field = meta.by_name[name]
-            av = self.codec.encode_field(meta.cls, name, value)
-            if av is None:
-                encoded.pop(field.stored, None)
-            else:
-                encoded[field.stored] = av
-        params: dict[str, Any] = {"TableName": self.config.table_name(meta.table), "Item": encoded}
-        if condition is not None:
-            params.update(compile_request(condition=condition), **_RETURN_ON_FAILURE)
+    async def _put(self, item: Any, stamp: lifecycle.Stamp) -> None:
+        meta = model_meta(type(item))
+        params: dict[str, Any] = {
+            "TableName": self.config.table_name(meta.table),
+            "Item": lifecycle.put_item(self.codec, item, stamp),
+        }
+        if stamp.condition is not None:
+            params.update(compile_request(condition=stamp.condition), **_RETURN_ON_FAILURE)
         await self._write("PutItem", params, meta)
-        _apply(item, changes)
+        lifecycle.apply(item, stamp)
 
     async def update(self, item: T, *, fields: Iterable[str] | None = None) -> T:
         """Write only some fields of an existing item (keys are never rewritten).
@@ -242,45 +206,22 @@ class DB:
             The same instance, carrying its new version and ``updated_at``.
 
         Raises:
-            ConditionFailed: the item does not exist, or its stored version differs.
-            ValidationError: ``fields`` names a key or unknown field.
+            ConditionFailed: the item does not exist, or its stored version differs
+                (nothing was written and the instance is unchanged).
+            ValidationError: ``fields`` names a key field, or none.
+            SchemaError: ``fields`` names an unknown field.
         """
         meta = model_meta(type(item))
-        keys = {f.name for f in meta.key_fields}
-        names = (
-            [f.name for f in meta.fields if f.name not in keys] if fields is None else list(fields)
-        )
-        if not names:
-            raise ValidationError(f"update of {meta.cls.__name__} names no fields")
-        for name in names:
-            if name in keys:
-                raise ValidationError(f"update cannot rewrite key field {name!r}; write a new item")
-            if name not in meta.by_name:
-                meta.field(name)  # raises SchemaError naming the model's fields
-        now = _utcnow()
-        changes: dict[str, Any] = {}
-        condition: Condition = compare(_path(meta.pk), "exists")
-        if meta.version is not None:
-            current = getattr(item, meta.version.name)
-            changes[meta.version.name] = current + 1
-            condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
-        if meta.updated_at is not None:
-            changes[meta.updated_at.name] = now
-        values = {name: getattr(item, name) for name in names}
-        values.update(changes)
-        update = Update()
-        for name, value in values.items():
-            field = meta.by_name[name]
-            av = self.codec.encode_field(meta.cls, name, value)
-            update = update.remove(_path(field)) if av is None else update.set(_path(field), av)
+        stamp = lifecycle.on_update(self.codec, item, now=lifecycle.utcnow())
+        update = lifecycle.update_of(self.codec, item, fields, stamp)
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": self.codec.key_of(item),
-            **compile_request(update=update, condition=condition),
+            **compile_request(update=update, condition=stamp.condition),
             **_RETURN_ON_FAILURE,
         }
         await self._write("UpdateItem", params, meta)
-        _apply(item, changes)
+        lifecycle.apply(item, stamp)
         return item
 
     @overload
@@ -309,9 +250,7 @@ class DB:
                 raise ValidationError("pass either an instance or a model class with its key")
             meta = model_meta(type(item))
             encoded_key = self.codec.key_of(item)
-            if meta.version is not None:
-                current = getattr(item, meta.version.name)
-                condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+            condition = lifecycle.on_delete(self.codec, item).condition
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": encoded_key,
@@ -319,12 +258,6 @@ class DB:
         if condition is not None:
             params.update(compile_request(condition=condition), **_RETURN_ON_FAILURE)
         await self._write("DeleteItem", params, meta)
-
-    def _av(self, meta: ModelMeta, field: FieldMeta, value: Any) -> Item:
-        av = self.codec.encode_field(meta.cls, field.name, value)
-        if av is None:
-            raise ValidationError(f"{meta.cls.__name__}.{field.name} has no value to compare")
-        return av
 
     async def _write(self, operation: str, params: dict[str, Any], meta: ModelMeta) -> None:
         try:
@@ -472,9 +405,3 @@ def _is_active(table: Mapping[str, Any]) -> bool:
         index.get("IndexStatus", "ACTIVE") == "ACTIVE"
         for index in table.get("GlobalSecondaryIndexes", ())
     )
-
-
-def _apply(item: Any, changes: Mapping[str, Any]) -> None:
-    # object.__setattr__ so lifecycle values land on frozen attrs instances too.
-    for name, value in changes.items():
-        object.__setattr__(item, name, value)

@@ -1,9 +1,13 @@
 """dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
 
+from .batch import BatchGetResult, BatchResult
 from .config import Config, Credentials
 from .db import DB
 from .errors import (
     AccessDenied,
+    BatchDeadlineExceeded,
+    BatchGetError,
+    BatchWriteError,
     ConditionFailed,
     ConfigError,
     DeadlineExceeded,
@@ -28,6 +32,11 @@ __all__ = [
     "GSI",
     "LSI",
     "AccessDenied",
+    "BatchDeadlineExceeded",
+    "BatchGetError",
+    "BatchGetResult",
+    "BatchResult",
+    "BatchWriteError",
     "ConditionFailed",
     "Config",
     "ConfigError",

@@ -15,8 +15,9 @@ from typing import Any, Self, TypeVar, overload
 
 import anyio
 
-from . import lifecycle
+from . import batch, lifecycle
 from ._schema import ModelMeta, model_meta
+from .batch import BatchGetResult, BatchResult
 from .codec import Codec
 from .config import Config
 from .engine import Engine, TransportFactory
@@ -266,6 +267,193 @@ class DB:
             if exc.item is not None and not isinstance(exc.item, meta.cls):
                 exc.item = self.codec.decode(meta.cls, exc.item)
             raise
+
+    # -- batches -----------------------------------------------------------------------------
+
+    async def batch_create(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Create many items with ``BatchWriteItem``: version 0, both timestamps set.
+
+        Unconditional, like :meth:`create` without ``if_not_exists``: an existing item with
+        the same key is replaced. See :mod:`dynamorm_async.batch` for chunking and retries.
+
+        Args:
+            items: Model instances, of one or several tables.
+            concurrency: Requests in flight at most (``Config.batch_concurrency``).
+            raise_on_unprocessed: Return what is left after the retries in the result
+                instead of raising :class:`BatchWriteError`.
+
+        Raises:
+            ValidationError: Two items with the same key (nothing is sent).
+            BatchWriteError: Some items were not written; ``unprocessed`` holds them.
+            BatchDeadlineExceeded: The view's deadline came first.
+        """
+        return await batch.write(
+            self,
+            puts=items,
+            mode="create",
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    async def batch_put(
+        self,
+        items: Iterable[Any],
+        *,
+        unconditional: bool = False,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Put many items with ``BatchWriteItem`` (upserts; ``updated_at`` set).
+
+        A batch cannot check versions, so items of a versioned model are rejected before
+        anything is sent, unless ``unconditional=True``: they are then written with
+        version + 1 whatever the stored version is.
+
+        Raises:
+            ValidationError: A versioned model without ``unconditional``, or two items
+                with the same key (nothing is sent).
+            BatchWriteError: Some items were not written; ``unprocessed`` holds them.
+            BatchDeadlineExceeded: The view's deadline came first.
+        """
+        return await batch.write(
+            self,
+            puts=items,
+            unconditional=unconditional,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    @overload
+    async def batch_delete(
+        self,
+        targets: Iterable[Any],
+        /,
+        *,
+        unconditional: bool = ...,
+        concurrency: int | None = ...,
+        raise_on_unprocessed: bool = ...,
+    ) -> BatchResult: ...
+
+    @overload
+    async def batch_delete(
+        self,
+        model: type,
+        keys: Iterable[Mapping[str, Any]],
+        /,
+        *,
+        unconditional: bool = ...,
+        concurrency: int | None = ...,
+        raise_on_unprocessed: bool = ...,
+    ) -> BatchResult: ...
+
+    async def batch_delete(
+        self,
+        targets: Any,
+        keys: Iterable[Mapping[str, Any]] | None = None,
+        /,
+        *,
+        unconditional: bool = False,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Delete many items with ``BatchWriteItem``.
+
+        ``await db.batch_delete(payments)`` (instances, or ``(Model, key)`` pairs) or
+        ``await db.batch_delete(Payment, [{"id": "p-1"}, ...])``. Deleting instances of a
+        versioned model needs ``unconditional=True`` (a batch cannot check the version).
+
+        Raises:
+            ValidationError: A bad key, a repeated item, or a versioned instance without
+                ``unconditional`` (nothing is sent).
+            BatchWriteError: Some deletes were not confirmed; ``unprocessed`` holds them.
+            BatchDeadlineExceeded: The view's deadline came first.
+        """
+        if keys is not None:
+            if not isinstance(targets, type):
+                raise ValidationError("batch_delete(Model, keys): the first argument is a model")
+            model = targets
+            targets = [(model, key) for key in keys]
+        return await batch.write(
+            self,
+            deletes=targets,
+            unconditional=unconditional,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    async def batch_write(
+        self,
+        *,
+        puts: Iterable[Any] = (),
+        deletes: Iterable[Any] = (),
+        unconditional: bool = False,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Put and delete in one batch (any tables): :meth:`batch_put` and :meth:`batch_delete`.
+
+        Args:
+            puts: Model instances to put.
+            deletes: Instances or ``(Model, key)`` pairs to delete.
+            unconditional: Allow versioned models, written without their version check.
+            concurrency: Requests in flight at most (``Config.batch_concurrency``).
+            raise_on_unprocessed: Return what is left after the retries instead of raising.
+        """
+        return await batch.write(
+            self,
+            puts=puts,
+            deletes=deletes,
+            unconditional=unconditional,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    async def batch_get(
+        self,
+        model: type[T],
+        keys: Iterable[Mapping[str, Any]],
+        *,
+        consistent: bool = False,
+        select: Iterable[str] | None = None,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchGetResult[T]:
+        """Fetch many items by key with ``BatchGetItem`` (100-key chunks, concurrent).
+
+        Args:
+            model: The model class.
+            keys: Key fields by Python name, e.g. ``[{"id": "p-1"}, {"id": "p-2"}]``;
+                a repeated key is read once.
+            consistent: Strongly consistent reads.
+            select: Python names of the fields to read (the key fields are always read);
+                the other fields take their defaults, or ``None``.
+            concurrency: Requests in flight at most (``Config.batch_concurrency``).
+            raise_on_unprocessed: Return keys left unread after the retries in
+                ``result.unprocessed`` instead of raising :class:`BatchGetError`.
+
+        Returns:
+            The items found in the order of their keys, and the ``missing`` keys.
+
+        Raises:
+            ValidationError: A key is missing a part, has an unknown field or a bad value.
+            BatchGetError: Keys still unprocessed after the retries.
+            DeadlineExceeded: The view's deadline came first.
+        """
+        return await batch.get(
+            self,
+            model,
+            keys,
+            consistent=consistent,
+            select=select,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
 
     # -- tables ------------------------------------------------------------------------------
 

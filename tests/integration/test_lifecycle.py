@@ -67,7 +67,7 @@ async def test_stale_update_changes_nothing(db: DB, dynamodb_client: Any) -> Non
         await db.update(stale)
     assert await stored(dynamodb_client, db, Payment, id="p-1") == before
     assert (stale.version, stale.updated_at) == (0, stale_updated_at)  # instance untouched
-    assert before["version"] == {"N": "1"} and before["amount"] == {"N": "20.00"}
+    assert before["version"] == {"N": "1"} and Decimal(before["amount"]["N"]) == Decimal(20)
 
 
 async def test_timestamps_follow_dynamorm(db: DB, dynamodb_client: Any) -> None:

@@ -38,14 +38,14 @@ written again as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
 import anyio
 import attrs
 
-from . import lifecycle
+from . import _keys, lifecycle
 from ._schema import ModelMeta, model_meta
 from .codec import Item
 from .errors import (
@@ -147,32 +147,6 @@ class BatchGetResult(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
-
-
-# -- keys ----------------------------------------------------------------------------------
-
-Fingerprint: TypeAlias = tuple[Hashable, ...]
-
-
-def _scalar(av: Mapping[str, Any]) -> Hashable:
-    # DynamoDB may spell a number differently in its answer ("1.0" for "1"): compare values.
-    for tag, value in av.items():
-        if tag == "N":
-            return ("N", Decimal(value))
-        if tag == "B":
-            return ("B", bytes(value))
-        return (tag, value)
-    raise ValueError("empty AttributeValue")
-
-
-def _fingerprint(
-    table: str, key_names: Sequence[str], attributes: Mapping[str, Any]
-) -> Fingerprint:
-    return (table, *(_scalar(attributes[name]) for name in key_names))
-
-
-def _key_names(meta: ModelMeta) -> tuple[str, ...]:
-    return tuple(field.stored for field in meta.key_fields)
 
 
 def _add_capacity(totals: dict[str, Decimal], consumed: Any) -> None:
@@ -278,7 +252,7 @@ def _last_error(chunks: Iterable[_Chunk[Any]]) -> DynamORMError | None:
 class _Write:
     table: str
     request: dict[str, Any]
-    fingerprint: Fingerprint
+    fingerprint: _keys.Fingerprint
     source: Any
     is_put: bool
     stamp: lifecycle.Stamp | None = None
@@ -293,11 +267,11 @@ class _WritePlan:
         self.now = lifecycle.utcnow()
         self.writes: list[_Write] = []
         self.key_names: dict[str, tuple[str, ...]] = {}
-        self._seen: dict[Fingerprint, int] = {}
+        self._seen: dict[_keys.Fingerprint, int] = {}
 
     def _table(self, meta: ModelMeta) -> str:
         table = self.db.config.table_name(meta.table)
-        names = _key_names(meta)
+        names = _keys.key_names(meta)
         known = self.key_names.setdefault(table, names)
         if known != names:
             raise ValidationError(
@@ -334,7 +308,7 @@ class _WritePlan:
             stamp = lifecycle.on_put(codec, item, now=self.now, check_version=False)
         encoded = lifecycle.put_item(codec, item, stamp)
         table = self._table(meta)
-        fingerprint = _fingerprint(table, self.key_names[table], encoded)
+        fingerprint = _keys.fingerprint(table, self.key_names[table], encoded)
         self._add(_Write(table, {"PutRequest": {"Item": encoded}}, fingerprint, item, True, stamp))
 
     def delete(self, target: Any) -> None:
@@ -355,7 +329,7 @@ class _WritePlan:
             self._versioned(meta, "delete")
             key = codec.key_of(target)
         table = self._table(meta)
-        fingerprint = _fingerprint(table, self.key_names[table], key)
+        fingerprint = _keys.fingerprint(table, self.key_names[table], key)
         self._add(_Write(table, {"DeleteRequest": {"Key": key}}, fingerprint, target, False))
 
 
@@ -466,10 +440,10 @@ async def write(
 
 def _unprocessed_writes(
     unprocessed: Any, key_names: Mapping[str, Sequence[str]], pending: Sequence[_Write]
-) -> set[Fingerprint]:
+) -> set[_keys.Fingerprint]:
     """The fingerprints DynamoDB left unprocessed, each checked to be one we sent."""
     sent = {w.fingerprint for w in pending}
-    left: set[Fingerprint] = set()
+    left: set[_keys.Fingerprint] = set()
     for table, requests in (unprocessed or {}).items():
         for request in requests:
             attributes = (request.get("PutRequest") or {}).get("Item") or (
@@ -483,12 +457,12 @@ def _known(
     table: str,
     key_names: Mapping[str, Sequence[str]],
     attributes: Any,
-    sent: set[Fingerprint],
+    sent: set[_keys.Fingerprint],
     operation: str,
-) -> Fingerprint:
-    fingerprint: Fingerprint | None
+) -> _keys.Fingerprint:
+    fingerprint: _keys.Fingerprint | None
     try:
-        fingerprint = _fingerprint(table, key_names[table], attributes)
+        fingerprint = _keys.fingerprint(table, key_names[table], attributes)
     except (KeyError, TypeError, ValueError, ArithmeticError):
         fingerprint = None
     if fingerprint is None or fingerprint not in sent:
@@ -507,7 +481,7 @@ def _known(
 @attrs.define(eq=False)
 class _Get:
     key: Item
-    fingerprint: Fingerprint
+    fingerprint: _keys.Fingerprint
 
 
 async def get(
@@ -523,19 +497,19 @@ async def get(
     """Read items by key with ``BatchGetItem``; see :meth:`DB.batch_get`."""
     meta = model_meta(model)
     table = db.config.table_name(meta.table)
-    names = _key_names(meta)
+    names = _keys.key_names(meta)
     given = list(keys)
-    positions: list[Fingerprint] = []
-    unique: dict[Fingerprint, _Get] = {}
+    positions: list[_keys.Fingerprint] = []
+    unique: dict[_keys.Fingerprint, _Get] = {}
     for key in given:
         encoded = db.codec.encode_key(model, key)
-        fingerprint = _fingerprint(table, names, encoded)
+        fingerprint = _keys.fingerprint(table, names, encoded)
         positions.append(fingerprint)
         unique.setdefault(fingerprint, _Get(encoded, fingerprint))
     extra: dict[str, Any] = {"ConsistentRead": consistent}
     if select is not None:
         extra.update(_projection(meta, select))
-    found: dict[Fingerprint, dict[str, Any]] = {}
+    found: dict[_keys.Fingerprint, dict[str, Any]] = {}
     capacity: dict[str, Decimal] = {}
 
     def build(pending: list[_Get]) -> dict[str, Any]:

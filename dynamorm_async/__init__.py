@@ -26,6 +26,7 @@ from .errors import (
     ValidationError,
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
+from .transaction import Transaction
 
 __all__ = [
     "DB",
@@ -51,6 +52,7 @@ __all__ = [
     "TableExists",
     "TableNotFound",
     "Throttled",
+    "Transaction",
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",

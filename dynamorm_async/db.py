@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
 
 import anyio
 
-from . import batch, lifecycle
+from . import batch, lifecycle, transaction
 from ._schema import ModelMeta, model_meta
 from .batch import BatchGetResult, BatchResult
 from .codec import Codec
@@ -31,6 +31,7 @@ from .errors import (
 )
 from .expr import Condition, compile_request
 from .tables import BillingMode, create_table_params, ttl_params
+from .transaction import Transaction
 
 __all__ = ["DB"]
 
@@ -454,6 +455,33 @@ class DB:
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
         )
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def transaction(self, *, token: str | None = None) -> Transaction:
+        """A transaction: ``async with db.transaction() as tx: tx.put(...); ...``.
+
+        The actions are sent as one ``TransactWriteItems`` when the block exits normally
+        (nothing is sent if it raises); see :mod:`dynamorm_async.transaction`.
+
+        Args:
+            token: The ``ClientRequestToken`` (1-36 characters); a new UUID by default.
+                Pass your own to make a retried request (e.g. a redelivered event) a no-op
+                within DynamoDB's ten-minute idempotency window.
+        """
+        return Transaction(self, token=token)
+
+    async def transact_get(self, targets: Sequence[Any]) -> list[Any]:
+        """Read up to 100 items as one consistent snapshot (``TransactGetItems``).
+
+        ``await db.transact_get([payment, (Account, {"id": "a-1"})])`` returns one entry per
+        target, in order: the item, or ``None`` if it does not exist.
+
+        Raises:
+            ValidationError: More than 100 targets, or a bad key (nothing is sent).
+            TransactionCanceled: DynamoDB cancelled the read.
+        """
+        return await transaction.transact_get(self, targets)
 
     # -- tables ------------------------------------------------------------------------------
 

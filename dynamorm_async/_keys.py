@@ -36,3 +36,17 @@ def fingerprint(table: str, names: Sequence[str], attributes: Mapping[str, Any])
         ValueError, ArithmeticError, TypeError: a key value is malformed.
     """
     return (table, *(_scalar(attributes[name]) for name in names))
+
+
+class Claims:
+    """Which request claimed which item first (one item may appear once per request)."""
+
+    __slots__ = ("_first",)
+
+    def __init__(self) -> None:
+        self._first: dict[Fingerprint, int] = {}
+
+    def claim(self, fingerprint: Fingerprint, position: int) -> int | None:
+        """Claim the item for ``position``; the earlier position if it was claimed already."""
+        first = self._first.setdefault(fingerprint, position)
+        return None if first == position else first

@@ -267,7 +267,7 @@ class _WritePlan:
         self.now = lifecycle.utcnow()
         self.writes: list[_Write] = []
         self.key_names: dict[str, tuple[str, ...]] = {}
-        self._seen: dict[_keys.Fingerprint, int] = {}
+        self._items = _keys.Claims()
 
     def _table(self, meta: ModelMeta) -> str:
         table = self.db.config.table_name(meta.table)
@@ -288,8 +288,8 @@ class _WritePlan:
             )
 
     def _add(self, write: _Write) -> None:
-        first = self._seen.setdefault(write.fingerprint, len(self.writes))
-        if first != len(self.writes):
+        first = self._items.claim(write.fingerprint, len(self.writes))
+        if first is not None:
             raise ValidationError(
                 f"one batch cannot write the same item twice: writes {first} and "
                 f"{len(self.writes)} both target {_describe_key(write)} in table {write.table}"
@@ -406,36 +406,27 @@ async def write(
         unprocessed_puts=[w.source for w in left if w.is_put],
         unprocessed_deletes=[w.source for w in left if not w.is_put],
     )
-    tables = ",".join(sorted(plan.key_names)) or None
-    context: dict[str, Any] = {"operation": "BatchWriteItem", "table": tables}
     summary = f"{written} of {len(plan.writes)} writes confirmed, {len(left)} not"
+    error: type[BatchWriteError] = BatchWriteError
+    cause: DynamORMError | None
     if run.deadline is not None or run.out_of_time:
         why = "the deadline came" if run.deadline else "no time is left for another retry"
-        raise BatchDeadlineExceeded(
-            f"batch write stopped because {why}: {summary}",
-            unprocessed=result.unprocessed,
-            written=written,
-            result=result,
-            **context,
-        ) from run.deadline
-    if run.hard is not None:
-        raise BatchWriteError(
-            f"batch write failed ({type(run.hard).__name__}: {run.hard.message}): {summary}",
-            unprocessed=result.unprocessed,
-            written=written,
-            result=result,
-            **context,
-        ) from run.hard
-    if left and raise_on_unprocessed:
-        raise BatchWriteError(
-            f"batch write gave up after {db.config.batch_max_attempts} attempts per chunk: "
-            f"{summary}",
-            unprocessed=result.unprocessed,
-            written=written,
-            result=result,
-            **context,
-        ) from _last_error(chunks)
-    return result
+        error, cause, message = BatchDeadlineExceeded, run.deadline, f"stopped because {why}"
+    elif run.hard is not None:
+        cause, message = run.hard, f"failed ({type(run.hard).__name__}: {run.hard.message})"
+    elif left and raise_on_unprocessed:
+        attempts = db.config.batch_max_attempts
+        cause, message = _last_error(chunks), f"gave up after {attempts} attempts per chunk"
+    else:
+        return result
+    raise error(
+        f"batch write {message}: {summary}",
+        unprocessed=result.unprocessed,
+        written=written,
+        result=result,
+        operation="BatchWriteItem",
+        table=",".join(sorted(plan.key_names)) or None,
+    ) from cause
 
 
 def _unprocessed_writes(

@@ -322,8 +322,7 @@ class DB:
             BatchWriteError: Some items were not written; ``unprocessed`` holds them.
             BatchDeadlineExceeded: The view's deadline came first.
         """
-        return await batch.write(
-            self,
+        return await self.batch_write(
             puts=items,
             unconditional=unconditional,
             concurrency=concurrency,
@@ -380,8 +379,7 @@ class DB:
                 raise ValidationError("batch_delete(Model, keys): the first argument is a model")
             model = targets
             targets = [(model, key) for key in keys]
-        return await batch.write(
-            self,
+        return await self.batch_write(
             deletes=targets,
             unconditional=unconditional,
             concurrency=concurrency,

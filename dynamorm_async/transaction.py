@@ -98,7 +98,7 @@ class Transaction:
             raise ValidationError(f"a ClientRequestToken is 1 to 36 characters, not {token!r}")
         self._db = db
         self._actions: list[_Action] = []
-        self._seen: dict[_keys.Fingerprint, int] = {}
+        self._items = _keys.Claims()
         self._now = lifecycle.utcnow()
         self._closed = False
         self.token = token or str(uuid.uuid4())
@@ -324,8 +324,8 @@ class Transaction:
                 f"a transaction holds at most {MAX_ACTIONS} actions; {action.what} would be "
                 f"action {len(self._actions) + 1}"
             )
-        first = self._seen.setdefault(action.fingerprint, len(self._actions))
-        if first != len(self._actions):
+        first = self._items.claim(action.fingerprint, len(self._actions))
+        if first is not None:
             raise ValidationError(
                 f"a transaction cannot touch one item twice: {action.what} targets the item "
                 f"of action {first} ({self._actions[first].what})"

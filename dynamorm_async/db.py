@@ -464,8 +464,9 @@ class DB:
 
         Args:
             token: The ``ClientRequestToken`` (1-36 characters); a new UUID by default.
-                Pass your own to make a retried request (e.g. a redelivered event) a no-op
-                within DynamoDB's ten-minute idempotency window.
+                DynamoDB applies a request with a given token at most once for ten
+                minutes, but only the identical request: lifecycle timestamps make two
+                transactions differ, so to retry one, commit the same transaction again.
         """
         return Transaction(self, token=token)
 

@@ -24,6 +24,12 @@ conflicts or throttling (:class:`TransactionConflict`, reasons ``TransactionConf
 cancellation raises :class:`TransactionCanceled` at once, with one
 :class:`~dynamorm_async.errors.CancellationReason` per failed action (its ``index`` in the
 order actions were added; the stored item decoded to the model when DynamoDB returned it).
+
+When a commit fails with its outcome unknown (the deadline, a lost answer after the
+retries, the caller's task cancelled), ``await tx.commit()`` may be called again: it
+resends the identical request with the same token. A new transaction with the same actions
+would not do: its ``updated_at`` values differ, and DynamoDB rejects a reused token whose
+request changed (``IdempotentParameterMismatch``).
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ _RETRYABLE_REASONS = frozenset(
 _RETURN_ON_FAILURE = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 Kind = Literal["Put", "Update", "Delete", "ConditionCheck"]
+_State = Literal["open", "sending", "committed", "cancelled", "unknown", "abandoned"]
 AnyCondition = Cond | Condition
 """A condition by Python field names (:func:`~dynamorm_async.conditions.cond`) or an
 expression-level :class:`~dynamorm_async.expr.Condition` on stored names."""
@@ -90,7 +97,6 @@ class Transaction:
 
     Attributes:
         token: The ``ClientRequestToken`` every attempt of the commit carries.
-        committed: Whether the commit succeeded.
     """
 
     def __init__(self, db: DB, *, token: str | None = None) -> None:
@@ -100,12 +106,16 @@ class Transaction:
         self._actions: list[_Action] = []
         self._items = _keys.Claims()
         self._now = lifecycle.utcnow()
-        self._closed = False
+        self._state: _State = "open"
         self.token = token or str(uuid.uuid4())
-        self.committed = False
 
     def __len__(self) -> int:
         return len(self._actions)
+
+    @property
+    def committed(self) -> bool:
+        """Whether the commit succeeded."""
+        return self._state == "committed"
 
     # -- context manager -----------------------------------------------------------------------
 
@@ -121,7 +131,7 @@ class Transaction:
         if exc_type is None:
             await self.commit()
         else:
-            self._closed = True  # the block failed (or was cancelled): send nothing
+            self._state = "abandoned"  # the block failed (or was cancelled): send nothing
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -317,8 +327,10 @@ class Transaction:
         return compiled if lifecycle_guard is None else lifecycle_guard & compiled
 
     def _add(self, action: _Action) -> None:
-        if self._closed:
-            raise ValidationError("this transaction was committed or abandoned; start a new one")
+        if self._state != "open":
+            raise ValidationError(
+                f"this transaction is {self._state}: no more actions; start a new one"
+            )
         if len(self._actions) >= MAX_ACTIONS:
             raise ValidationError(
                 f"a transaction holds at most {MAX_ACTIONS} actions; {action.what} would be "
@@ -337,18 +349,35 @@ class Transaction:
     async def commit(self) -> None:
         """Send the actions as one ``TransactWriteItems`` (``async with`` calls it for you).
 
+        After a failure whose outcome is unknown (the deadline, a lost answer, a
+        cancellation of the caller's task) the commit may be called again: it resends the
+        very same request with the same token, which DynamoDB applies at most once.
+
         Raises:
             TransactionCanceled: DynamoDB cancelled it; ``reasons`` name the failed actions
                 (``failed_index`` the first), nothing was written.
             TransactionConflict: Conflicts outlasted the retries.
             DeadlineExceeded: The view's deadline came, or left no time for a retry.
-            ValidationError: Committed twice, or DynamoDB rejected the request.
+            ValidationError: Committed already, or DynamoDB rejected the request.
         """
-        if self._closed:
-            raise ValidationError("this transaction was committed or abandoned already")
-        self._closed = True
+        if self._state not in ("open", "unknown"):
+            raise ValidationError(f"this transaction is {self._state}: it cannot be committed")
+        self._state = "sending"
+        try:
+            await self._send()
+        except TransactionCanceled as exc:
+            self._state = "unknown" if _only_transient(exc) else "cancelled"
+            raise
+        except BaseException:
+            self._state = "unknown"
+            raise
+        for action in self._actions:
+            if action.stamp is not None and action.instance is not None:
+                lifecycle.apply(action.instance, action.stamp)
+        self._state = "committed"
+
+    async def _send(self) -> None:
         if not self._actions:
-            self.committed = True
             return
         db = self._db
         params = {
@@ -378,10 +407,6 @@ class Transaction:
                 ) from last
             if stop is Stop.ATTEMPTS:
                 raise last
-        for action in self._actions:
-            if action.stamp is not None and action.instance is not None:
-                lifecycle.apply(action.instance, action.stamp)
-        self.committed = True
 
     def _explain(self, exc: TransactionCanceled) -> None:
         # Name the failed actions in the message, and decode the items DynamoDB returned.

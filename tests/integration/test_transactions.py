@@ -12,6 +12,7 @@ from dynamorm_async import (
     Config,
     Transaction,
     TransactionCanceled,
+    TransportError,
     ValidationError,
 )
 from dynamorm_async.conditions import cond
@@ -75,7 +76,7 @@ async def test_nothing_is_sent_when_the_block_raises(
     [tx] = started
     assert fault_proxy.log == []
     assert not tx.committed
-    with pytest.raises(ValidationError, match="committed or abandoned"):
+    with pytest.raises(ValidationError, match="abandoned"):
         tx.put(Order(customer="c", order_id="o2"))
     assert await db.find(Order, customer="c", order_id="o") is None
 
@@ -200,6 +201,29 @@ async def test_conflict_retries_are_bounded(config: Config, fault_proxy: FaultPr
             await tx.commit()
     assert [r.code for r in info.value.reasons] == ["TransactionConflict"]
     assert len(fault_proxy.entries("TransactWriteItems")) == 3
+
+
+async def test_a_commit_with_unknown_outcome_can_be_sent_again(
+    db: DB, config: Config, fault_proxy: FaultProxy
+) -> None:
+    fault_proxy.faults["TransactWriteItems"] = Faults(reset=1.0)
+    changes = {"max_retries": 0, "transaction_max_attempts": 2, "backoff_base": 0.001}
+    async with DB(through(config, fault_proxy, **changes)) as proxied:
+        tx = proxied.transaction()
+        tx.put(Order(customer="c", order_id="o", total=Decimal(3)))
+        with pytest.raises(TransportError):
+            await tx.commit()  # every answer lost: written or not, nobody knows
+        assert not tx.committed
+        with pytest.raises(ValidationError, match="unknown"):
+            tx.put(Order(customer="c", order_id="other"))  # the request is fixed now
+        fault_proxy.faults.clear()
+        await tx.commit()  # the identical request, the same token
+    assert tx.committed
+    entries = fault_proxy.entries("TransactWriteItems")
+    assert len(entries) == 3 and {e.token for e in entries} == {tx.token}
+    assert (await db.get(Order, customer="c", order_id="o", consistent=True)).total == 3
+    with pytest.raises(ValidationError, match="committed"):
+        await tx.commit()
 
 
 async def test_transact_get_reads_in_order(db: DB) -> None:

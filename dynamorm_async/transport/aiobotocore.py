@@ -40,7 +40,7 @@ class AiobotocoreTransport:
     @classmethod
     async def open(cls, config: Config) -> AiobotocoreTransport:
         """Open the client described by ``config`` (no request is sent)."""
-        session = config.session if config.session is not None else get_session()
+        session: Any = config.session if config.session is not None else get_session()
         kwargs: dict[str, Any] = {
             "region_name": config.region,
             "endpoint_url": config.endpoint_url,

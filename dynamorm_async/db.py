@@ -29,6 +29,7 @@ from .errors import (
     ValidationError,
 )
 from .expr import Condition, Path, Update, compare, compile_request
+from .query import Query
 from .tables import BillingMode, create_table_params, ttl_params
 
 __all__ = ["DB"]
@@ -122,6 +123,17 @@ class DB:
         return await self.engine.call(operation, params, deadline=self.deadline)
 
     # -- reads -------------------------------------------------------------------------------
+
+    def model(self, model: type[T], /, *, allow_scan: bool = False) -> Query[T]:
+        """A query of ``model``'s items: ``db.model(Payment).where(...).all()``.
+
+        Args:
+            model: The model class.
+            allow_scan: Let the planner fall back to a Scan when no key condition serves
+                the query (otherwise that raises :class:`QueryPlanError`).
+        """
+        query = Query(self, model)
+        return query.allow_scan() if allow_scan else query
 
     async def find(self, model: type[T], /, *, consistent: bool = False, **key: Any) -> T | None:
         """Fetch one item by its full primary key, or ``None`` if it does not exist.

@@ -387,7 +387,10 @@ class Query(_FilterChain, Generic[T]):
         async def run(pager: Pager) -> None:
             nonlocal total
             while not pager.done:
-                total += int((await pager.fetch()).get("Count", 0))
+                # Not `total += int(await ...)`: that reads total before the await, and the
+                # segments' tasks would overwrite each other's sums.
+                counted = int((await pager.fetch()).get("Count", 0))
+                total += counted
 
         async with anyio.create_task_group() as task_group:
             for pager in pagers:

@@ -280,3 +280,27 @@ async def test_parallel_stream_needs_async_with() -> None:
         async for _ in Stream(pagers, numbers):
             pass
     assert table.calls == []
+
+
+class FakeTransport:
+    def __init__(self, table: FakeTable) -> None:
+        self.table = table
+
+    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.table.send(operation, dict(params))
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_parallel_count_sums_every_segment() -> None:
+    table = FakeTable(103)
+
+    async def factory(config: Config) -> FakeTransport:
+        return FakeTransport(table)
+
+    async with DB(Config(region="us-east-1"), transport_factory=factory) as db:
+        assert await db.model(Payment).scan(segments=4).count() == 103
+        assert await db.model(Payment).scan(segments=4).page_size(5).count() == 103
+        assert await db.model(Payment).scan(segments=4).limit(50).count() == 50
+    assert {c["Segment"] for c in table.calls} == {0, 1, 2, 3}

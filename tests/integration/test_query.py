@@ -238,7 +238,7 @@ async def test_every_operator(
     assert sorted(ids(got)) == expected
 
 
-@table("odd names", naming="snake_case")
+@table("odd-names", naming="snake_case")
 @attrs.define
 class Odd:
     """Reserved words as keys, stored names with a dot and a dash."""

@@ -85,39 +85,44 @@ class UpdateBuilder(Generic[T]):
         current.update(changes)
         return type(self)(self._db, self._model, self._key, **current)
 
+    def _change(self, changes: Changes) -> Self:
+        # Compiled now so that a bad field or value fails at the call that added it.
+        changes.compile(self._model, self._db.codec)
+        return self._with(changes=changes)
+
     # -- actions -----------------------------------------------------------------------------
 
     def set(self, field: str, value: Any) -> Self:
         """``SET field = value`` (an empty value of an ``omit_empty`` field removes it)."""
-        return self._with(changes=self._changes.set(field, value))
+        return self._change(self._changes.set(field, value))
 
     def set_if_not_exists(self, field: str, value: Any) -> Self:
         """Set ``field`` only where the stored item has no value for it yet."""
-        return self._with(changes=self._changes.set_if_not_exists(field, value))
+        return self._change(self._changes.set_if_not_exists(field, value))
 
     def add(self, field: str, value: Any) -> Self:
         """``ADD``: add a number (missing counts as 0) or elements to a set."""
-        return self._with(changes=self._changes.add(field, value))
+        return self._change(self._changes.add(field, value))
 
     def increment(self, field: str, amount: Any = 1) -> Self:
         """Add ``amount`` to a number field that exists."""
-        return self._with(changes=self._changes.increment(field, amount))
+        return self._change(self._changes.increment(field, amount))
 
     def remove(self, field: str) -> Self:
         """``REMOVE`` a field, map key or list element (``"history[0]"``)."""
-        return self._with(changes=self._changes.remove(field))
+        return self._change(self._changes.remove(field))
 
     def delete(self, field: str, values: Any) -> Self:
         """``DELETE`` elements from a set field."""
-        return self._with(changes=self._changes.delete(field, values))
+        return self._change(self._changes.delete(field, values))
 
     def append(self, field: str, values: Any) -> Self:
         """Append a list of values to a list field (a missing list is created)."""
-        return self._with(changes=self._changes.append(field, values))
+        return self._change(self._changes.append(field, values))
 
     def prepend(self, field: str, values: Any) -> Self:
         """Put a list of values in front of a list field (a missing list is created)."""
-        return self._with(changes=self._changes.prepend(field, values))
+        return self._change(self._changes.prepend(field, values))
 
     # -- options -----------------------------------------------------------------------------
 

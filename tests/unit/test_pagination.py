@@ -304,3 +304,21 @@ async def test_parallel_count_sums_every_segment() -> None:
         assert await db.model(Payment).scan(segments=4).page_size(5).count() == 103
         assert await db.model(Payment).scan(segments=4).limit(50).count() == 50
     assert {c["Segment"] for c in table.calls} == {0, 1, 2, 3}
+
+
+async def test_an_outer_cancel_scope_ends_the_producers_cleanly() -> None:
+    table = FakeTable(100_000)
+    pagers = [
+        Pager(table.send, "Scan", {"TotalSegments": 3, "Segment": s}, page_size=5) for s in range(3)
+    ]
+    before = len(asyncio.all_tasks())
+    seen = 0
+    with anyio.CancelScope() as scope:
+        async with Stream(pagers, numbers) as items:
+            async for _ in items:
+                seen += 1
+                if seen == 10:
+                    scope.cancel()  # as a deadline would, from outside the stream
+    assert scope.cancelled_caught
+    assert 10 <= seen < 15  # the rest of the page in hand needs no await, so no checkpoint
+    assert len(asyncio.all_tasks()) == before

@@ -19,6 +19,7 @@ from . import batch, lifecycle, transaction
 from ._schema import ModelMeta, model_meta
 from .batch import BatchGetResult, BatchResult
 from .codec import Codec
+from .conditions import Cond, compile_condition
 from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import (
@@ -29,7 +30,8 @@ from .errors import (
     TableNotFound,
     ValidationError,
 )
-from .expr import Condition, compile_request
+from .expr import Condition, and_, compile_request
+from .query import Query
 from .tables import BillingMode, create_table_params, ttl_params
 from .transaction import Transaction
 
@@ -117,6 +119,17 @@ class DB:
 
     # -- reads -------------------------------------------------------------------------------
 
+    def model(self, model: type[T], /, *, allow_scan: bool = False) -> Query[T]:
+        """A query of ``model``'s items: ``db.model(Payment).where(...).all()``.
+
+        Args:
+            model: The model class.
+            allow_scan: Let the planner fall back to a Scan when no key condition serves
+                the query (otherwise that raises :class:`QueryPlanError`).
+        """
+        query = Query(self, model)
+        return query.allow_scan() if allow_scan else query
+
     async def find(self, model: type[T], /, *, consistent: bool = False, **key: Any) -> T | None:
         """Fetch one item by its full primary key, or ``None`` if it does not exist.
 
@@ -156,13 +169,17 @@ class DB:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def create(self, item: T, *, if_not_exists: bool = False) -> T:
+    async def create(
+        self, item: T, *, if_not_exists: bool = False, condition: Cond | None = None
+    ) -> T:
         """Write a new item; version becomes 0 and both timestamps are set.
 
         Args:
             item: A model instance.
             if_not_exists: Fail with :class:`ConditionFailed` instead of replacing an
                 item with the same key.
+            condition: A condition the item it replaces must meet (see
+                :func:`~dynamorm_async.conditions.cond`).
 
         Returns:
             The same instance, carrying its lifecycle values.
@@ -170,46 +187,57 @@ class DB:
         stamp = lifecycle.on_create(
             self.codec, item, now=lifecycle.utcnow(), if_not_exists=if_not_exists
         )
-        await self._put(item, stamp)
+        await self._put(item, stamp, condition)
         return item
 
-    async def put(self, item: T) -> T:
+    async def put(self, item: T, *, condition: Cond | None = None) -> T:
         """Write an item, replacing any with the same key (an upsert).
 
         A versioned item is written only if the stored version equals the in-memory one
         (or, for version 0, if no item exists) and gets version + 1. ``updated_at`` is set;
         ``created_at`` is set only if it is still ``None``.
 
+        Args:
+            item: A model instance.
+            condition: A condition the stored item must meet, ANDed with the version check.
+
         Raises:
-            ConditionFailed: the stored version differs (nothing was written).
+            ConditionFailed: the stored version differs or ``condition`` does not hold
+                (nothing was written).
         """
-        await self._put(item, lifecycle.on_put(self.codec, item, now=lifecycle.utcnow()))
+        stamp = lifecycle.on_put(self.codec, item, now=lifecycle.utcnow())
+        await self._put(item, stamp, condition)
         return item
 
-    async def _put(self, item: Any, stamp: lifecycle.Stamp) -> None:
+    async def _put(self, item: Any, stamp: lifecycle.Stamp, condition: Cond | None) -> None:
         meta = model_meta(type(item))
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Item": lifecycle.put_item(self.codec, item, stamp),
         }
-        if stamp.condition is not None:
-            params.update(compile_request(condition=stamp.condition), **_RETURN_ON_FAILURE)
+        combined = self._and(meta, stamp.condition, condition)
+        if combined is not None:
+            params.update(compile_request(condition=combined), **_RETURN_ON_FAILURE)
         await self._write("PutItem", params, meta)
         lifecycle.apply(item, stamp)
 
-    async def update(self, item: T, *, fields: Iterable[str] | None = None) -> T:
+    async def update(
+        self, item: T, *, fields: Iterable[str] | None = None, condition: Cond | None = None
+    ) -> T:
         """Write only some fields of an existing item (keys are never rewritten).
 
         Args:
             item: A model instance holding the new values.
             fields: Python names of the fields to write; ``None`` writes every non-key field.
+            condition: A condition the stored item must meet, ANDed with the existence and
+                version checks.
 
         Returns:
             The same instance, carrying its new version and ``updated_at``.
 
         Raises:
-            ConditionFailed: the item does not exist, or its stored version differs
-                (nothing was written and the instance is unchanged).
+            ConditionFailed: the item does not exist, its stored version differs, or
+                ``condition`` does not hold (nothing was written, the instance is unchanged).
             ValidationError: ``fields`` names a key field, or none.
             SchemaError: ``fields`` names an unknown field.
         """
@@ -219,7 +247,7 @@ class DB:
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": self.codec.key_of(item),
-            **compile_request(update=update, condition=stamp.condition),
+            **compile_request(update=update, condition=self._and(meta, stamp.condition, condition)),
             **_RETURN_ON_FAILURE,
         }
         await self._write("UpdateItem", params, meta)
@@ -227,23 +255,29 @@ class DB:
         return item
 
     @overload
-    async def delete(self, item: object, /) -> None: ...
+    async def delete(self, item: object, /, *, condition: Cond | None = None) -> None: ...
 
     @overload
-    async def delete(self, item: type, /, **key: Any) -> None: ...
+    async def delete(self, item: type, /, *, condition: Cond | None = None, **key: Any) -> None: ...
 
-    async def delete(self, item: Any, /, **key: Any) -> None:
+    async def delete(self, item: Any, /, *, condition: Cond | None = None, **key: Any) -> None:
         """Delete an item, given as an instance or as a model class and its key.
 
         ``await db.delete(payment)`` or ``await db.delete(Payment, id="p-1")``. Deleting an
         instance of a versioned model succeeds only if the stored version equals its own.
-        Deleting a missing item is not an error.
+        Deleting a missing item is not an error (unless ``condition`` needs it to exist).
+
+        Args:
+            item: A model instance, or a model class followed by its key fields.
+            condition: A condition the stored item must meet (a key field named
+                ``condition`` cannot be passed by keyword; delete the instance instead).
+            **key: The key fields, with a model class.
 
         Raises:
-            ConditionFailed: the stored version differs.
+            ConditionFailed: the stored version differs or ``condition`` does not hold.
             ValidationError: the key is missing, unknown or of the wrong type.
         """
-        condition: Condition | None = None
+        checks: Condition | None = None
         if isinstance(item, type):
             meta = model_meta(item)
             encoded_key = self.codec.encode_key(item, key)
@@ -252,18 +286,30 @@ class DB:
                 raise ValidationError("pass either an instance or a model class with its key")
             meta = model_meta(type(item))
             encoded_key = self.codec.key_of(item)
-            condition = lifecycle.on_delete(self.codec, item).condition
+            checks = lifecycle.on_delete(self.codec, item).condition
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": encoded_key,
         }
-        if condition is not None:
-            params.update(compile_request(condition=condition), **_RETURN_ON_FAILURE)
+        combined = self._and(meta, checks, condition)
+        if combined is not None:
+            params.update(compile_request(condition=combined), **_RETURN_ON_FAILURE)
         await self._write("DeleteItem", params, meta)
 
-    async def _write(self, operation: str, params: dict[str, Any], meta: ModelMeta) -> None:
+    def _and(
+        self, meta: ModelMeta, checks: Condition | None, condition: Cond | None
+    ) -> Condition | None:
+        """The DB's own checks ANDed with the caller's ``condition=``."""
+        if condition is None:
+            return checks
+        compiled = compile_condition(condition, meta.cls, self.codec)
+        return compiled if checks is None else and_(checks, compiled)
+
+    async def _write(
+        self, operation: str, params: dict[str, Any], meta: ModelMeta
+    ) -> dict[str, Any]:
         try:
-            await self._call(operation, params)
+            return await self._call(operation, params)
         except ConditionFailed as exc:
             if exc.item is not None and not isinstance(exc.item, meta.cls):
                 exc.item = self.codec.decode(meta.cls, exc.item)

@@ -40,7 +40,6 @@ class AiobotocoreTransport:
     @classmethod
     async def open(cls, config: Config) -> AiobotocoreTransport:
         """Open the client described by ``config`` (no request is sent)."""
-        # Any: Config.session is an AioSession or an aioboto3 Session (told apart below).
         session: Any = config.session if config.session is not None else get_session()
         kwargs: dict[str, Any] = {
             "region_name": config.region,

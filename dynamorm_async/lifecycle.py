@@ -8,6 +8,9 @@ computes its lifecycle values here, so they all follow DynamORM's rules:
   succeeds when no item exists). Delete of an instance is guarded by its version.
 * ``created_at()``: set by create; by put only while it is still ``None``; never by update.
 * ``updated_at()``: set by create, put and update.
+* An update by key, without an instance (:func:`on_changes`: the update builder,
+  ``tx.update(Model, ..., changes=...)``): ``updated_at`` now and version + 1, neither
+  checked, unless the update names them; ``created_at`` only when it may create the item.
 * ``ttl()`` needs nothing here: the codec stores it as epoch seconds and leaves out
   ``None`` (and 0 with ``omit_empty``).
 
@@ -28,16 +31,19 @@ from ._schema import FieldMeta, ModelMeta, model_meta
 from .codec import Codec, Item
 from .errors import ValidationError
 from .expr import Condition, Path, Update, compare
+from .updates import Changes
 
 __all__ = [
     "Stamp",
     "apply",
+    "on_changes",
     "on_create",
     "on_delete",
     "on_put",
     "on_update",
     "path_of",
     "put_item",
+    "stamped",
     "update_of",
     "utcnow",
 ]
@@ -135,6 +141,37 @@ def on_delete(codec: Codec, item: Any, *, check_version: bool = True) -> Stamp:
         return Stamp()
     current = getattr(item, meta.version.name)
     return Stamp({}, _version_guard(codec, meta, meta.version, current))
+
+
+def _top_field(path: str) -> str:
+    return path.split(".", 1)[0].split("[", 1)[0]
+
+
+def on_changes(
+    meta: ModelMeta, changes: Changes, *, now: dt.datetime, upsert: bool = False
+) -> Changes:
+    """Update actions on an item by key, with the lifecycle actions added.
+
+    There is no instance whose version could be checked: ``version`` goes up by one
+    (``ADD``) and ``updated_at`` is set to ``now``; with ``upsert`` (the item may be
+    created) ``created_at`` is set where the item has none. A field the actions already
+    name is left as they say.
+    """
+    touched = {_top_field(field) for _, field, _ in changes.actions}
+    if meta.updated_at is not None and meta.updated_at.name not in touched:
+        changes = changes.set(meta.updated_at.name, now)
+    if meta.version is not None and meta.version.name not in touched:
+        changes = changes.add(meta.version.name, 1)
+    if upsert and meta.created_at is not None and meta.created_at.name not in touched:
+        changes = changes.set_if_not_exists(meta.created_at.name, now)
+    return changes
+
+
+def stamped(changes: Changes, stamp: Stamp) -> Changes:
+    """Update actions on an instance's item, with the stamp's values set too."""
+    for name, value in stamp.values.items():
+        changes = changes.set(name, value)
+    return changes
 
 
 def put_item(codec: Codec, item: Any, stamp: Stamp) -> Item:

@@ -54,8 +54,9 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .expr import Condition, Update, compare, compile_request
+from .expr import Condition, compare, compile_request
 from .retry import Backoff, Stop
+from .update_builder import UpdateBuilder
 from .updates import Changes
 
 if TYPE_CHECKING:
@@ -197,9 +198,11 @@ class Transaction:
         * ``tx.update(Payment, id="p-1", changes=...)`` applies update actions to the
           stored item without an instance: the item must exist, a ``version()`` field is
           incremented (not checked) and ``updated_at`` is set.
+        * ``tx.update(db.model(Payment).key(id="p-1").update().set(...).condition(...))``
+          takes an update builder's request as it is (without ``.returning()``).
 
         Args:
-            target: A model instance, or a model class with ``**key``.
+            target: A model instance, a model class with ``**key``, or an update builder.
             fields: Fields of the instance to write (not with ``changes``).
             changes: Update actions (:class:`~dynamorm_async.updates.Changes`).
             condition: A further condition on the stored item.
@@ -210,6 +213,9 @@ class Transaction:
                 needed, a key field among them, a bad key.
         """
         codec = self._db.codec
+        if isinstance(target, UpdateBuilder):
+            self._add_builder(target, fields, changes, condition, key)
+            return
         if fields is not None and changes is not None:
             raise ValidationError("update takes fields= or changes=, not both")
         instance: Any = None
@@ -221,7 +227,9 @@ class Transaction:
                 )
             meta = model_meta(target)
             encoded_key = codec.encode_key(target, key)
-            stamp, update = self._blind_update(meta, changes)
+            # No instance: nothing to check the version against, nothing to stamp.
+            stamp = lifecycle.Stamp({}, compare(lifecycle.path_of(meta.pk), "exists"))
+            update = lifecycle.on_changes(meta, changes, now=self._now).compile(meta.cls, codec)
         else:
             if key:
                 raise ValidationError("pass either an instance or a model class with its key")
@@ -232,7 +240,7 @@ class Transaction:
             if changes is None:
                 update = lifecycle.update_of(codec, target, fields, stamp)
             else:
-                update = _with_values(changes.compile(meta.cls, codec), codec, meta, stamp.values)
+                update = lifecycle.stamped(changes, stamp).compile(meta.cls, codec)
         guard = self._both(stamp.condition, condition, meta)
         body: dict[str, Any] = {
             "TableName": self._table(meta),
@@ -245,17 +253,27 @@ class Transaction:
             _Action("Update", body, meta, self._print(meta, encoded_key), what, instance, stamp)
         )
 
-    def _blind_update(self, meta: ModelMeta, changes: Changes) -> tuple[lifecycle.Stamp, Update]:
+    def _add_builder(
+        self,
+        builder: UpdateBuilder[Any],
+        fields: Iterable[str] | None,
+        changes: Changes | None,
+        condition: AnyCondition | None,
+        key: Mapping[str, Any],
+    ) -> None:
+        if fields is not None or changes is not None or condition is not None or key:
+            raise ValidationError(
+                "tx.update(builder) takes the update builder alone: put its actions and "
+                "conditions on the builder"
+            )
+        body = builder.request()
+        if "ReturnValues" in body:
+            raise ValidationError("a transaction returns no values: drop .returning()")
+        meta = model_meta(builder.model)
         codec = self._db.codec
-        update = changes.compile(meta.cls, codec)
-        values: dict[str, Any] = {}
-        if meta.updated_at is not None:
-            values[meta.updated_at.name] = self._now
-        update = _with_values(update, codec, meta, values)
-        if meta.version is not None:
-            update = update.add(lifecycle.path_of(meta.version), {"N": "1"})
-        # No instance to stamp: the values are only sent.
-        return lifecycle.Stamp({}, compare(lifecycle.path_of(meta.pk), "exists")), update
+        shown = {f.name: codec.decode_value(f.type, body["Key"][f.stored]) for f in meta.key_fields}
+        what = f"update {meta.cls.__name__} {shown!r}"
+        self._add(_Action("Update", body, meta, self._print(meta, body["Key"]), what))
 
     def delete(self, target: Any, /, *, condition: AnyCondition | None = None, **key: Any) -> None:
         """Delete an item: an instance (version-checked) or a model class and its key."""
@@ -425,14 +443,6 @@ class Transaction:
 
 def _only_transient(exc: TransactionCanceled) -> bool:
     return bool(exc.reasons) and all(r.code in _RETRYABLE_REASONS for r in exc.reasons)
-
-
-def _with_values(update: Update, codec: Any, meta: ModelMeta, values: Mapping[str, Any]) -> Update:
-    for name, value in values.items():
-        path = lifecycle.path_of(meta.by_name[name])
-        av = codec.encode_field(meta.cls, name, value)
-        update = update.remove(path) if av is None else update.set(path, av)
-    return update
 
 
 def _show(target: Any, key: Mapping[str, Any] | None = None) -> str:

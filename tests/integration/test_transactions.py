@@ -18,7 +18,7 @@ from dynamorm_async import (
 from dynamorm_async.conditions import cond
 from dynamorm_async.updates import Changes
 from tests.integration.faultproxy import FaultProxy, Faults, through
-from tests.models import Order, Payment
+from tests.models import Order, Payment, Status
 
 pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.needs_transactions]
 
@@ -143,6 +143,25 @@ async def test_update_with_changes(db: DB) -> None:
     missing.update(Payment, id="missing", changes=Changes().set("note", "x"))
     with pytest.raises(TransactionCanceled):
         await missing.commit()
+
+
+async def test_update_builder_in_a_transaction(db: DB) -> None:
+    p = await db.create(payment("p-1"))
+    builder = db.model(Payment).key(id="p-1").update().set("status", Status.PAID)
+    async with db.transaction() as tx:
+        tx.update(builder.condition("status", "=", Status.PENDING))
+        tx.put(Order(customer="c", order_id="o"))
+    stored = await db.get(Payment, id="p-1", consistent=True)
+    assert (stored.status, stored.version) == (Status.PAID, p.version + 1)
+    failing = db.transaction()
+    failing.put(Order(customer="c", order_id="o2"))
+    failing.update(builder.condition("status", "=", Status.PENDING))  # it is PAID now
+    with pytest.raises(TransactionCanceled) as info:
+        await failing.commit()
+    assert info.value.failed_index == 1
+    assert "action 1 (update Payment {'id': 'p-1'})" in str(info.value)
+    with pytest.raises(ValidationError, match="returning"):
+        db.transaction().update(builder.returning("ALL_NEW"))
 
 
 async def test_actions_are_checked_when_added(db: DB) -> None:

@@ -171,7 +171,6 @@ class _Chunk(Generic[R]):
 class _Run:
     requests: int = 0
     retries: int = 0
-    capacity: dict[str, Decimal] = attrs.field(factory=dict)
     hard: DynamORMError | None = None
     deadline: DeadlineExceeded | None = None
     out_of_time: bool = False
@@ -384,8 +383,8 @@ async def write(
 
     def settle(pending: list[_Write], response: dict[str, Any]) -> list[_Write]:
         nonlocal written
-        _add_capacity(capacity, response.get("ConsumedCapacity"))
         left = _unprocessed_writes(response.get("UnprocessedItems"), plan.key_names, pending)
+        _add_capacity(capacity, response.get("ConsumedCapacity"))
         remaining: list[_Write] = []
         for w in pending:
             if w.fingerprint in left:

@@ -11,7 +11,7 @@ from dynamorm_async import Config, ConfigError, Credentials
 def test_defaults() -> None:
     config = Config()
     assert (config.timeout, config.max_pool_connections, config.max_retries) == (5.0, 10, 3)
-    assert config.retry_mode == "standard"
+    assert config.retry_mode == "adaptive"
     assert config.table_name("payments") == "payments"
     assert attrs.evolve(config, table_prefix="dev-").table_name("payments") == "dev-payments"
 

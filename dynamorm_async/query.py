@@ -27,10 +27,11 @@ import attrs
 
 from ._schema import model_meta
 from .conditions import Cond, compile_condition, cond, resolve_path
-from .errors import ItemNotFound, Throttled, ValidationError
+from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
 from .expr import Condition, Path, Predicate, and_, or_
 from .pagination import Cursor, Page, Pager, Stream
 from .plan import Plan, plan_read
+from .retry import Backoff, Stop
 
 if TYPE_CHECKING:
     from .db import DB
@@ -41,11 +42,6 @@ __all__ = ["FilterGroup", "Query"]
 T = TypeVar("T")
 
 Connector = Literal["AND", "OR"]
-
-# BatchGetItem may leave keys unprocessed (throttling, 16 MB responses): retry with back-off.
-_BATCH_GET_ATTEMPTS = 8
-_BATCH_GET_FIRST_DELAY = 0.05
-_BATCH_GET_MAX_DELAY = 1.0
 
 
 def _fold(terms: Sequence[tuple[Connector, Condition]]) -> Condition | None:
@@ -457,22 +453,26 @@ class Query(_FilterChain, Generic[T]):
             return [] if item is None else [item]
         found: list[dict[str, Any]] = []
         pending = request["RequestItems"]
-        delay = _BATCH_GET_FIRST_DELAY
-        for attempt in range(_BATCH_GET_ATTEMPTS):
-            if attempt:
-                await anyio.sleep(delay)
-                delay = min(delay * 2, _BATCH_GET_MAX_DELAY)
+        # UnprocessedKeys (throttling, 16 MB answers) are retried by the batch policy:
+        # bounded attempts, jittered back-off, never past the view's deadline.
+        backoff = Backoff.for_batches(self._db.config)
+        attempts = 0
+        while True:
+            attempts += 1
             response = await self._db._call("BatchGetItem", {"RequestItems": pending})
             found.extend((response.get("Responses") or {}).get(plan.table) or ())
             pending = response.get("UnprocessedKeys") or {}
             if not pending:
                 break
-        else:
-            raise Throttled(
-                f"BatchGetItem left keys unprocessed after {_BATCH_GET_ATTEMPTS} attempts",
-                operation="BatchGetItem",
-                table=plan.table,
-            )
+            stop = await backoff.pause(attempts, deadline=self._db.deadline)
+            if stop is not None:
+                why = "no time left" if stop is Stop.DEADLINE else f"{attempts} attempts"
+                error = DeadlineExceeded if stop is Stop.DEADLINE else Throttled
+                raise error(
+                    f"BatchGetItem left keys unprocessed ({why})",
+                    operation="BatchGetItem",
+                    table=plan.table,
+                )
         names = list(plan.keys[0])
         position = {_key_id(key, names): n for n, key in enumerate(plan.keys)}
         return sorted(found, key=lambda item: position.get(_key_id(item, names), len(position)))

@@ -16,6 +16,7 @@ from dynamorm_async import (
     BatchDeadlineExceeded,
     BatchWriteError,
     Config,
+    Throttled,
     attr,
     pk,
     table,
@@ -151,3 +152,34 @@ async def test_hard_failure_keeps_the_cause() -> None:
         await db.batch_create([Counter(n=1)])
     assert isinstance(info.value.__cause__, AccessDenied)
     assert info.value.unprocessed == [Counter(n=1)] and info.value.written == 0
+
+
+async def test_query_batch_get_retries_unprocessed_keys_then_gives_up() -> None:
+    calls = 0
+
+    async def half_then_rest(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        ((table_name, request),) = params["RequestItems"].items()
+        keys = request["Keys"]
+        if calls == 1:  # answer the first key, leave the others unprocessed
+            items = [{**keys[0], "amount": {"N": "1"}, "customerId": {"S": "c"}}]
+            return {
+                "Responses": {table_name: items},
+                "UnprocessedKeys": {table_name: {"Keys": keys[1:]}},
+            }
+        items = [{**k, "amount": {"N": "1"}, "customerId": {"S": "c"}} for k in keys]
+        return {"Responses": {table_name: items}, "UnprocessedKeys": {}}
+
+    db, _ = scripted(half_then_rest, backoff_base=0.001)
+    got = await db.model(Payment).where("id", "in", ["a", "b", "c"]).all()
+    assert [p.id for p in got] == ["a", "b", "c"]
+    assert calls == 2
+
+    async def never(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"Responses": {}, "UnprocessedKeys": params["RequestItems"]}
+
+    db, transport = scripted(never, backoff_base=0.001, batch_max_attempts=3)
+    with pytest.raises(Throttled, match="3 attempts"):
+        await db.model(Payment).where("id", "in", ["a", "b"]).all()
+    assert len(transport.requests) == 3

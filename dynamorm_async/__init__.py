@@ -1,6 +1,7 @@
 """dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
 
 from .batch import BatchGetResult, BatchResult
+from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
 from .errors import (
@@ -26,7 +27,11 @@ from .errors import (
     ValidationError,
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
+from .pagination import Cursor, Page
+from .query import Query
 from .transaction import Transaction
+from .update_builder import UpdateBuilder
+from .updates import Changes
 
 __all__ = [
     "DB",
@@ -38,15 +43,20 @@ __all__ = [
     "BatchGetResult",
     "BatchResult",
     "BatchWriteError",
+    "Changes",
+    "Cond",
     "ConditionFailed",
     "Config",
     "ConfigError",
     "Credentials",
+    "Cursor",
     "DeadlineExceeded",
     "DecodeError",
     "DynamORMError",
     "EncodeError",
     "ItemNotFound",
+    "Page",
+    "Query",
     "QueryPlanError",
     "SchemaError",
     "TableExists",
@@ -56,8 +66,10 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UpdateBuilder",
     "ValidationError",
     "attr",
+    "cond",
     "created_at",
     "pk",
     "sk",

@@ -1,0 +1,1 @@
+"""Running on AWS Lambda: the handler adapter, invocation deadlines and environment config."""

@@ -147,7 +147,8 @@ class Metrics:
         self._enabled = enabled
         self.namespace = namespace
         self.service = service
-        self._emit = emit or _print_line
+        self.emit: Callable[[str], None] = emit or _print_line
+        """Receives each document as one line of JSON (replace it to capture them)."""
         self._groups: dict[tuple[str, str | None], _Group] = {}
         self._custom: dict[str, tuple[str, list[float]]] = {}
 
@@ -265,7 +266,7 @@ class Metrics:
 
     def _write(self, documents: list[dict[str, Any]]) -> None:
         for document in documents:
-            self._emit(json.dumps(document, separators=(",", ":")))
+            self.emit(json.dumps(document, separators=(",", ":")))
 
     def _dimensions(self) -> dict[str, str]:
         return {} if self.service is None else {"service": self.service}
@@ -326,9 +327,14 @@ def emf_documents(
                 **dimensions,
             }
             for name, _, values in part:
-                document[name] = values[0] if len(values) == 1 else values
+                numbers = [_number(value) for value in values]
+                document[name] = numbers[0] if len(numbers) == 1 else numbers
             documents.append(document)
     return documents
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
 def _rounds(

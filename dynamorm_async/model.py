@@ -22,15 +22,20 @@ from typing import Any, Literal, TypeVar
 import attrs
 
 from . import _schema
+from ._schema import FieldMeta, IndexMeta, ModelMeta, model_meta
 from .errors import SchemaError
 
 __all__ = [
     "GSI",
     "LSI",
+    "FieldMeta",
+    "IndexMeta",
+    "ModelMeta",
     "Naming",
     "Projection",
     "attr",
     "created_at",
+    "model_meta",
     "pk",
     "sk",
     "table",

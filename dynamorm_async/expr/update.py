@@ -142,6 +142,22 @@ class Update:
         template = "{p} = list_append({0}, if_not_exists({p}, {1}))"
         return self._with(_Action("SET", target, template, (operand, {"L": []})))
 
+    def extend(self, path: PathLike, *, before: AttributeValue, after: AttributeValue) -> Update:
+        """Prepend ``before`` and append ``after`` to the list at ``path`` in one action.
+
+        DynamoDB rejects two actions on one path, so a prepend and an append of the same
+        list must be one ``SET #p = list_append(:before, list_append(if_not_exists(#p,
+        :empty), :after))``.
+
+        Raises:
+            ValidationError: ``before`` or ``after`` is not an L value, or an overlapping path.
+        """
+        target = as_path(path)
+        head = _value(before, {"L"}, "prepend", target)
+        tail = _value(after, {"L"}, "append", target)
+        template = "{p} = list_append({0}, list_append(if_not_exists({p}, {1}), {2}))"
+        return self._with(_Action("SET", target, template, (head, {"L": []}, tail)))
+
     def add(self, path: PathLike, value: AttributeValue) -> Update:
         """``ADD #p :v``: add a number (missing counts as 0) or add elements to a set.
 

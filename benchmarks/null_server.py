@@ -1,0 +1,315 @@
+"""A null DynamoDB server: instant, fixed, valid answers to JSON-1.0 requests.
+
+It exists to measure clients: whatever a client spends per request beyond this server's
+near-zero cost is the client's own. It answers by the ``X-Amz-Target`` header alone and never
+reads the request body:
+
+=================  ==============================================================
+PutItem            ``{}``
+GetItem            ``{"Item": ITEM}`` (the benchmark order, see :data:`ITEM`)
+UpdateItem         ``{}``
+DeleteItem         ``{}``
+Query              one page of ``--query-items`` orders (ids ``order-0000``...)
+BatchWriteItem     ``{"UnprocessedItems": {}}``
+anything else      HTTP 400 ``UnknownOperationException``
+=================  ==============================================================
+
+Every answer carries ``x-amz-crc32`` (botocore checks it when present, as DynamoDB sends it),
+``x-amzn-RequestId`` and keep-alive. Responses are built once, at start-up.
+
+Run it as a child process (:class:`NullServer`), so that its CPU time is never counted
+against the client's and never competes with the client for the GIL::
+
+    with NullServer() as server:
+        client = ...(endpoint_url=server.endpoint_url)
+
+``python benchmarks/null_server.py`` checks the server with one request of each kind through
+aiobotocore and exits (what ``nox -s bench`` runs); ``--serve`` keeps it serving instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from types import TracebackType
+from typing import Any, Self
+
+__all__ = ["DEFAULT_QUERY_ITEMS", "ITEM", "TABLE", "NullServer", "query_item"]
+
+TABLE = "bench-orders"
+"""The table name the benchmarks use (the server ignores it)."""
+
+ITEM: dict[str, dict[str, Any]] = {
+    "id": {"S": "order-0001"},
+    "customerId": {"S": "customer-0042"},
+    "amount": {"N": "1234.56"},
+    "currency": {"S": "EUR"},
+    "status": {"S": "paid"},
+    "description": {"S": "Two flat whites and a croissant, table 7"},
+    "quantity": {"N": "3"},
+    "gift": {"BOOL": False},
+    "tags": {"SS": ["card", "in-store", "loyalty"]},
+    "placedAt": {"S": "2024-05-17T09:30:15.123456Z"},
+}
+"""The benchmark order as DynamoDB stores it (camelCase names, RFC 3339 UTC timestamp)."""
+
+DEFAULT_QUERY_ITEMS = 100
+"""Items in the one page a Query gets."""
+
+_STARTUP_TIMEOUT = 20.0
+_TARGET_PREFIX = "dynamodb_20120810."
+
+
+def query_item(index: int) -> dict[str, dict[str, Any]]:
+    """The ``index``-th item of a Query page: :data:`ITEM` with id ``order-NNNN``."""
+    return {**ITEM, "id": {"S": f"order-{index:04d}"}}
+
+
+def _response(status: str, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    head = (
+        f"HTTP/1.1 {status}\r\n"
+        "Content-Type: application/x-amz-json-1.0\r\n"
+        f"Content-Length: {len(payload)}\r\n"
+        "x-amzn-RequestId: NULLSERVER00000000000000000000000000000000000000000000\r\n"
+        f"x-amz-crc32: {zlib.crc32(payload) & 0xFFFFFFFF}\r\n"
+        "Connection: keep-alive\r\n"
+        "\r\n"
+    )
+    return head.encode() + payload
+
+
+def _responses(query_items: int) -> dict[bytes, bytes]:
+    items = [query_item(i) for i in range(query_items)]
+    bodies: dict[str, dict[str, Any]] = {
+        "PutItem": {},
+        "GetItem": {"Item": ITEM},
+        "UpdateItem": {},
+        "DeleteItem": {},
+        "Query": {"Items": items, "Count": len(items), "ScannedCount": len(items)},
+        "BatchWriteItem": {"UnprocessedItems": {}},
+    }
+    # Keyed by the lower-cased header value: header values are matched case-insensitively.
+    return {
+        (_TARGET_PREFIX + name).lower().encode(): _response("200 OK", body)
+        for name, body in bodies.items()
+    }
+
+
+_UNKNOWN = _response(
+    "400 Bad Request",
+    {
+        "__type": "com.amazon.coral.service#UnknownOperationException",
+        "message": "the null server answers PutItem, GetItem, UpdateItem, DeleteItem, "
+        "Query and BatchWriteItem only",
+    },
+)
+
+
+class _Protocol(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive, just enough for DynamoDB clients (Content-Length bodies)."""
+
+    def __init__(self, responses: dict[bytes, bytes]) -> None:
+        self._responses = responses
+        self._buffer = bytearray()
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            length = 0
+            target = b""
+            close = False
+            for line in bytes(buffer[:end]).lower().split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"x-amz-target":
+                    target = value.strip()
+                elif name == b"connection":
+                    close = value.strip() == b"close"
+            total = end + 4 + length
+            if len(buffer) < total:
+                return  # the body is still on its way
+            del buffer[:total]
+            assert self._transport is not None
+            self._transport.write(self._responses.get(target, _UNKNOWN))
+            if close:
+                self._transport.close()
+                return
+
+
+async def _serve(port: int, query_items: int, announce: bool) -> None:
+    responses = _responses(query_items)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: _Protocol(responses), "127.0.0.1", port, backlog=256, reuse_address=True
+    )
+    bound = server.sockets[0].getsockname()[1]
+    if announce:
+        print(f"PORT {bound}", flush=True)
+    else:
+        print(f"null DynamoDB server on http://127.0.0.1:{bound} (Ctrl-C stops it)", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def _exit_when_stdin_closes() -> None:
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
+class NullServer:
+    """The null server in a child process on 127.0.0.1; a context manager.
+
+    Args:
+        query_items: Items in the page a Query gets.
+    """
+
+    def __init__(self, query_items: int = DEFAULT_QUERY_ITEMS) -> None:
+        self.query_items = query_items
+        self.port: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """The server's URL (the server must be running)."""
+        if self.port is None:
+            raise RuntimeError("the null server is not running")
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Launch the child and wait until it listens."""
+        command = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--serve",
+            "--child",
+            "--query-items",
+            str(self.query_items),
+        ]
+        # The child exits when its stdin closes, so it never outlives a killed parent.
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._process = process
+        assert process.stdout is not None
+        line = _read_line(process.stdout, _STARTUP_TIMEOUT)
+        if not line.startswith(b"PORT "):
+            self.stop()
+            raise RuntimeError(f"the null server did not start (it printed {line!r})")
+        self.port = int(line.split()[1])
+
+    def stop(self) -> None:
+        """Stop the child; harmless when it is not running."""
+        process, self._process = self._process, None
+        self.port = None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _read_line(stream: Any, timeout: float) -> bytes:
+    result: list[bytes] = []
+    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return result[0].strip() if result else b""
+
+
+async def _check(endpoint_url: str, query_items: int) -> None:
+    """Send one request of each kind through aiobotocore and check the answers."""
+    from aiobotocore.session import get_session
+
+    session = get_session()
+    async with session.create_client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as client:
+        key = {"id": ITEM["id"]}
+        started = time.perf_counter()
+        assert (await client.put_item(TableName=TABLE, Item=ITEM))["ResponseMetadata"]
+        assert (await client.get_item(TableName=TABLE, Key=key))["Item"] == ITEM
+        await client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET #q = :q",
+            ExpressionAttributeNames={"#q": "quantity"},
+            ExpressionAttributeValues={":q": {"N": "4"}},
+        )
+        await client.delete_item(TableName=TABLE, Key=key)
+        page = await client.query(
+            TableName=TABLE,
+            KeyConditionExpression="#c = :c",
+            ExpressionAttributeNames={"#c": "customerId"},
+            ExpressionAttributeValues={":c": ITEM["customerId"]},
+        )
+        assert page["Count"] == query_items == len(page["Items"])
+        assert page["Items"][-1] == query_item(query_items - 1)
+        written = await client.batch_write_item(
+            RequestItems={TABLE: [{"PutRequest": {"Item": ITEM}}]}
+        )
+        assert written["UnprocessedItems"] == {}
+        elapsed = time.perf_counter() - started
+    print(f"null server OK: 6 operations answered through aiobotocore in {elapsed * 1e3:.1f} ms")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Check the server (default) or serve until stopped (``--serve``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help="serve until stopped")
+    parser.add_argument("--port", type=int, default=0, help="port to serve on (default: any)")
+    parser.add_argument("--query-items", type=int, default=DEFAULT_QUERY_ITEMS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        if args.child:
+            threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
+        try:
+            asyncio.run(_serve(args.port, args.query_items, announce=args.child))
+        except KeyboardInterrupt:
+            pass
+        return
+    with NullServer(query_items=args.query_items) as server:
+        asyncio.run(_check(server.endpoint_url, args.query_items))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The payments service's models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+import attrs
+
+from dynamorm_async import GSI, attr, created_at, pk, table, updated_at, version
+
+
+class Status(enum.Enum):
+    """Where a payment is in its life."""
+
+    PENDING = "pending"
+    CAPTURED = "captured"
+    REFUNDED = "refunded"
+
+
+@table("payments", indexes=[GSI("by-customer", pk="customer_id", sk="created_at")])
+@attrs.define
+class Payment:
+    """One payment of a customer."""
+
+    id: str = pk()
+    amount: Decimal = attr()
+    customer_id: str = attr()
+    currency: str = "USD"
+    status: Status = Status.PENDING
+    tags: set[str] = attrs.field(factory=set)
+    note: str | None = attr(default=None, omit_empty=True)
+    created_at: dt.datetime | None = created_at()
+    updated_at: dt.datetime | None = updated_at()
+    version: int = version()

@@ -128,25 +128,30 @@ class HttpProxy:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        tasks: set[asyncio.Task[None]] = set()
+        served: set[asyncio.Task[None]] = set()
+        writers: set[asyncio.StreamWriter] = set()
 
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
             assert task is not None
-            tasks.add(task)
+            served.add(task)
+            writers.add(writer)
             try:
                 await self._serve(reader, writer)
             finally:
-                tasks.discard(task)
+                writers.discard(writer)
+                served.discard(task)
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         self._port = server.sockets[0].getsockname()[1]
         self._ready.set()
         async with server:
             await self._stop.wait()
-            for task in list(tasks):
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Closing the sockets ends every connection's loop (no task is cancelled, which
+            # asyncio's stream callback would log as an error).
+            for writer in list(writers):
+                writer.transport.abort()
+            await asyncio.gather(*served, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1

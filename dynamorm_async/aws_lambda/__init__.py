@@ -15,8 +15,9 @@ The pattern::
 :func:`lambda_handler` runs every invocation on one event loop kept for the execution
 environment, so the DB's pooled connections survive between warm invocations; binds the
 invocation's deadline (remaining time less ``buffer``) for every DB operation inside it; and
-flushes the DB's metrics at the end, also when the handler raises. Nothing runs between
-invocations: no thread, no timer.
+flushes the DB's metrics at the end, also when the handler raises. Nothing of dynamorm_async
+runs between invocations: no thread, no timer (aiobotocore builds its TLS context once, in the
+loop's default executor, whose thread then idles).
 
 The environment variables :meth:`Config.from_environment <dynamorm_async.Config.from_environment>`
 reads are listed in :mod:`dynamorm_async.aws_lambda.environment`.

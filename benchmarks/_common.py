@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 from null_server import ITEM, TABLE
 
-from dynamorm_async import attr, pk, table
+from dynamorm_async import pk, table
 
 QUICK_ENV = "DYNAMORM_BENCH_QUICK"
 """Set to 1 to make every script run in ``--quick`` mode (``nox -s bench`` passes no flags)."""
@@ -29,9 +29,9 @@ class Order:
     """A realistic 10-field model: str key, Decimal, strs, int, bool, set[str], datetime."""
 
     id: str = pk()
-    customer_id: str = attr()
-    amount: Decimal = attr()
-    placed_at: dt.datetime = attr()
+    customer_id: str
+    amount: Decimal
+    placed_at: dt.datetime
     currency: str = "EUR"
     status: str = "paid"
     description: str = ""
@@ -69,6 +69,38 @@ PLAIN_ITEM: dict[str, Any] = {
 """The same item as plain Python values (what boto3's serializer and aiodynamo take)."""
 
 
+def to_item(order: Order) -> dict[str, dict[str, Any]]:
+    """Hand-written encoding, as an application on raw aiobotocore would write it."""
+    return {
+        "id": {"S": order.id},
+        "customerId": {"S": order.customer_id},
+        "amount": {"N": str(order.amount)},
+        "placedAt": {"S": order.placed_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")},
+        "currency": {"S": order.currency},
+        "status": {"S": order.status},
+        "description": {"S": order.description},
+        "quantity": {"N": str(order.quantity)},
+        "gift": {"BOOL": order.gift},
+        "tags": {"SS": sorted(order.tags)},
+    }
+
+
+def from_item(item: dict[str, dict[str, Any]]) -> Order:
+    """Hand-written decoding, the reverse of :func:`to_item`."""
+    return Order(
+        id=item["id"]["S"],
+        customer_id=item["customerId"]["S"],
+        amount=Decimal(item["amount"]["N"]),
+        placed_at=dt.datetime.fromisoformat(item["placedAt"]["S"]),
+        currency=item["currency"]["S"],
+        status=item["status"]["S"],
+        description=item["description"]["S"],
+        quantity=int(item["quantity"]["N"]),
+        gift=item["gift"]["BOOL"],
+        tags=set(item["tags"]["SS"]),
+    )
+
+
 def quick_requested(flag: bool) -> bool:
     """Whether quick mode is on, by flag or by :data:`QUICK_ENV`."""
     return flag or os.environ.get(QUICK_ENV, "") not in ("", "0")
@@ -84,14 +116,17 @@ def ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x" if base else "-"
 
 
-def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Print a plain, aligned table: the first column left-aligned, the rest right-aligned."""
+def print_table(
+    title: str, header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1
+) -> None:
+    """Print a plain, aligned table: the first ``left`` columns left-aligned, the rest right."""
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        first = str(cells[0]).ljust(widths[0])
-        rest = (str(cell).rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest]).rstrip()
+        return "  ".join(
+            str(cell).ljust(width) if i < left else str(cell).rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     print(f"\n{title}")
     print(line(header))
@@ -102,7 +137,7 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
 
 def environment() -> dict[str, Any]:
     """The machine and package versions, recorded with every result."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in ("dynamorm_async", "aiobotocore", "botocore", "aiohttp", "aiodynamo", "boto3"):
         try:
             versions[name] = metadata.version(name)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -302,10 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.serve:
         if args.child:
             threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(args.port, args.query_items, announce=args.child))
-        except KeyboardInterrupt:
-            pass
         return
     with NullServer(query_items=args.query_items) as server:
         asyncio.run(_check(server.endpoint_url, args.query_items))

@@ -20,6 +20,7 @@ from ._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, LambdaContext, deadl
 from ._deadline import earliest as _earliest
 from ._schema import FieldMeta, ModelMeta, model_meta
 from .codec import Codec, Item
+from .conditions import Cond, compile_condition
 from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import (
@@ -30,8 +31,9 @@ from .errors import (
     TableNotFound,
     ValidationError,
 )
-from .expr import Condition, Path, Update, compare, compile_request
+from .expr import Condition, Path, Update, and_, compare, compile_request
 from .metrics import Metrics
+from .query import Query
 from .tables import BillingMode, create_table_params, ttl_params
 
 __all__ = ["DB"]
@@ -178,6 +180,17 @@ class DB:
 
     # -- reads -------------------------------------------------------------------------------
 
+    def model(self, model: type[T], /, *, allow_scan: bool = False) -> Query[T]:
+        """A query of ``model``'s items: ``db.model(Payment).where(...).all()``.
+
+        Args:
+            model: The model class.
+            allow_scan: Let the planner fall back to a Scan when no key condition serves
+                the query (otherwise that raises :class:`QueryPlanError`).
+        """
+        query = Query(self, model)
+        return query.allow_scan() if allow_scan else query
+
     async def find(self, model: type[T], /, *, consistent: bool = False, **key: Any) -> T | None:
         """Fetch one item by its full primary key, or ``None`` if it does not exist.
 
@@ -217,13 +230,17 @@ class DB:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def create(self, item: T, *, if_not_exists: bool = False) -> T:
+    async def create(
+        self, item: T, *, if_not_exists: bool = False, condition: Cond | None = None
+    ) -> T:
         """Write a new item; version becomes 0 and both timestamps are set.
 
         Args:
             item: A model instance.
             if_not_exists: Fail with :class:`ConditionFailed` instead of replacing an
                 item with the same key.
+            condition: A condition the item it replaces must meet (see
+                :func:`~dynamorm_async.conditions.cond`).
 
         Returns:
             The same instance, carrying its lifecycle values.
@@ -236,37 +253,42 @@ class DB:
         for field in (meta.created_at, meta.updated_at):
             if field is not None:
                 changes[field.name] = now
-        condition: Condition | None = None
+        checks: Condition | None = None
         if if_not_exists:
-            condition = compare(_path(meta.pk), "not_exists")
-        await self._put(meta, item, changes, condition)
+            checks = compare(_path(meta.pk), "not_exists")
+        await self._put(meta, item, changes, self._and(meta, checks, condition))
         return item
 
-    async def put(self, item: T) -> T:
+    async def put(self, item: T, *, condition: Cond | None = None) -> T:
         """Write an item, replacing any with the same key (an upsert).
 
         A versioned item is written only if the stored version equals the in-memory one
         (or, for version 0, if no item exists) and gets version + 1. ``updated_at`` is set;
         ``created_at`` is set only if it is still ``None``.
 
+        Args:
+            item: A model instance.
+            condition: A condition the stored item must meet, ANDed with the version check.
+
         Raises:
-            ConditionFailed: the stored version differs (nothing was written).
+            ConditionFailed: the stored version differs or ``condition`` does not hold
+                (nothing was written).
         """
         meta = model_meta(type(item))
         now = _utcnow()
         changes: dict[str, Any] = {}
-        condition: Condition | None = None
+        checks: Condition | None = None
         if meta.version is not None:
             current = getattr(item, meta.version.name)
             changes[meta.version.name] = current + 1
-            condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+            checks = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
             if current == 0:
-                condition = compare(_path(meta.pk), "not_exists") | condition
+                checks = compare(_path(meta.pk), "not_exists") | checks
         if meta.updated_at is not None:
             changes[meta.updated_at.name] = now
         if meta.created_at is not None and getattr(item, meta.created_at.name) is None:
             changes[meta.created_at.name] = now
-        await self._put(meta, item, changes, condition)
+        await self._put(meta, item, changes, self._and(meta, checks, condition))
         return item
 
     async def _put(
@@ -286,18 +308,23 @@ class DB:
         await self._write("PutItem", params, meta)
         _apply(item, changes)
 
-    async def update(self, item: T, *, fields: Iterable[str] | None = None) -> T:
+    async def update(
+        self, item: T, *, fields: Iterable[str] | None = None, condition: Cond | None = None
+    ) -> T:
         """Write only some fields of an existing item (keys are never rewritten).
 
         Args:
             item: A model instance holding the new values.
             fields: Python names of the fields to write; ``None`` writes every non-key field.
+            condition: A condition the stored item must meet, ANDed with the existence and
+                version checks.
 
         Returns:
             The same instance, carrying its new version and ``updated_at``.
 
         Raises:
-            ConditionFailed: the item does not exist, or its stored version differs.
+            ConditionFailed: the item does not exist, its stored version differs, or
+                ``condition`` does not hold.
             ValidationError: ``fields`` names a key or unknown field.
         """
         meta = model_meta(type(item))
@@ -314,11 +341,11 @@ class DB:
                 meta.field(name)  # raises SchemaError naming the model's fields
         now = _utcnow()
         changes: dict[str, Any] = {}
-        condition: Condition = compare(_path(meta.pk), "exists")
+        checks: Condition = compare(_path(meta.pk), "exists")
         if meta.version is not None:
             current = getattr(item, meta.version.name)
             changes[meta.version.name] = current + 1
-            condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+            checks = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
         if meta.updated_at is not None:
             changes[meta.updated_at.name] = now
         values = {name: getattr(item, name) for name in names}
@@ -331,7 +358,7 @@ class DB:
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": self.codec.key_of(item),
-            **compile_request(update=update, condition=condition),
+            **compile_request(update=update, condition=self._and(meta, checks, condition)),
             **_RETURN_ON_FAILURE,
         }
         await self._write("UpdateItem", params, meta)
@@ -339,23 +366,29 @@ class DB:
         return item
 
     @overload
-    async def delete(self, item: object, /) -> None: ...
+    async def delete(self, item: object, /, *, condition: Cond | None = None) -> None: ...
 
     @overload
-    async def delete(self, item: type, /, **key: Any) -> None: ...
+    async def delete(self, item: type, /, *, condition: Cond | None = None, **key: Any) -> None: ...
 
-    async def delete(self, item: Any, /, **key: Any) -> None:
+    async def delete(self, item: Any, /, *, condition: Cond | None = None, **key: Any) -> None:
         """Delete an item, given as an instance or as a model class and its key.
 
         ``await db.delete(payment)`` or ``await db.delete(Payment, id="p-1")``. Deleting an
         instance of a versioned model succeeds only if the stored version equals its own.
-        Deleting a missing item is not an error.
+        Deleting a missing item is not an error (unless ``condition`` needs it to exist).
+
+        Args:
+            item: A model instance, or a model class followed by its key fields.
+            condition: A condition the stored item must meet (a key field named
+                ``condition`` cannot be passed by keyword; delete the instance instead).
+            **key: The key fields, with a model class.
 
         Raises:
-            ConditionFailed: the stored version differs.
+            ConditionFailed: the stored version differs or ``condition`` does not hold.
             ValidationError: the key is missing, unknown or of the wrong type.
         """
-        condition: Condition | None = None
+        checks: Condition | None = None
         if isinstance(item, type):
             meta = model_meta(item)
             encoded_key = self.codec.encode_key(item, key)
@@ -366,14 +399,24 @@ class DB:
             encoded_key = self.codec.key_of(item)
             if meta.version is not None:
                 current = getattr(item, meta.version.name)
-                condition = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+                checks = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": encoded_key,
         }
-        if condition is not None:
-            params.update(compile_request(condition=condition), **_RETURN_ON_FAILURE)
+        combined = self._and(meta, checks, condition)
+        if combined is not None:
+            params.update(compile_request(condition=combined), **_RETURN_ON_FAILURE)
         await self._write("DeleteItem", params, meta)
+
+    def _and(
+        self, meta: ModelMeta, checks: Condition | None, condition: Cond | None
+    ) -> Condition | None:
+        """The DB's own checks ANDed with the caller's ``condition=``."""
+        if condition is None:
+            return checks
+        compiled = compile_condition(condition, meta.cls, self.codec)
+        return compiled if checks is None else and_(checks, compiled)
 
     def _av(self, meta: ModelMeta, field: FieldMeta, value: Any) -> Item:
         av = self.codec.encode_field(meta.cls, field.name, value)
@@ -381,9 +424,11 @@ class DB:
             raise ValidationError(f"{meta.cls.__name__}.{field.name} has no value to compare")
         return av
 
-    async def _write(self, operation: str, params: dict[str, Any], meta: ModelMeta) -> None:
+    async def _write(
+        self, operation: str, params: dict[str, Any], meta: ModelMeta
+    ) -> dict[str, Any]:
         try:
-            await self._call(operation, params)
+            return await self._call(operation, params)
         except ConditionFailed as exc:
             if exc.item is not None and not isinstance(exc.item, meta.cls):
                 exc.item = self.codec.decode(meta.cls, exc.item)

@@ -1,0 +1,222 @@
+"""The update builder: field-level update actions and conditions on one item, by key.
+
+::
+
+    updated = await (
+        db.model(Payment).key(id="p-1").update()
+        .set("status", Status.PAID).add("attempts", 1).remove("note")
+        .condition("status", "=", Status.PENDING)
+        .returning("ALL_NEW")
+        .execute()
+    )
+
+The actions are :class:`~dynamorm_async.updates.Changes`; conditions are ANDed
+:class:`~dynamorm_async.conditions.Cond` tests. :meth:`UpdateBuilder.request` returns the
+``UpdateItem`` parameters without sending them (a transaction takes them), and
+:meth:`UpdateBuilder.execute` sends them.
+
+Lifecycle fields are kept as :meth:`DB.update <dynamorm_async.DB.update>` keeps them:
+``updated_at`` is set to now and ``version`` goes up by one, unless the update names them.
+By default the item must exist (``attribute_exists`` on the partition key); :meth:`upsert`
+lifts that and sets ``created_at`` on an item it creates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
+
+from ._schema import model_meta
+from .conditions import Cond, compile_condition, cond
+from .errors import ValidationError
+from .expr import Condition, and_, compile_request
+from .updates import Changes
+
+if TYPE_CHECKING:
+    from .db import DB
+
+__all__ = ["ReturnValues", "UpdateBuilder"]
+
+T = TypeVar("T")
+
+ReturnValues = Literal["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
+"""What ``UpdateItem`` returns: nothing, the whole item or the updated attributes."""
+
+_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+
+
+def _top_field(path: str) -> str:
+    return path.split(".", 1)[0].split("[", 1)[0]
+
+
+class UpdateBuilder(Generic[T]):
+    """An ``UpdateItem`` of one item, built step by step; each method returns a new builder.
+
+    Get one with ``db.model(Model).key(...).update()``.
+    """
+
+    def __init__(
+        self,
+        db: DB,
+        model: type[T],
+        key: Mapping[str, Any],
+        *,
+        changes: Changes | None = None,
+        conditions: tuple[Condition, ...] = (),
+        returning: ReturnValues = "NONE",
+        upsert: bool = False,
+    ) -> None:
+        self._db = db
+        self._model = model
+        self._key = dict(key)
+        self._changes = changes if changes is not None else Changes()
+        self._conditions = conditions
+        self._returning: ReturnValues = returning
+        self._upsert = upsert
+
+    def _with(self, **changes: Any) -> Self:
+        current: dict[str, Any] = {
+            "changes": self._changes,
+            "conditions": self._conditions,
+            "returning": self._returning,
+            "upsert": self._upsert,
+        }
+        current.update(changes)
+        return type(self)(self._db, self._model, self._key, **current)
+
+    def _change(self, changes: Changes) -> Self:
+        # Compiled now so that a bad field or value fails at the call that added it.
+        changes.compile(self._model, self._db.codec)
+        return self._with(changes=changes)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def set(self, field: str, value: Any) -> Self:
+        """``SET field = value`` (an empty value of an ``omit_empty`` field removes it)."""
+        return self._change(self._changes.set(field, value))
+
+    def set_if_not_exists(self, field: str, value: Any) -> Self:
+        """Set ``field`` only where the stored item has no value for it yet."""
+        return self._change(self._changes.set_if_not_exists(field, value))
+
+    def add(self, field: str, value: Any) -> Self:
+        """``ADD``: add a number (missing counts as 0) or elements to a set."""
+        return self._change(self._changes.add(field, value))
+
+    def increment(self, field: str, amount: Any = 1) -> Self:
+        """Add ``amount`` to a number field that exists."""
+        return self._change(self._changes.increment(field, amount))
+
+    def remove(self, field: str) -> Self:
+        """``REMOVE`` a field, map key or list element (``"history[0]"``)."""
+        return self._change(self._changes.remove(field))
+
+    def delete(self, field: str, values: Any) -> Self:
+        """``DELETE`` elements from a set field."""
+        return self._change(self._changes.delete(field, values))
+
+    def append(self, field: str, values: Any) -> Self:
+        """Append a list of values to a list field (a missing list is created)."""
+        return self._change(self._changes.append(field, values))
+
+    def prepend(self, field: str, values: Any) -> Self:
+        """Put a list of values in front of a list field (a missing list is created)."""
+        return self._change(self._changes.prepend(field, values))
+
+    # -- options -----------------------------------------------------------------------------
+
+    def condition(self, field: str | Cond, op: str | None = None, *values: Any) -> Self:
+        """AND a condition the stored item must meet: ``.condition("status", "=", "pending")``.
+
+        A :class:`~dynamorm_async.conditions.Cond` works too, for OR and NOT:
+        ``.condition(cond("a", "=", 1) | ~cond("b", "exists"))``. When a condition fails,
+        :meth:`execute` raises :class:`~dynamorm_async.errors.ConditionFailed`.
+
+        Raises:
+            ValidationError: An unknown field, operator or a value the field cannot take.
+        """
+        if isinstance(field, Cond):
+            if op is not None or values:
+                raise ValidationError("pass either a Cond or a field, operator and values")
+            condition = field
+        elif op is None:
+            raise ValidationError(f"condition on {field!r} needs an operator")
+        else:
+            condition = cond(field, op, *values)
+        compiled = compile_condition(condition, self._model, self._db.codec)
+        return self._with(conditions=(*self._conditions, compiled))
+
+    def returning(self, what: ReturnValues) -> Self:
+        """What :meth:`execute` returns (``ReturnValues``).
+
+        ``"NONE"`` (the default), ``"ALL_NEW"``, ``"ALL_OLD"``, ``"UPDATED_NEW"`` or
+        ``"UPDATED_OLD"``.
+        """
+        if what not in _RETURN_VALUES:
+            raise ValidationError(f"returning() takes one of {', '.join(_RETURN_VALUES)}")
+        return self._with(returning=what)
+
+    def upsert(self, upsert: bool = True) -> Self:
+        """Create the item if it does not exist (by default the update requires it)."""
+        return self._with(upsert=bool(upsert))
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def request(self) -> dict[str, Any]:
+        """The ``UpdateItem`` parameters, without sending them.
+
+        ``ReturnValues`` is present only when :meth:`returning` asked for something (a
+        transaction leaves it out); ``ReturnValuesOnConditionCheckFailure`` is ``ALL_OLD``.
+
+        Raises:
+            ValidationError: No actions, a key field in an action, overlapping paths.
+        """
+        meta = model_meta(self._model)
+        changes = self._changes
+        touched = {_top_field(field) for _, field, _ in changes.actions}
+        now = dt.datetime.now(dt.UTC)
+        if meta.updated_at is not None and meta.updated_at.name not in touched:
+            changes = changes.set(meta.updated_at.name, now)
+        if meta.version is not None and meta.version.name not in touched:
+            changes = changes.add(meta.version.name, 1)
+        if self._upsert and meta.created_at is not None and meta.created_at.name not in touched:
+            changes = changes.set_if_not_exists(meta.created_at.name, now)
+        if not self._changes.actions:
+            raise ValidationError(f"an update of {self._model.__name__} needs at least one action")
+        conditions = list(self._conditions)
+        if not self._upsert:
+            exists = compile_condition(cond(meta.pk.name, "exists"), self._model, self._db.codec)
+            conditions.insert(0, exists)
+        params: dict[str, Any] = {
+            "TableName": self._db.table_name(self._model),
+            "Key": self._db.codec.encode_key(self._model, self._key),
+            **compile_request(
+                update=changes.compile(self._model, self._db.codec),
+                condition=and_(*conditions) if conditions else None,
+            ),
+        }
+        if self._returning != "NONE":
+            params["ReturnValues"] = self._returning
+        if conditions:
+            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return params
+
+    async def execute(self) -> T | None:
+        """Send the update.
+
+        Returns:
+            The item as :meth:`returning` asked (``UPDATED_*`` as a partial instance whose
+            other fields are ``None``), or ``None``.
+
+        Raises:
+            ConditionFailed: A condition did not hold, or the item does not exist (without
+                :meth:`upsert`); ``item`` is the stored item when DynamoDB returned it.
+        """
+        meta = model_meta(self._model)
+        response = await self._db._write("UpdateItem", self.request(), meta)
+        attributes = response.get("Attributes")
+        if not attributes or self._returning == "NONE":
+            return None
+        partial = self._returning.startswith("UPDATED_")
+        return self._db.codec.decode(self._model, attributes, partial=partial)

@@ -1,0 +1,272 @@
+"""The planner: which access path serves a query, and the exact request it sends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from dynamorm_async import DB, GSI, LSI, Config, QueryPlanError, ValidationError, pk, sk, table
+from dynamorm_async.conditions import cond
+from tests.models import Order, Payment, Status
+
+db = DB(Config(region="us-east-1", table_prefix="t-"))
+SINCE = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
+@table(
+    "events",
+    indexes=[
+        GSI("by-kind", pk="kind"),
+        GSI("by-kind-at", pk="kind", sk="at"),
+        LSI("by-at", sk="at"),
+        GSI("by-kind-keys", pk="kind", sk="at", projection="KEYS_ONLY"),
+        GSI("by-owner", pk="owner", projection=["kind"]),
+    ],
+)
+@attrs.define
+class Event:
+    stream: str = pk()
+    seq: int = sk()
+    kind: str = ""
+    at: int = 0
+    owner: str | None = None
+    note: str = ""
+
+
+def test_full_key_equality_is_a_getitem() -> None:
+    plan = db.model(Payment).where("id", "=", "p-1").explain()
+    assert plan.operation == "GetItem"
+    assert plan.request() == {"TableName": "t-payments", "Key": {"id": {"S": "p-1"}}}
+    composite = db.model(Order).key(customer="c", order_id="o").select("total").consistent()
+    assert composite.explain().request() == {
+        "TableName": "t-orders",
+        "Key": {"customer": {"S": "c"}, "orderId": {"S": "o"}},
+        "ProjectionExpression": "#n0",
+        "ExpressionAttributeNames": {"#n0": "total"},
+        "ConsistentRead": True,
+    }
+
+
+def test_key_in_list_is_a_batchgetitem_without_duplicates() -> None:
+    plan = db.model(Payment).where("id", "in", ["a", "b", "a"]).explain()
+    assert plan.operation == "BatchGetItem"
+    assert plan.request() == {
+        "RequestItems": {"t-payments": {"Keys": [{"id": {"S": "a"}}, {"id": {"S": "b"}}]}}
+    }
+    plan = db.model(Order).where("customer", "=", "c").where("order_id", "in", ["1", "2"])
+    assert [k["orderId"] for k in plan.explain().keys] == [{"S": "1"}, {"S": "2"}]
+
+
+def test_a_filter_or_a_partial_key_is_not_a_get() -> None:
+    plan = db.model(Payment).where("id", "=", "p").filter("amount", ">", 1).explain()
+    assert plan.operation == "Query"
+    assert plan.request() == {
+        "TableName": "t-payments",
+        "KeyConditionExpression": "#n0 = :v0",
+        "FilterExpression": "#n1 > :v1",
+        "ExpressionAttributeNames": {"#n0": "id", "#n1": "amount"},
+        "ExpressionAttributeValues": {":v0": {"S": "p"}, ":v1": {"N": "1"}},
+    }
+    assert db.model(Order).where("customer", "=", "c").explain().operation == "Query"
+
+
+def test_gsi_query_with_sort_key_range_filter_order_and_projection() -> None:
+    query = (
+        db.model(Payment)
+        .where("customer_id", "=", "c-1")
+        .where("created_at", ">=", SINCE)
+        .filter("status", "in", [Status.PENDING, Status.PAID])
+        .or_filter("amount", ">", Decimal("1000"))
+        .order("desc")
+        .select("id", "amount")
+    )
+    plan = query.explain()
+    assert (plan.operation, plan.index, plan.partial) == ("Query", "by-customer", True)
+    assert plan.request() == {
+        "TableName": "t-payments",
+        "IndexName": "by-customer",
+        "KeyConditionExpression": "#n0 = :v0 AND #n1 >= :v1",
+        "FilterExpression": "#n2 IN (:v2, :v3) OR #n3 > :v4",
+        "ProjectionExpression": "#n4, #n3",
+        "ExpressionAttributeNames": {
+            "#n0": "customerId",
+            "#n1": "createdAt",
+            "#n2": "status",
+            "#n3": "amount",
+            "#n4": "id",
+        },
+        "ExpressionAttributeValues": {
+            ":v0": {"S": "c-1"},
+            ":v1": {"S": "2024-01-02T03:04:05Z"},
+            ":v2": {"S": "pending"},
+            ":v3": {"S": "paid"},
+            ":v4": {"N": "1000"},
+        },
+        "ScanIndexForward": False,
+    }
+    described = plan.describe()
+    assert described["key_condition"] == (
+        'customerId = "c-1" AND createdAt >= "2024-01-02T03:04:05Z"'
+    )
+    assert described["filter"] == 'status IN ("pending", "paid") OR amount > 1000'
+    assert described["projection"] == "id, amount"
+    assert described["order"] == "DESC"
+    assert "by-customer" in str(plan)
+
+
+def test_count_request_has_select_count_and_no_projection() -> None:
+    plan = db.model(Payment).where("customer_id", "=", "c").select("id").explain()
+    request = plan.request(count=True)
+    assert request["Select"] == "COUNT"
+    assert "ProjectionExpression" not in request
+    assert request["ExpressionAttributeNames"] == {"#n0": "customerId"}
+
+
+@pytest.mark.parametrize(
+    ("conditions", "index"),
+    [
+        # Equal scores: the table beats its indexes.
+        ([("stream", "=", "s")], None),
+        # The LSI's key condition takes two tests, the table's one.
+        ([("stream", "=", "s"), ("at", ">", 3)], "by-at"),
+        # Three GSIs on kind score 1: the ones holding every attribute win, first declared.
+        ([("kind", "=", "k")], "by-kind"),
+        # The sort key makes by-kind-at (and by-kind-keys, which holds less) score 2.
+        ([("kind", "=", "k"), ("at", "between", 1, 9)], "by-kind-at"),
+        # The table's sort key with begins_with... on an int field is a number: use <=.
+        ([("stream", "=", "s"), ("seq", "<=", 5)], None),
+        ([("owner", "=", "o")], "by-owner"),
+    ],
+)
+def test_index_choice(conditions: list[tuple[Any, ...]], index: str | None) -> None:
+    query = db.model(Event)
+    for field, op, *values in conditions:
+        query = query.where(field, op, *values)
+    plan = query.explain()
+    assert (plan.operation, plan.index) == ("Query", index)
+
+
+def test_projection_decides_a_tie_and_the_reason_is_explained() -> None:
+    # Selecting only keys: every kind-index holds them, so declaration order decides.
+    plan = db.model(Event).where("kind", "=", "k").select("stream", "seq").explain()
+    assert plan.index == "by-kind"
+    # by-kind-keys is usable with a sort-key test but by-kind-at holds everything.
+    plan = db.model(Event).where("kind", "=", "k").where("at", ">", 1).explain()
+    assert plan.index == "by-kind-at"
+    assert "2 of 2" in plan.reason
+    forced = db.model(Event).index("by-kind-keys").where("kind", "=", "k").explain()
+    assert forced.index == "by-kind-keys" and forced.partial
+
+
+def test_remaining_where_tests_become_filters() -> None:
+    plan = db.model(Event).where("kind", "=", "k").where("note", "begins_with", "x").explain()
+    assert plan.index == "by-kind"
+    assert plan.describe()["filter"] == 'begins_with(note, "x")'
+
+
+def test_consistent_read_skips_gsis_or_fails_before_sending() -> None:
+    plan = db.model(Event).where("stream", "=", "s").where("at", ">", 1).consistent().explain()
+    assert (plan.index, plan.consistent) == ("by-at", True)
+    with pytest.raises(QueryPlanError, match="consistent"):
+        db.model(Event).where("kind", "=", "k").consistent().explain()
+    with pytest.raises(ValidationError, match="consistent"):
+        db.model(Event).index("by-kind").where("kind", "=", "k").consistent().explain()
+
+
+def test_no_key_condition_needs_a_scan_and_names_the_indexes() -> None:
+    query = db.model(Payment).filter("status", "=", Status.PAID)
+    with pytest.raises(QueryPlanError, match="by-customer") as info:
+        query.explain()
+    assert "scan" in str(info.value)
+    with pytest.raises(QueryPlanError, match=r"'by-customer' \(customer_id, created_at\)"):
+        db.model(Payment).where("customer_id", "begins_with", "c").explain()
+    scan = db.model(Payment, allow_scan=True).filter("status", "=", Status.PAID).explain()
+    assert scan.operation == "Scan"
+    assert scan.request() == {
+        "TableName": "t-payments",
+        "FilterExpression": "#n0 = :v0",
+        "ExpressionAttributeNames": {"#n0": "status"},
+        "ExpressionAttributeValues": {":v0": {"S": "paid"}},
+    }
+    forced = db.model(Payment).where("id", "=", "x").scan().explain()
+    assert forced.operation == "Scan" and forced.describe()["filter"] == 'id = "x"'
+
+
+def test_parallel_scan_request() -> None:
+    plan = db.model(Payment).scan(segments=4).explain()
+    assert plan.request() == {"TableName": "t-payments", "TotalSegments": 4}
+    with pytest.raises(ValidationError, match="segments"):
+        db.model(Payment).scan(segments=0)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        # An operator a key condition does not take, on a sort key.
+        (lambda q: q.where("customer_id", "=", "c").where("created_at", "!=", SINCE), "'!='"),
+        (lambda q: q.where("customer_id", "=", "c").where("created_at", "exists"), "exists"),
+        # Two tests on a partition key.
+        (lambda q: q.where("customer_id", "=", "c").where("customer_id", "=", "d"), "2 tests"),
+        # A filter on a key attribute of the index queried.
+        (lambda q: q.where("customer_id", "=", "c").filter("created_at", "exists"), "key attr"),
+    ],
+)
+def test_invalid_key_conditions_fail_before_sending(build: Any, message: str) -> None:
+    with pytest.raises(QueryPlanError, match=message):
+        build(db.model(Payment)).explain()
+
+
+def test_other_mistakes_fail_at_the_call() -> None:
+    query = db.model(Payment)
+    with pytest.raises(ValidationError, match="1 to 100"):
+        query.filter("id", "in", [str(n) for n in range(101)])
+    with pytest.raises(ValidationError, match="no field 'nope'"):
+        query.where("nope", "=", 1)
+    with pytest.raises(ValidationError, match="no field 'nope'"):
+        query.select("nope")
+    with pytest.raises(ValidationError, match="unknown condition operator"):
+        query.filter("amount", "like", 1)
+    with pytest.raises(QueryPlanError, match="no index 'nope'"):
+        query.index("nope").where("id", "=", "x").explain()
+    with pytest.raises(ValidationError, match="no order"):
+        query.scan().order("desc").explain()
+    with pytest.raises(ValidationError, match="asc"):
+        query.order("up")
+    with pytest.raises(ValidationError, match="limit"):
+        query.limit(0)
+
+
+def test_gsi_must_hold_what_is_selected_or_filtered() -> None:
+    # Order's by-state GSI holds keys only.
+    with pytest.raises(QueryPlanError, match="does not project"):
+        db.model(Order).where("state", "=", "open").select("total").explain()
+    with pytest.raises(QueryPlanError, match="does not project"):
+        db.model(Order).where("state", "=", "open").filter("total", ">", 1).explain()
+    plan = db.model(Order).where("state", "=", "open").select("customer", "order_id").explain()
+    assert plan.index == "by-state"
+
+
+def test_filter_groups_and_precedence() -> None:
+    query = (
+        db.model(Payment)
+        .where("customer_id", "=", "c")
+        .filter("amount", ">", 1)
+        .filter("currency", "=", "EUR")
+        .or_filter_group(lambda g: g.filter("note", "exists").or_filter("size(tags)", ">", 2))
+        .filter_group(cond("status", "=", Status.PAID) | ~cond("note", "contains", "x"))
+    )
+    assert query.explain().describe()["filter"] == (
+        '(amount > 1 AND currency = "EUR") OR ((attribute_exists(note) OR size(tags) > 2) '
+        'AND (status = "paid" OR NOT contains(note, "x")))'
+    )
+
+
+def test_reserved_words_and_odd_names_always_use_placeholders() -> None:
+    plan = db.model(Payment).where("customer_id", "=", "c").filter("status", "=", "paid")
+    request = plan.explain().request()
+    assert "status" not in request["FilterExpression"]
+    assert request["ExpressionAttributeNames"]["#n1"] == "status"

@@ -131,3 +131,26 @@ async def test_botocore_retries_are_cut_at_the_deadline(
     assert document["Throttles"] == proxy.requests
     assert document["Retries"] == proxy.requests - 1
     assert "Latency" not in document  # a call cut by the deadline got no answer to time
+
+
+async def test_a_parallel_scan_inside_an_invocation_obeys_its_deadline(
+    config: Config, slow_first: HttpProxy
+) -> None:
+    # The scan's producer tasks inherit the invocation's deadline: the slowed segment is cut.
+    async with DB(attrs.evolve(config, endpoint_url=slow_first.endpoint_url)) as db:
+
+        @lambda_handler(db=db, buffer=1.0)
+        async def handler(event: Any, context: Any) -> int:
+            count = 0
+            async with db.model(Payment).scan(segments=2).stream() as payments:
+                async for _ in payments:
+                    count += 1
+            return count
+
+        tasks_before = running_tasks()
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            await handler.invoke({}, FakeLambdaContext(timeout=1.5))
+        assert time.monotonic() - started < 1.5
+        await anyio.lowlevel.checkpoint()
+        assert running_tasks() == tasks_before

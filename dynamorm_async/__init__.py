@@ -1,9 +1,13 @@
 """dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
 
+from .batch import BatchGetResult, BatchResult
 from .config import Config, Credentials
 from .db import DB
 from .errors import (
     AccessDenied,
+    BatchDeadlineExceeded,
+    BatchGetError,
+    BatchWriteError,
     ConditionFailed,
     ConfigError,
     DeadlineExceeded,
@@ -22,12 +26,18 @@ from .errors import (
     ValidationError,
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
+from .transaction import Transaction
 
 __all__ = [
     "DB",
     "GSI",
     "LSI",
     "AccessDenied",
+    "BatchDeadlineExceeded",
+    "BatchGetError",
+    "BatchGetResult",
+    "BatchResult",
+    "BatchWriteError",
     "ConditionFailed",
     "Config",
     "ConfigError",
@@ -42,6 +52,7 @@ __all__ = [
     "TableExists",
     "TableNotFound",
     "Throttled",
+    "Transaction",
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",

@@ -17,7 +17,10 @@ import attrs
 from .errors import ConfigError
 
 __all__ = [
+    "DEFAULT_BACKOFF_BASE",
+    "DEFAULT_BACKOFF_CAP",
     "DEFAULT_BATCH_CONCURRENCY",
+    "DEFAULT_BATCH_MAX_ATTEMPTS",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_POOL_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
@@ -25,6 +28,7 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_RETRY_MODE",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_TRANSACTION_MAX_ATTEMPTS",
     "Config",
     "Credentials",
     "RetryMode",
@@ -36,9 +40,16 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_MAX_POOL_CONNECTIONS = 10
 DEFAULT_MAX_RETRIES = 3
-DEFAULT_RETRY_MODE: RetryMode = "adaptive"
+# "standard", not "adaptive": adaptive mode rate-limits the whole client after a throttle,
+# which stretched a 10,000-item batch write 3-10x here and slows every other request of the
+# process too; batches already back off by themselves (dynamorm_async.retry).
+DEFAULT_RETRY_MODE: RetryMode = "standard"
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_BATCH_CONCURRENCY = 16
+DEFAULT_BATCH_MAX_ATTEMPTS = 8
+DEFAULT_TRANSACTION_MAX_ATTEMPTS = 4
+DEFAULT_BACKOFF_BASE = 0.05
+DEFAULT_BACKOFF_CAP = 2.0
 DEFAULT_METRICS_NAMESPACE = "DynamORM"
 
 _RETRY_MODES = ("adaptive", "standard", "legacy")
@@ -84,6 +95,12 @@ def _endpoint(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         return
     if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise _fail(attribute, value, "must be an http:// or https:// URL")
+
+
+def _backoff_cap(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _positive_number(instance, attribute, value)
+    if value < instance.backoff_base:
+        raise _fail(attribute, value, f"must be at least backoff_base ({instance.backoff_base!r})")
 
 
 def _retry_mode(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -140,12 +157,22 @@ class Config:
         connect_timeout: TCP/TLS connect timeout, in seconds.
         max_pool_connections: Size of the one aiohttp connection pool.
         max_retries: botocore's retry attempts after the first request.
-        retry_mode: botocore's retry mode: ``"adaptive"``, ``"standard"`` or ``"legacy"``.
+        retry_mode: botocore's retry mode: ``"standard"`` (default), ``"adaptive"`` or
+            ``"legacy"``. ``"adaptive"`` adds client-wide rate limiting after throttling;
+            see the writes documentation before choosing it.
         credentials: Static credentials; ``None`` uses botocore's credential chain.
         session: An existing aiobotocore ``AioSession`` or aioboto3 ``Session`` to open the
             client from (its credentials and settings are used).
         page_size: Items per Query/Scan page when a query does not say (``Limit``).
         batch_concurrency: How many batch chunks are in flight at once.
+        batch_max_attempts: Requests per batch chunk at most (the first and the ORM's own
+            retries of UnprocessedItems/UnprocessedKeys, throttling and server errors).
+            Each may itself be retried by botocore (``max_retries``).
+        transaction_max_attempts: Commits of one transaction at most (the first and the
+            retries after a conflict, throttling or a lost answer).
+        backoff_base: Seconds; the ORM's n-th retry waits a random time (full jitter) up to
+            ``min(backoff_cap, backoff_base * 2 ** (n - 1))``, and never past a deadline.
+        backoff_cap: Seconds; the longest single wait between the ORM's retries.
         metrics: Record per-operation metrics (latency, consumed capacity, retries,
             throttles, unprocessed items) and print them as CloudWatch Embedded Metric
             Format documents when :meth:`Metrics.flush <dynamorm_async.metrics.Metrics.flush>`
@@ -182,6 +209,14 @@ class Config:
     batch_concurrency: int = attrs.field(
         default=DEFAULT_BATCH_CONCURRENCY, validator=_int_at_least(1)
     )
+    batch_max_attempts: int = attrs.field(
+        default=DEFAULT_BATCH_MAX_ATTEMPTS, validator=_int_at_least(1)
+    )
+    transaction_max_attempts: int = attrs.field(
+        default=DEFAULT_TRANSACTION_MAX_ATTEMPTS, validator=_int_at_least(1)
+    )
+    backoff_base: float = attrs.field(default=DEFAULT_BACKOFF_BASE, validator=_positive_number)
+    backoff_cap: float = attrs.field(default=DEFAULT_BACKOFF_CAP, validator=_backoff_cap)
     metrics: bool = attrs.field(default=False, validator=_bool)
     metrics_namespace: str = attrs.field(
         default=DEFAULT_METRICS_NAMESPACE,

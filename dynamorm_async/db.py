@@ -8,18 +8,19 @@ opens the one pooled client.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
 
 import anyio
 
+from . import batch, lifecycle, transaction
 from ._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, LambdaContext, deadline_from_context
 from ._deadline import earliest as _earliest
-from ._schema import FieldMeta, ModelMeta, model_meta
-from .codec import Codec, Item
+from ._schema import ModelMeta, model_meta
+from .batch import BatchGetResult, BatchResult
+from .codec import Codec
 from .conditions import Cond, compile_condition
 from .config import Config
 from .engine import Engine, TransportFactory
@@ -31,10 +32,11 @@ from .errors import (
     TableNotFound,
     ValidationError,
 )
-from .expr import Condition, Path, Update, and_, compare, compile_request
+from .expr import Condition, and_, compile_request
 from .metrics import Metrics
 from .query import Query
 from .tables import BillingMode, create_table_params, ttl_params
+from .transaction import Transaction
 
 __all__ = ["DB"]
 
@@ -45,14 +47,6 @@ _RETURN_ON_FAILURE = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 TABLE_WAIT_TIMEOUT = 300.0
 """How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _path(field: FieldMeta) -> Path:
-    return Path.of(field.stored)
 
 
 class DB:
@@ -245,18 +239,10 @@ class DB:
         Returns:
             The same instance, carrying its lifecycle values.
         """
-        meta = model_meta(type(item))
-        now = _utcnow()
-        changes: dict[str, Any] = {}
-        if meta.version is not None:
-            changes[meta.version.name] = 0
-        for field in (meta.created_at, meta.updated_at):
-            if field is not None:
-                changes[field.name] = now
-        checks: Condition | None = None
-        if if_not_exists:
-            checks = compare(_path(meta.pk), "not_exists")
-        await self._put(meta, item, changes, self._and(meta, checks, condition))
+        stamp = lifecycle.on_create(
+            self.codec, item, now=lifecycle.utcnow(), if_not_exists=if_not_exists
+        )
+        await self._put(item, stamp, condition)
         return item
 
     async def put(self, item: T, *, condition: Cond | None = None) -> T:
@@ -274,39 +260,21 @@ class DB:
             ConditionFailed: the stored version differs or ``condition`` does not hold
                 (nothing was written).
         """
-        meta = model_meta(type(item))
-        now = _utcnow()
-        changes: dict[str, Any] = {}
-        checks: Condition | None = None
-        if meta.version is not None:
-            current = getattr(item, meta.version.name)
-            changes[meta.version.name] = current + 1
-            checks = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
-            if current == 0:
-                checks = compare(_path(meta.pk), "not_exists") | checks
-        if meta.updated_at is not None:
-            changes[meta.updated_at.name] = now
-        if meta.created_at is not None and getattr(item, meta.created_at.name) is None:
-            changes[meta.created_at.name] = now
-        await self._put(meta, item, changes, self._and(meta, checks, condition))
+        stamp = lifecycle.on_put(self.codec, item, now=lifecycle.utcnow())
+        await self._put(item, stamp, condition)
         return item
 
-    async def _put(
-        self, meta: ModelMeta, item: Any, changes: Mapping[str, Any], condition: Condition | None
-    ) -> None:
-        encoded = self.codec.encode(item)
-        for name, value in changes.items():
-            field = meta.by_name[name]
-            av = self.codec.encode_field(meta.cls, name, value)
-            if av is None:
-                encoded.pop(field.stored, None)
-            else:
-                encoded[field.stored] = av
-        params: dict[str, Any] = {"TableName": self.config.table_name(meta.table), "Item": encoded}
-        if condition is not None:
-            params.update(compile_request(condition=condition), **_RETURN_ON_FAILURE)
+    async def _put(self, item: Any, stamp: lifecycle.Stamp, condition: Cond | None) -> None:
+        meta = model_meta(type(item))
+        params: dict[str, Any] = {
+            "TableName": self.config.table_name(meta.table),
+            "Item": lifecycle.put_item(self.codec, item, stamp),
+        }
+        combined = self._and(meta, stamp.condition, condition)
+        if combined is not None:
+            params.update(compile_request(condition=combined), **_RETURN_ON_FAILURE)
         await self._write("PutItem", params, meta)
-        _apply(item, changes)
+        lifecycle.apply(item, stamp)
 
     async def update(
         self, item: T, *, fields: Iterable[str] | None = None, condition: Cond | None = None
@@ -324,45 +292,21 @@ class DB:
 
         Raises:
             ConditionFailed: the item does not exist, its stored version differs, or
-                ``condition`` does not hold.
-            ValidationError: ``fields`` names a key or unknown field.
+                ``condition`` does not hold (nothing was written, the instance is unchanged).
+            ValidationError: ``fields`` names a key field, or none.
+            SchemaError: ``fields`` names an unknown field.
         """
         meta = model_meta(type(item))
-        keys = {f.name for f in meta.key_fields}
-        names = (
-            [f.name for f in meta.fields if f.name not in keys] if fields is None else list(fields)
-        )
-        if not names:
-            raise ValidationError(f"update of {meta.cls.__name__} names no fields")
-        for name in names:
-            if name in keys:
-                raise ValidationError(f"update cannot rewrite key field {name!r}; write a new item")
-            if name not in meta.by_name:
-                meta.field(name)  # raises SchemaError naming the model's fields
-        now = _utcnow()
-        changes: dict[str, Any] = {}
-        checks: Condition = compare(_path(meta.pk), "exists")
-        if meta.version is not None:
-            current = getattr(item, meta.version.name)
-            changes[meta.version.name] = current + 1
-            checks = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
-        if meta.updated_at is not None:
-            changes[meta.updated_at.name] = now
-        values = {name: getattr(item, name) for name in names}
-        values.update(changes)
-        update = Update()
-        for name, value in values.items():
-            field = meta.by_name[name]
-            av = self.codec.encode_field(meta.cls, name, value)
-            update = update.remove(_path(field)) if av is None else update.set(_path(field), av)
+        stamp = lifecycle.on_update(self.codec, item, now=lifecycle.utcnow())
+        update = lifecycle.update_of(self.codec, item, fields, stamp)
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": self.codec.key_of(item),
-            **compile_request(update=update, condition=self._and(meta, checks, condition)),
+            **compile_request(update=update, condition=self._and(meta, stamp.condition, condition)),
             **_RETURN_ON_FAILURE,
         }
         await self._write("UpdateItem", params, meta)
-        _apply(item, changes)
+        lifecycle.apply(item, stamp)
         return item
 
     @overload
@@ -397,9 +341,7 @@ class DB:
                 raise ValidationError("pass either an instance or a model class with its key")
             meta = model_meta(type(item))
             encoded_key = self.codec.key_of(item)
-            if meta.version is not None:
-                current = getattr(item, meta.version.name)
-                checks = compare(_path(meta.version), "=", self._av(meta, meta.version, current))
+            checks = lifecycle.on_delete(self.codec, item).condition
         params: dict[str, Any] = {
             "TableName": self.config.table_name(meta.table),
             "Key": encoded_key,
@@ -418,12 +360,6 @@ class DB:
         compiled = compile_condition(condition, meta.cls, self.codec)
         return compiled if checks is None else and_(checks, compiled)
 
-    def _av(self, meta: ModelMeta, field: FieldMeta, value: Any) -> Item:
-        av = self.codec.encode_field(meta.cls, field.name, value)
-        if av is None:
-            raise ValidationError(f"{meta.cls.__name__}.{field.name} has no value to compare")
-        return av
-
     async def _write(
         self, operation: str, params: dict[str, Any], meta: ModelMeta
     ) -> dict[str, Any]:
@@ -433,6 +369,219 @@ class DB:
             if exc.item is not None and not isinstance(exc.item, meta.cls):
                 exc.item = self.codec.decode(meta.cls, exc.item)
             raise
+
+    # -- batches -----------------------------------------------------------------------------
+
+    async def batch_create(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Create many items with ``BatchWriteItem``: version 0, both timestamps set.
+
+        Unconditional, like :meth:`create` without ``if_not_exists``: an existing item with
+        the same key is replaced. See :mod:`dynamorm_async.batch` for chunking and retries.
+
+        Args:
+            items: Model instances, of one or several tables.
+            concurrency: Requests in flight at most (``Config.batch_concurrency``).
+            raise_on_unprocessed: Return what is left after the retries in the result
+                instead of raising :class:`BatchWriteError`.
+
+        Raises:
+            ValidationError: Two items with the same key (nothing is sent).
+            BatchWriteError: Some items were not written; ``unprocessed`` holds them.
+            BatchDeadlineExceeded: The view's deadline came first.
+        """
+        return await batch.write(
+            self,
+            puts=items,
+            mode="create",
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    async def batch_put(
+        self,
+        items: Iterable[Any],
+        *,
+        unconditional: bool = False,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Put many items with ``BatchWriteItem`` (upserts; ``updated_at`` set).
+
+        A batch cannot check versions, so items of a versioned model are rejected before
+        anything is sent, unless ``unconditional=True``: they are then written with
+        version + 1 whatever the stored version is.
+
+        Raises:
+            ValidationError: A versioned model without ``unconditional``, or two items
+                with the same key (nothing is sent).
+            BatchWriteError: Some items were not written; ``unprocessed`` holds them.
+            BatchDeadlineExceeded: The view's deadline came first.
+        """
+        return await self.batch_write(
+            puts=items,
+            unconditional=unconditional,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    @overload
+    async def batch_delete(
+        self,
+        targets: Iterable[Any],
+        /,
+        *,
+        unconditional: bool = ...,
+        concurrency: int | None = ...,
+        raise_on_unprocessed: bool = ...,
+    ) -> BatchResult: ...
+
+    @overload
+    async def batch_delete(
+        self,
+        model: type,
+        keys: Iterable[Mapping[str, Any]],
+        /,
+        *,
+        unconditional: bool = ...,
+        concurrency: int | None = ...,
+        raise_on_unprocessed: bool = ...,
+    ) -> BatchResult: ...
+
+    async def batch_delete(
+        self,
+        targets: Any,
+        keys: Iterable[Mapping[str, Any]] | None = None,
+        /,
+        *,
+        unconditional: bool = False,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Delete many items with ``BatchWriteItem``.
+
+        ``await db.batch_delete(payments)`` (instances, or ``(Model, key)`` pairs) or
+        ``await db.batch_delete(Payment, [{"id": "p-1"}, ...])``. Deleting instances of a
+        versioned model needs ``unconditional=True`` (a batch cannot check the version).
+
+        Raises:
+            ValidationError: A bad key, a repeated item, or a versioned instance without
+                ``unconditional`` (nothing is sent).
+            BatchWriteError: Some deletes were not confirmed; ``unprocessed`` holds them.
+            BatchDeadlineExceeded: The view's deadline came first.
+        """
+        if keys is not None:
+            if not isinstance(targets, type):
+                raise ValidationError("batch_delete(Model, keys): the first argument is a model")
+            model = targets
+            targets = [(model, key) for key in keys]
+        return await self.batch_write(
+            deletes=targets,
+            unconditional=unconditional,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    async def batch_write(
+        self,
+        *,
+        puts: Iterable[Any] = (),
+        deletes: Iterable[Any] = (),
+        unconditional: bool = False,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchResult:
+        """Put and delete in one batch (any tables): :meth:`batch_put` and :meth:`batch_delete`.
+
+        Args:
+            puts: Model instances to put.
+            deletes: Instances or ``(Model, key)`` pairs to delete.
+            unconditional: Allow versioned models, written without their version check.
+            concurrency: Requests in flight at most (``Config.batch_concurrency``).
+            raise_on_unprocessed: Return what is left after the retries instead of raising.
+        """
+        return await batch.write(
+            self,
+            puts=puts,
+            deletes=deletes,
+            unconditional=unconditional,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    async def batch_get(
+        self,
+        model: type[T],
+        keys: Iterable[Mapping[str, Any]],
+        *,
+        consistent: bool = False,
+        select: Iterable[str] | None = None,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+    ) -> BatchGetResult[T]:
+        """Fetch many items by key with ``BatchGetItem`` (100-key chunks, concurrent).
+
+        Args:
+            model: The model class.
+            keys: Key fields by Python name, e.g. ``[{"id": "p-1"}, {"id": "p-2"}]``;
+                a repeated key is read once.
+            consistent: Strongly consistent reads.
+            select: Python names of the fields to read (the key fields are always read);
+                the other fields take their defaults, or ``None``.
+            concurrency: Requests in flight at most (``Config.batch_concurrency``).
+            raise_on_unprocessed: Return keys left unread after the retries in
+                ``result.unprocessed`` instead of raising :class:`BatchGetError`.
+
+        Returns:
+            The items found in the order of their keys, and the ``missing`` keys.
+
+        Raises:
+            ValidationError: A key is missing a part, has an unknown field or a bad value.
+            BatchGetError: Keys still unprocessed after the retries.
+            DeadlineExceeded: The view's deadline came first.
+        """
+        return await batch.get(
+            self,
+            model,
+            keys,
+            consistent=consistent,
+            select=select,
+            concurrency=concurrency,
+            raise_on_unprocessed=raise_on_unprocessed,
+        )
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def transaction(self, *, token: str | None = None) -> Transaction:
+        """A transaction: ``async with db.transaction() as tx: tx.put(...); ...``.
+
+        The actions are sent as one ``TransactWriteItems`` when the block exits normally
+        (nothing is sent if it raises); see :mod:`dynamorm_async.transaction`.
+
+        Args:
+            token: The ``ClientRequestToken`` (1-36 characters); a new UUID by default.
+                DynamoDB applies a request with a given token at most once for ten
+                minutes, but only the identical request: lifecycle timestamps make two
+                transactions differ, so to retry one, commit the same transaction again.
+        """
+        return Transaction(self, token=token)
+
+    async def transact_get(self, targets: Sequence[Any]) -> list[Any]:
+        """Read up to 100 items as one consistent snapshot (``TransactGetItems``).
+
+        ``await db.transact_get([payment, (Account, {"id": "a-1"})])`` returns one entry per
+        target, in order: the item, or ``None`` if it does not exist.
+
+        Raises:
+            ValidationError: More than 100 targets, or a bad key (nothing is sent).
+            TransactionCanceled: DynamoDB cancelled the read.
+        """
+        return await transaction.transact_get(self, targets)
 
     # -- tables ------------------------------------------------------------------------------
 
@@ -572,9 +721,3 @@ def _is_active(table: Mapping[str, Any]) -> bool:
         index.get("IndexStatus", "ACTIVE") == "ACTIVE"
         for index in table.get("GlobalSecondaryIndexes", ())
     )
-
-
-def _apply(item: Any, changes: Mapping[str, Any]) -> None:
-    # object.__setattr__ so lifecycle values land on frozen attrs instances too.
-    for name, value in changes.items():
-        object.__setattr__(item, name, value)

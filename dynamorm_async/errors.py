@@ -14,6 +14,9 @@ physical table name and the DynamoDB request id are attributes::
     ├── ConditionFailed                    a condition expression was false
     ├── TransactionCanceled                a transaction was cancelled (per-action reasons)
     ├── TransactionConflict                a concurrent transaction touched the same item
+    ├── BatchWriteError                    a batch write left items unwritten (which, how many)
+    │   └── BatchDeadlineExceeded (also DeadlineExceeded)  ... because its deadline came
+    ├── BatchGetError                      a batch read left keys unread after its retries
     ├── Throttled                          throughput exceeded / request limit / throttling
     ├── TableNotFound                      the table (or index) does not exist
     ├── TableExists                        create_table on a table that exists
@@ -32,6 +35,9 @@ from typing import Any
 
 __all__ = [
     "AccessDenied",
+    "BatchDeadlineExceeded",
+    "BatchGetError",
+    "BatchWriteError",
     "CancellationReason",
     "ConditionFailed",
     "ConfigError",
@@ -226,6 +232,60 @@ class DeadlineExceeded(DynamORMError, TimeoutError):
 
     The deadline is a Lambda's remaining time, ``with_deadline`` or a table wait's timeout.
     """
+
+
+class BatchWriteError(DynamORMError):
+    """A batch write ended with items DynamoDB did not confirm as written.
+
+    Everything not in :attr:`unprocessed` was written. An unprocessed item may still have
+    been written when the answer to its request was lost (a reset connection, the
+    deadline); writing it again is safe, because batch puts and deletes are idempotent.
+    The error is chained ``from`` the failure that stopped the batch, if there was one.
+
+    Attributes:
+        unprocessed: Exactly what was not confirmed, as the caller passed it (model
+            instances, or ``(Model, key)`` pairs for deletes by key), puts first.
+        written: How many puts and deletes were confirmed.
+        result: The :class:`~dynamorm_async.batch.BatchResult` with the counts so far.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        unprocessed: list[Any],
+        written: int,
+        result: Any = None,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.unprocessed = unprocessed
+        self.written = written
+        self.result = result
+
+
+class BatchDeadlineExceeded(BatchWriteError, DeadlineExceeded):
+    """A batch write ran out of time: the chunks in flight were cancelled.
+
+    It is a :class:`DeadlineExceeded` (so deadline handling catches it) and a
+    :class:`BatchWriteError` telling what was written and what was not.
+    """
+
+
+class BatchGetError(DynamORMError):
+    """A batch read still had unprocessed keys after its retries.
+
+    Attributes:
+        unprocessed: The keys not read, as the caller passed them.
+        result: The :class:`~dynamorm_async.batch.BatchGetResult` of the keys that were read.
+    """
+
+    def __init__(
+        self, message: str, *, unprocessed: list[Any], result: Any = None, **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        self.unprocessed = unprocessed
+        self.result = result
 
 
 _CODE_TO_ERROR: dict[str, type[DynamORMError]] = {

@@ -23,10 +23,10 @@ lifts that and sets ``created_at`` on an item it creates.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
+from . import lifecycle
 from ._schema import model_meta
 from .conditions import Cond, compile_condition, cond
 from .errors import ValidationError
@@ -44,10 +44,6 @@ ReturnValues = Literal["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW
 """What ``UpdateItem`` returns: nothing, the whole item or the updated attributes."""
 
 _RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
-
-
-def _top_field(path: str) -> str:
-    return path.split(".", 1)[0].split("[", 1)[0]
 
 
 class UpdateBuilder(Generic[T]):
@@ -74,6 +70,11 @@ class UpdateBuilder(Generic[T]):
         self._conditions = conditions
         self._returning: ReturnValues = returning
         self._upsert = upsert
+
+    @property
+    def model(self) -> type[T]:
+        """The model class of the item this builder updates."""
+        return self._model
 
     def _with(self, **changes: Any) -> Self:
         current: dict[str, Any] = {
@@ -173,15 +174,9 @@ class UpdateBuilder(Generic[T]):
             ValidationError: No actions, a key field in an action, overlapping paths.
         """
         meta = model_meta(self._model)
-        changes = self._changes
-        touched = {_top_field(field) for _, field, _ in changes.actions}
-        now = dt.datetime.now(dt.UTC)
-        if meta.updated_at is not None and meta.updated_at.name not in touched:
-            changes = changes.set(meta.updated_at.name, now)
-        if meta.version is not None and meta.version.name not in touched:
-            changes = changes.add(meta.version.name, 1)
-        if self._upsert and meta.created_at is not None and meta.created_at.name not in touched:
-            changes = changes.set_if_not_exists(meta.created_at.name, now)
+        changes = lifecycle.on_changes(
+            meta, self._changes, now=lifecycle.utcnow(), upsert=self._upsert
+        )
         if not self._changes.actions:
             raise ValidationError(f"an update of {self._model.__name__} needs at least one action")
         conditions = list(self._conditions)

@@ -17,6 +17,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from dynamorm_async import Config
+from tests.integration.faultproxy import FaultProxy
 
 
 def client_kwargs(config: Config) -> dict[str, Any]:
@@ -97,3 +98,13 @@ async def tables(db: Any, server_kind: str) -> AsyncIterator[list[type]]:
     finally:
         for model in reversed(created):
             await db.delete_table(model, missing_ok=True)
+
+
+@pytest.fixture
+async def fault_proxy(dynamodb_endpoint: str) -> AsyncIterator[FaultProxy]:
+    """A fault-injecting proxy in front of the server (no faults until a test sets some).
+
+    Point a client at it with ``faultproxy.through(config, fault_proxy)``.
+    """
+    async with FaultProxy(dynamodb_endpoint, seed=20240611) as proxy:
+        yield proxy

@@ -11,7 +11,7 @@ from dynamorm_async import Config, ConfigError, Credentials
 def test_defaults() -> None:
     config = Config()
     assert (config.timeout, config.max_pool_connections, config.max_retries) == (5.0, 10, 3)
-    assert config.retry_mode == "adaptive"
+    assert config.retry_mode == "standard"
     assert config.table_name("payments") == "payments"
     assert attrs.evolve(config, table_prefix="dev-").table_name("payments") == "dev-payments"
 
@@ -58,3 +58,25 @@ def test_credentials_hide_secrets() -> None:
     assert "s3cret" not in repr(creds) and "tok" not in repr(creds)
     with pytest.raises(ConfigError, match="secret_access_key"):
         Credentials(access_key_id="AKIA", secret_access_key="")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("batch_max_attempts", 0),
+        ("transaction_max_attempts", 1.5),
+        ("backoff_base", 0),
+        ("backoff_cap", -1),
+    ],
+)
+def test_invalid_retry_settings_name_the_field(field: str, value: Any) -> None:
+    with pytest.raises(ConfigError, match=f"Config.{field}"):
+        Config(**{field: value})
+
+
+def test_backoff_cap_is_at_least_the_base() -> None:
+    with pytest.raises(
+        ConfigError, match=r"Config\.backoff_cap=0\.1: must be at least backoff_base"
+    ):
+        Config(backoff_base=0.5, backoff_cap=0.1)
+    assert Config(backoff_base=0.5, backoff_cap=0.5).backoff_cap == 0.5

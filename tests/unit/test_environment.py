@@ -19,7 +19,7 @@ VALID: list[tuple[str, str, str, Any]] = [
     (env.CONNECT_TIMEOUT, " 1 ", "connect_timeout", 1.0),
     (env.MAX_RETRIES, "0", "max_retries", 0),
     (env.MAX_RETRIES, "7", "max_retries", 7),
-    (env.RETRY_MODE, "Standard", "retry_mode", "standard"),
+    (env.RETRY_MODE, "Adaptive", "retry_mode", "adaptive"),
     (env.MAX_CONNECTIONS, "50", "max_pool_connections", 50),
     (env.PAGE_SIZE, "10", "page_size", 10),
     (env.BATCH_CONCURRENCY, "2", "batch_concurrency", 2),

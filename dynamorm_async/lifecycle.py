@@ -1,0 +1,227 @@
+"""Lifecycle fields: what each kind of write adds to an item, and the guard it needs.
+
+Every write path (single writes in :class:`~dynamorm_async.DB`, batches, transactions)
+computes its lifecycle values here, so they all follow DynamORM's rules:
+
+* ``version()``: create writes 0. Put and update write the in-memory version + 1 and are
+  guarded by the stored version equalling the in-memory one (a put of version 0 also
+  succeeds when no item exists). Delete of an instance is guarded by its version.
+* ``created_at()``: set by create; by put only while it is still ``None``; never by update.
+* ``updated_at()``: set by create, put and update.
+* An update by key, without an instance (:func:`on_changes`: the update builder,
+  ``tx.update(Model, ..., changes=...)``): ``updated_at`` now and version + 1, neither
+  checked, unless the update names them; ``created_at`` only when it may create the item.
+* ``ttl()`` needs nothing here: the codec stores it as epoch seconds and leaves out
+  ``None`` (and 0 with ``omit_empty``).
+
+A :class:`Stamp` holds the new values and the guard. The write sends the values; only once
+DynamoDB confirmed the write are they copied onto the instance (:func:`apply`), so an
+instance whose write failed keeps its old version and can be written again as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ._schema import FieldMeta, ModelMeta, model_meta
+from .codec import Codec, Item
+from .errors import ValidationError
+from .expr import Condition, Path, Update, compare
+from .updates import Changes
+
+__all__ = [
+    "Stamp",
+    "apply",
+    "on_changes",
+    "on_create",
+    "on_delete",
+    "on_put",
+    "on_update",
+    "path_of",
+    "put_item",
+    "stamped",
+    "update_of",
+    "utcnow",
+]
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def path_of(field: FieldMeta) -> Path:
+    """The expression path of a top-level field (its stored name, taken literally)."""
+    return Path.of(field.stored)
+
+
+@attrs.frozen
+class Stamp:
+    """The lifecycle part of one write.
+
+    Attributes:
+        values: New values by field (Python) name: written with the item, copied onto the
+            instance once the write succeeded.
+        condition: The guard the write needs (version, existence), or ``None``.
+    """
+
+    values: Mapping[str, Any] = attrs.field(factory=dict)
+    condition: Condition | None = None
+
+
+def _version_guard(codec: Codec, meta: ModelMeta, field: FieldMeta, value: Any) -> Condition:
+    av = codec.encode_field(meta.cls, field.name, value)
+    if av is None:
+        raise ValidationError(f"{meta.cls.__name__}.{field.name} has no value to compare")
+    return compare(path_of(field), "=", av)
+
+
+def on_create(codec: Codec, item: Any, *, now: dt.datetime, if_not_exists: bool = False) -> Stamp:
+    """Create: version 0, both timestamps ``now``; guarded only if ``if_not_exists``."""
+    meta = model_meta(type(item))
+    values: dict[str, Any] = {}
+    if meta.version is not None:
+        values[meta.version.name] = 0
+    for field in (meta.created_at, meta.updated_at):
+        if field is not None:
+            values[field.name] = now
+    condition = compare(path_of(meta.pk), "not_exists") if if_not_exists else None
+    return Stamp(values, condition)
+
+
+def on_put(codec: Codec, item: Any, *, now: dt.datetime, check_version: bool = True) -> Stamp:
+    """Put (an upsert): version + 1 guarded by the stored version, ``updated_at`` now.
+
+    ``created_at`` is set only while it is ``None``. With ``check_version=False`` the
+    version is still incremented but not guarded (for batch writes, which take no
+    conditions).
+    """
+    meta = model_meta(type(item))
+    values: dict[str, Any] = {}
+    condition: Condition | None = None
+    if meta.version is not None:
+        current = getattr(item, meta.version.name)
+        values[meta.version.name] = current + 1
+        if check_version:
+            condition = _version_guard(codec, meta, meta.version, current)
+            if current == 0:
+                condition = compare(path_of(meta.pk), "not_exists") | condition
+    if meta.updated_at is not None:
+        values[meta.updated_at.name] = now
+    if meta.created_at is not None and getattr(item, meta.created_at.name) is None:
+        values[meta.created_at.name] = now
+    return Stamp(values, condition)
+
+
+def on_update(codec: Codec, item: Any, *, now: dt.datetime) -> Stamp:
+    """Update of an instance: version + 1 guarded by the stored version, ``updated_at`` now.
+
+    Without a version field the guard is that the item exists (an update never creates).
+    """
+    meta = model_meta(type(item))
+    values: dict[str, Any] = {}
+    condition: Condition = compare(path_of(meta.pk), "exists")
+    if meta.version is not None:
+        current = getattr(item, meta.version.name)
+        values[meta.version.name] = current + 1
+        condition = _version_guard(codec, meta, meta.version, current)
+    if meta.updated_at is not None:
+        values[meta.updated_at.name] = now
+    return Stamp(values, condition)
+
+
+def on_delete(codec: Codec, item: Any, *, check_version: bool = True) -> Stamp:
+    """Delete of an instance: guarded by its version (when the model has one)."""
+    meta = model_meta(type(item))
+    if meta.version is None or not check_version:
+        return Stamp()
+    current = getattr(item, meta.version.name)
+    return Stamp({}, _version_guard(codec, meta, meta.version, current))
+
+
+def _top_field(path: str) -> str:
+    return path.split(".", 1)[0].split("[", 1)[0]
+
+
+def on_changes(
+    meta: ModelMeta, changes: Changes, *, now: dt.datetime, upsert: bool = False
+) -> Changes:
+    """Update actions on an item by key, with the lifecycle actions added.
+
+    There is no instance whose version could be checked: ``version`` goes up by one
+    (``ADD``) and ``updated_at`` is set to ``now``; with ``upsert`` (the item may be
+    created) ``created_at`` is set where the item has none. A field the actions already
+    name is left as they say.
+    """
+    touched = {_top_field(field) for _, field, _ in changes.actions}
+    if meta.updated_at is not None and meta.updated_at.name not in touched:
+        changes = changes.set(meta.updated_at.name, now)
+    if meta.version is not None and meta.version.name not in touched:
+        changes = changes.add(meta.version.name, 1)
+    if upsert and meta.created_at is not None and meta.created_at.name not in touched:
+        changes = changes.set_if_not_exists(meta.created_at.name, now)
+    return changes
+
+
+def stamped(changes: Changes, stamp: Stamp) -> Changes:
+    """Update actions on an instance's item, with the stamp's values set too."""
+    for name, value in stamp.values.items():
+        changes = changes.set(name, value)
+    return changes
+
+
+def put_item(codec: Codec, item: Any, stamp: Stamp) -> Item:
+    """The whole encoded item with the stamp's values in place of the instance's."""
+    meta = model_meta(type(item))
+    encoded = codec.encode(item)
+    for name, value in stamp.values.items():
+        field = meta.by_name[name]
+        av = codec.encode_field(meta.cls, name, value)
+        if av is None:
+            encoded.pop(field.stored, None)
+        else:
+            encoded[field.stored] = av
+    return encoded
+
+
+def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp) -> Update:
+    """The update expression writing fields ``names`` of ``item`` and the stamp's values.
+
+    Args:
+        codec: Encodes the values.
+        item: The instance holding the new values.
+        names: Python names of the fields to write; ``None`` for every non-key field.
+        stamp: The lifecycle values, written too.
+
+    Raises:
+        ValidationError: ``names`` is empty or names a key field.
+        SchemaError: ``names`` names an unknown field.
+    """
+    meta = model_meta(type(item))
+    keys = {f.name for f in meta.key_fields}
+    chosen = [f.name for f in meta.fields if f.name not in keys] if names is None else list(names)
+    if not chosen:
+        raise ValidationError(f"update of {meta.cls.__name__} names no fields")
+    for name in chosen:
+        if name in keys:
+            raise ValidationError(f"update cannot rewrite key field {name!r}; write a new item")
+        meta.field(name)  # raises SchemaError naming the model's fields
+    values = {name: getattr(item, name) for name in chosen}
+    values.update(stamp.values)
+    update = Update()
+    for name, value in values.items():
+        path = path_of(meta.by_name[name])
+        av = codec.encode_field(meta.cls, name, value)
+        update = update.remove(path) if av is None else update.set(path, av)
+    return update
+
+
+def apply(item: Any, stamp: Stamp) -> None:
+    """Copy the stamp's values onto the instance (after DynamoDB confirmed the write)."""
+    # object.__setattr__ so lifecycle values land on frozen attrs instances too.
+    for name, value in stamp.values.items():
+        object.__setattr__(item, name, value)

@@ -1,0 +1,441 @@
+"""A fault-injecting HTTP proxy between a DynamoDB client and the local server.
+
+Test code, not a mock: the client under test is an ordinary aiobotocore client whose
+endpoint is the proxy's URL. The proxy is an HTTP/1.1 server on 127.0.0.1 (raw asyncio, so
+that it can drop a connection exactly when it wants) forwarding to the real server with
+aiohttp. For each request it draws from a seeded RNG and, per operation, may:
+
+* answer a ``BatchWriteItem`` / ``BatchGetItem`` *partially*: it holds back some of the
+  request's items (keys), forwards only the rest, and adds the held-back ones to the
+  answer's ``UnprocessedItems`` (``UnprocessedKeys``), as DynamoDB does under load;
+* answer with a throttling error (400 ``ProvisionedThroughputExceededException``) or a
+  500 ``InternalServerError`` without forwarding;
+* reset the connection, either before forwarding (nothing written) or after (written, but
+  the client never hears so);
+* answer the first ``conflicts`` ``TransactWriteItems`` with a ``TransactionConflict``
+  cancellation, without forwarding;
+* wait ``delay`` seconds before forwarding (a slow server, for deadline tests).
+
+The RNG draws exactly one number per request to pick its fault, and a second RNG picks the
+details (which items are held back, when a connection is reset). So a seed fixes the faults
+of the n-th request to arrive, whatever the client does; with concurrent clients only which
+chunk meets which fault varies.
+
+Every request is logged (:class:`Entry`: operation, times, item counts, the fault), so tests
+can observe chunk sizes, ordering and overlap. ``gate`` holds requests of one operation
+until that many are in the proxy at once (or ``gate_timeout`` passes), which makes
+concurrency observable without depending on timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+import uuid
+import zlib
+from collections.abc import Mapping
+from typing import Any, Self
+
+import aiohttp
+import attrs
+
+from dynamorm_async import Config
+
+_JSON = "application/x-amz-json-1.0"
+_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+_HOP_BY_HOP = {"host", "content-length", "connection", "keep-alive", "transfer-encoding"}
+
+
+@attrs.frozen(kw_only=True)
+class Faults:
+    """What to do to one operation's requests; rates are shares of its requests.
+
+    Attributes:
+        partial: Answer partially (batch operations only).
+        held_back: Share of a partial request's items held back; ``None`` draws 1..n.
+        throttle: Answer ``ProvisionedThroughputExceededException`` (400).
+        server_error: Answer ``InternalServerError`` (500).
+        reset: Drop the connection (half before forwarding, half after).
+        conflicts: Answer the first this many requests with a TransactionConflict
+            cancellation (``TransactWriteItems``).
+        gate: Hold requests until this many are in the proxy at once (0: no gate).
+        gate_timeout: Seconds after which a gated request goes ahead anyway.
+        delay: Seconds every request waits before it is forwarded (a slow server).
+    """
+
+    partial: float = 0.0
+    held_back: float | None = None
+    throttle: float = 0.0
+    server_error: float = 0.0
+    reset: float = 0.0
+    conflicts: int = 0
+    gate: int = 0
+    gate_timeout: float = 10.0
+    delay: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class Entry:
+    """One request the proxy saw.
+
+    Attributes:
+        operation: The DynamoDB operation (``"BatchWriteItem"``...).
+        started: ``time.monotonic()`` when the whole request had arrived.
+        ended: When the answer was written (or the connection dropped).
+        sent: Items (writes, keys, actions) in the client's request.
+        forwarded: How many of them reached the server (0 when nothing was forwarded).
+        fault: ``None``, ``"partial"``, ``"throttle"``, ``"500"``, ``"reset-before"``,
+            ``"reset-after"`` or ``"conflict"``.
+        status: The HTTP status answered (``None`` after a reset).
+        token: The ``ClientRequestToken`` of a transaction, if any.
+    """
+
+    operation: str
+    started: float
+    ended: float
+    sent: int
+    forwarded: int
+    fault: str | None
+    status: int | None
+    token: str | None = None
+
+
+def through(config: Config, proxy: FaultProxy, **changes: Any) -> Config:
+    """``config`` sending to the proxy instead of the server (and any other changes)."""
+    return attrs.evolve(config, endpoint_url=proxy.url, **changes)
+
+
+class _Reset(Exception):
+    """Drop the client's connection now."""
+
+
+class FaultProxy:
+    """Run with ``async with FaultProxy(upstream, seed=1, faults={...}) as proxy``.
+
+    Args:
+        upstream: The real server's URL (``http://127.0.0.1:port``).
+        seed: Seeds the RNGs: ``rng`` (one draw per request: its fault) and ``details``
+            (held-back items, reset timing).
+        faults: :class:`Faults` per operation name; other operations pass through.
+    """
+
+    def __init__(
+        self, upstream: str, *, seed: int = 0, faults: Mapping[str, Faults] | None = None
+    ) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.faults: dict[str, Faults] = dict(faults or {})
+        self.rng = random.Random(seed)
+        self.details = random.Random(seed + 1)
+        self.log: list[Entry] = []
+        self._server: asyncio.Server | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._in_flight: dict[str, int] = {}
+        self._peak: dict[str, int] = {}
+        self._gates: dict[str, asyncio.Event] = {}
+        self._conflicts_sent: dict[str, int] = {}
+        self.url = ""
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self._session = aiohttp.ClientSession(auto_decompress=False)
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        if self._server is not None:
+            await self._server.wait_closed()
+        if self._session is not None:
+            await self._session.close()
+
+    # -- what tests read -----------------------------------------------------------------------
+
+    def entries(self, operation: str) -> list[Entry]:
+        """The log entries of one operation, in arrival order."""
+        return [entry for entry in self.log if entry.operation == operation]
+
+    def peak(self, operation: str) -> int:
+        """The most requests of ``operation`` that were in the proxy at the same time."""
+        return self._peak.get(operation, 0)
+
+    # -- serving -------------------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                try:
+                    status, headers, body = await self._handle(*request)
+                except _Reset:
+                    writer.transport.abort()
+                    return
+                writer.write(_response_bytes(status, headers, body))
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        amz_target = _header(headers, "x-amz-target") or ""
+        operation = amz_target.rpartition(".")[2]
+        faults = self.faults.get(operation, Faults())
+        payload: dict[str, Any] = json.loads(body) if body else {}
+        started = time.monotonic()
+        sent = _count(operation, payload)
+        token = payload.get("ClientRequestToken")
+        self._enter(operation)
+        fault: str | None = None
+        forwarded = 0
+        status: int | None = None
+        try:
+            await self._wait_at_gate(operation, faults)
+            if faults.delay:
+                await asyncio.sleep(faults.delay)
+            fault = self._draw(operation, faults)
+            if fault == "throttle":
+                status, out_headers, out = _error(400, "ProvisionedThroughputExceededException")
+                return status, out_headers, out
+            if fault == "500":
+                status, out_headers, out = _error(500, "InternalServerError")
+                return status, out_headers, out
+            if fault == "conflict":
+                status, out_headers, out = _conflict(payload)
+                return status, out_headers, out
+            if fault == "reset-before":
+                raise _Reset
+            held: dict[str, Any] = {}
+            if fault == "partial":
+                payload, held = self._hold_back(operation, payload, faults)
+                body = json.dumps(payload).encode()
+            forwarded = _count(operation, payload)
+            if forwarded or not held:
+                status, out_headers, out = await self._forward(method, target, headers, body)
+            else:
+                status, out_headers, out = 200, {"Content-Type": _JSON}, b"{}"
+            if fault == "reset-after":
+                status = None
+                raise _Reset
+            if held and status == 200:
+                out = _merge_unprocessed(operation, out, held)
+            return status, out_headers, out
+        finally:
+            self._leave(operation)
+            self.log.append(
+                Entry(
+                    operation=operation,
+                    started=started,
+                    ended=time.monotonic(),
+                    sent=sent,
+                    forwarded=forwarded,
+                    fault=fault,
+                    status=status,
+                    token=token,
+                )
+            )
+
+    def _draw(self, operation: str, faults: Faults) -> str | None:
+        if faults.conflicts and operation == "TransactWriteItems":
+            done = self._conflicts_sent.get(operation, 0)
+            if done < faults.conflicts:
+                self._conflicts_sent[operation] = done + 1
+                return "conflict"
+        roll = self.rng.random()
+        for name, rate in (
+            ("reset", faults.reset),
+            ("throttle", faults.throttle),
+            ("500", faults.server_error),
+            ("partial", faults.partial if operation in _BATCH else 0.0),
+        ):
+            if roll < rate:
+                if name == "reset":
+                    return "reset-before" if self.details.random() < 0.5 else "reset-after"
+                return name
+            roll -= rate
+        return None
+
+    def _hold_back(
+        self, operation: str, payload: dict[str, Any], faults: Faults
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Split the request: (what is forwarded, what is held back), both per table."""
+        entries = [
+            (table, index)
+            for table, requests in _units(operation, payload).items()
+            for index in range(len(requests))
+        ]
+        if not entries:
+            return payload, {}
+        if faults.held_back is None:
+            count = self.details.randint(1, len(entries))
+        else:
+            count = max(1, round(len(entries) * faults.held_back))
+        chosen = set(self.details.sample(entries, count))
+        forwarded_payload = json.loads(json.dumps(payload))
+        held: dict[str, list[Any]] = {}
+        kept: dict[str, list[Any]] = {}
+        for table, requests in _units(operation, payload).items():
+            for index, unit in enumerate(requests):
+                (held if (table, index) in chosen else kept).setdefault(table, []).append(unit)
+        items = forwarded_payload["RequestItems"]
+        if operation == "BatchWriteItem":
+            forwarded_payload["RequestItems"] = kept
+            return forwarded_payload, held
+        held_keys: dict[str, Any] = {}
+        for table in list(items):
+            extra = {k: v for k, v in items[table].items() if k != "Keys"}
+            if table in held:
+                held_keys[table] = {"Keys": held[table], **extra}
+            if table in kept:
+                items[table] = {"Keys": kept[table], **extra}
+            else:
+                del items[table]
+        return forwarded_payload, held_keys
+
+    async def _forward(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        assert self._session is not None
+        forward_headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
+        async with self._session.request(
+            method, self.upstream + target, headers=forward_headers, data=body
+        ) as response:
+            out = await response.read()
+            keep = {
+                k: v
+                for k, v in response.headers.items()
+                if k.lower() not in _HOP_BY_HOP and k.lower() != "x-amz-crc32"
+            }
+            return response.status, keep, out
+
+    # -- in-flight accounting ------------------------------------------------------------------
+
+    def _enter(self, operation: str) -> None:
+        now = self._in_flight.get(operation, 0) + 1
+        self._in_flight[operation] = now
+        self._peak[operation] = max(self._peak.get(operation, 0), now)
+        gate = self.faults.get(operation, Faults()).gate
+        if gate and now >= gate:
+            self._gates.setdefault(operation, asyncio.Event()).set()
+
+    def _leave(self, operation: str) -> None:
+        self._in_flight[operation] -= 1
+
+    async def _wait_at_gate(self, operation: str, faults: Faults) -> None:
+        if not faults.gate:
+            return
+        event = self._gates.setdefault(operation, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), faults.gate_timeout)
+
+
+_BATCH = {"BatchWriteItem", "BatchGetItem"}
+
+
+def _units(operation: str, payload: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The request's items (writes) or keys (reads), per table."""
+    items = payload.get("RequestItems") or {}
+    if operation == "BatchWriteItem":
+        return {table: list(requests) for table, requests in items.items()}
+    if operation == "BatchGetItem":
+        return {table: list(spec.get("Keys", ())) for table, spec in items.items()}
+    return {}
+
+
+def _count(operation: str, payload: Mapping[str, Any]) -> int:
+    if operation in _BATCH:
+        return sum(len(units) for units in _units(operation, payload).values())
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return len(payload.get("TransactItems") or ())
+    return 1
+
+
+def _merge_unprocessed(operation: str, body: bytes, held: dict[str, Any]) -> bytes:
+    answer = json.loads(body) if body else {}
+    if operation == "BatchWriteItem":
+        unprocessed = answer.setdefault("UnprocessedItems", {})
+        for table, requests in held.items():
+            unprocessed.setdefault(table, []).extend(requests)
+    else:
+        unprocessed = answer.setdefault("UnprocessedKeys", {})
+        for table, spec in held.items():
+            if table in unprocessed:
+                unprocessed[table]["Keys"].extend(spec["Keys"])
+            else:
+                unprocessed[table] = spec
+    return json.dumps(answer).encode()
+
+
+def _error(status: int, code: str) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"__type": _PREFIX + code, "message": f"injected by the fault proxy: {code}"})
+    return status, {"Content-Type": _JSON}, body.encode()
+
+
+def _conflict(payload: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    actions = payload.get("TransactItems") or ()
+    reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]
+    reasons += [{"Code": "None"} for _ in actions[1:]]
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    body = {
+        "__type": _PREFIX + "TransactionCanceledException",
+        "Message": f"Transaction cancelled, please refer cancellation reasons for specific "
+        f"reasons [{codes}]",
+        "CancellationReasons": reasons,
+    }
+    return 400, {"Content-Type": _JSON}, json.dumps(body).encode()
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+async def _read_request(
+    reader: asyncio.StreamReader,
+) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
+    line = await reader.readline()
+    if not line:
+        return None
+    method, target, _ = line.decode("latin-1").split(" ", 2)
+    headers: list[tuple[str, str]] = []
+    while True:
+        raw = await reader.readline()
+        if raw in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = raw.decode("latin-1").partition(":")
+        headers.append((name.strip(), value.strip()))
+    length = int(_header(headers, "content-length") or 0)
+    body = await reader.readexactly(length) if length else b""
+    return method, target, headers, body
+
+
+def _response_bytes(status: int, headers: Mapping[str, str], body: bytes) -> bytes:
+    lines = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}"]
+    headers = {k: v for k, v in headers.items() if k.lower() != "x-amzn-requestid"}
+    headers.setdefault("Content-Type", _JSON)
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    # botocore checks DynamoDB's CRC32 of the body: a changed body needs a new one.
+    lines += [
+        f"x-amzn-RequestId: {uuid.uuid4().hex}",
+        f"x-amz-crc32: {zlib.crc32(body)}",
+        f"Content-Length: {len(body)}",
+        "Connection: keep-alive",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body

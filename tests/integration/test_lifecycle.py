@@ -1,0 +1,119 @@
+"""Version, timestamps and TTL over the wire, as DynamORM (Go/TypeScript) stores them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from dynamorm_async import DB, ConditionFailed, attr, pk, table, ttl
+from tests.models import Order, Payment
+
+pytestmark = pytest.mark.usefixtures("tables")
+
+
+@table("sessions")
+@attrs.define
+class Session:
+    id: str = pk()
+    expires: int | None = ttl()
+    keep: int = attr(default=0)
+
+
+@table("grants")
+@attrs.define
+class Grant:
+    id: str = pk()
+    expires: int = ttl(omit_empty=False, default=0)
+
+
+@pytest.fixture
+async def ttl_tables(db: DB, server_kind: str) -> AsyncIterator[None]:
+    for model in (Session, Grant):
+        await db.create_table(model, ttl=server_kind != "dynalite")
+    try:
+        yield
+    finally:
+        for model in (Session, Grant):
+            await db.delete_table(model, missing_ok=True)
+
+
+async def stored(client: Any, db: DB, model: type, **key: Any) -> dict[str, Any]:
+    response = await client.get_item(
+        TableName=db.table_name(model), Key=db.codec.encode_key(model, key), ConsistentRead=True
+    )
+    item: dict[str, Any] = response["Item"]
+    return item
+
+
+def payment(id: str = "p-1") -> Payment:
+    return Payment(id=id, amount=Decimal("10.00"), customer_id="c-1")
+
+
+async def test_stale_update_changes_nothing(db: DB, dynamodb_client: Any) -> None:
+    fresh = await db.create(payment())
+    stale = await db.get(Payment, id="p-1", consistent=True)
+    fresh.amount = Decimal("20.00")
+    await db.update(fresh, fields=["amount"])
+    before = await stored(dynamodb_client, db, Payment, id="p-1")
+    stale.amount = Decimal("99.00")
+    stale.note = "stale"
+    stale_updated_at = stale.updated_at
+    with pytest.raises(ConditionFailed):
+        await db.update(stale)
+    assert await stored(dynamodb_client, db, Payment, id="p-1") == before
+    assert (stale.version, stale.updated_at) == (0, stale_updated_at)  # instance untouched
+    assert before["version"] == {"N": "1"} and Decimal(before["amount"]["N"]) == Decimal(20)
+
+
+async def test_timestamps_follow_dynamorm(db: DB, dynamodb_client: Any) -> None:
+    p = await db.create(payment())
+    assert p.created_at is not None and p.created_at.tzinfo is dt.UTC
+    raw = await stored(dynamodb_client, db, Payment, id="p-1")
+    assert raw["createdAt"] == raw["updatedAt"]
+    assert raw["createdAt"]["S"].endswith("Z") and "+" not in raw["createdAt"]["S"]
+    created = raw["createdAt"]
+    await db.update(p, fields=["amount"])
+    await db.put(p)
+    raw = await stored(dynamodb_client, db, Payment, id="p-1")
+    assert raw["createdAt"] == created  # never touched after create
+    assert raw["updatedAt"] != created
+    assert raw["version"] == {"N": "2"} and p.version == 2
+
+
+@pytest.mark.usefixtures("ttl_tables")
+async def test_ttl_is_stored_as_epoch_seconds(db: DB, dynamodb_client: Any) -> None:
+    when = dt.datetime(2030, 1, 2, 3, 4, 5, 600000, tzinfo=dt.UTC)
+    await db.put(Order(customer="c", order_id="o", expires=when))
+    raw = await stored(dynamodb_client, db, Order, customer="c", order_id="o")
+    assert raw["expires"] == {"N": str(int(when.timestamp()))}
+    got = await db.get(Order, customer="c", order_id="o")
+    assert got.expires == when.replace(microsecond=0)
+
+    await db.put(Session(id="int", expires=1_900_000_000))
+    await db.put(Session(id="datetime", expires=when))  # type: ignore[arg-type]
+    await db.put(Session(id="none"))
+    await db.put(Session(id="zero", expires=0))
+    assert (await stored(dynamodb_client, db, Session, id="int"))["expires"] == {"N": "1900000000"}
+    assert (await stored(dynamodb_client, db, Session, id="datetime"))["expires"] == {
+        "N": str(int(when.timestamp()))
+    }
+    # omit_empty (the ttl() default): None and 0 leave the attribute out.
+    assert "expires" not in await stored(dynamodb_client, db, Session, id="none")
+    assert "expires" not in await stored(dynamodb_client, db, Session, id="zero")
+    # Without omit_empty a 0 is stored.
+    await db.put(Grant(id="g"))
+    assert (await stored(dynamodb_client, db, Grant, id="g"))["expires"] == {"N": "0"}
+
+
+@pytest.mark.needs_ttl
+@pytest.mark.usefixtures("ttl_tables")
+async def test_create_table_enables_ttl_on_the_field(db: DB, dynamodb_client: Any) -> None:
+    response = await dynamodb_client.describe_time_to_live(TableName=db.table_name(Session))
+    description = response["TimeToLiveDescription"]
+    assert description["AttributeName"] == "expires"
+    assert description["TimeToLiveStatus"] in ("ENABLED", "ENABLING")

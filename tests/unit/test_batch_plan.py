@@ -1,0 +1,153 @@
+"""Batch planning and the executor's edge cases, on a scripted transport (no network)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import attrs
+import pytest
+
+from dynamorm_async import (
+    DB,
+    AccessDenied,
+    BatchDeadlineExceeded,
+    BatchWriteError,
+    Config,
+    attr,
+    pk,
+    table,
+)
+from dynamorm_async.transport import Transport
+from tests.models import Order, Payment
+
+Answer = Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@table("counters")
+@attrs.define
+class Counter:
+    n: int = pk()
+    label: str = attr(default="")
+
+
+class Scripted:
+    """A transport that records every request and answers with ``answer``."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.requests: list[tuple[str, Mapping[str, Any]]] = []
+
+    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        self.requests.append((operation, params))
+        return await self.answer(operation, params)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def scripted(answer: Answer, **config: Any) -> tuple[DB, Scripted]:
+    transport = Scripted(answer)
+
+    async def factory(_: Config) -> Transport:
+        return transport
+
+    return DB(Config(region="us-east-1", **config), transport_factory=factory), transport
+
+
+async def all_written(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    return {"UnprocessedItems": {}}
+
+
+async def test_requests_group_tables_and_ask_for_capacity() -> None:
+    db, transport = scripted(all_written)
+    orders = [Order(customer="c", order_id=f"o{n}", total=Decimal(n)) for n in range(20)]
+    await db.batch_write(
+        puts=orders, deletes=[(Payment, {"id": f"p{n}"}) for n in range(6)], unconditional=True
+    )
+    sizes = [sum(map(len, p["RequestItems"].values())) for _, p in transport.requests]
+    assert sizes == [25, 1]
+    operation, first = transport.requests[0]
+    assert operation == "BatchWriteItem" and first["ReturnConsumedCapacity"] == "TOTAL"
+    assert first["RequestItems"]["orders"][0] == {
+        "PutRequest": {"Item": db.codec.encode(orders[0])}
+    }
+    assert first["RequestItems"]["payments"][0] == {"DeleteRequest": {"Key": {"id": {"S": "p0"}}}}
+
+
+async def test_unprocessed_numbers_match_by_value() -> None:
+    calls = 0
+
+    async def spelled_differently(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            return {}
+        # DynamoDB may normalise the number it sends back: 1 comes back as "1.0".
+        return {"UnprocessedItems": {"counters": [{"DeleteRequest": {"Key": {"n": {"N": "1.0"}}}}]}}
+
+    db, transport = scripted(spelled_differently, backoff_base=0.001, backoff_cap=0.001)
+    result = await db.batch_delete(Counter, [{"n": 1}, {"n": 2}])
+    assert (result.written, result.retries) == (2, 1)
+    assert transport.requests[1][1]["RequestItems"] == {
+        "counters": [{"DeleteRequest": {"Key": {"n": {"N": "1"}}}}]
+    }
+
+
+async def test_an_unknown_unprocessed_entry_resends_the_chunk() -> None:
+    calls = 0
+
+    async def confused(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            return {}
+        return {"UnprocessedItems": {"counters": [{"DeleteRequest": {"Key": {"n": {"N": "9"}}}}]}}
+
+    db, transport = scripted(confused, backoff_base=0.001, backoff_cap=0.001)
+    result = await db.batch_delete(Counter, [{"n": 1}, {"n": 2}])
+    # Nothing was counted from the confusing answer: the whole chunk went again.
+    assert result.written == 2 and len(transport.requests) == 2
+    assert transport.requests[0][1] == transport.requests[1][1]
+
+
+async def test_no_back_off_past_the_deadline() -> None:
+    async def nothing_done(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"UnprocessedItems": dict(params["RequestItems"])}
+
+    # Back-off waits up to 10**6 s: any draw but a one-in-16,000 one ends after a deadline a
+    # minute away, so the batch stops after its first attempt instead of sleeping.
+    db, transport = scripted(nothing_done, backoff_base=10**6, backoff_cap=10**6)
+    items = [Counter(n=n) for n in range(30)]
+    with (
+        anyio.fail_after(30),
+        pytest.raises(BatchDeadlineExceeded, match="no time is left") as info,
+    ):
+        await db.with_deadline(60).batch_put(items)
+    assert info.value.written == 0 and info.value.unprocessed == items
+    assert len(transport.requests) == 2  # two chunks, one attempt each
+
+
+async def test_outer_cancellation_is_not_turned_into_an_error() -> None:
+    async def slow(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        await anyio.sleep(30)
+        return {}
+
+    db, transport = scripted(slow)
+    with anyio.move_on_after(0.05) as scope:
+        await db.batch_create([Counter(n=n) for n in range(60)])
+    assert scope.cancelled_caught
+    assert len(transport.requests) == 3
+
+
+async def test_hard_failure_keeps_the_cause() -> None:
+    async def denied(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        raise AccessDenied("no", operation=operation)
+
+    db, _ = scripted(denied)
+    with pytest.raises(BatchWriteError) as info:
+        await db.batch_create([Counter(n=1)])
+    assert isinstance(info.value.__cause__, AccessDenied)
+    assert info.value.unprocessed == [Counter(n=1)] and info.value.written == 0

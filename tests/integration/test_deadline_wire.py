@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -16,11 +17,11 @@ import anyio.lowlevel
 import attrs
 import pytest
 
-from dynamorm_async import DB, Config, DeadlineExceeded
+from dynamorm_async import DB, BatchWriteError, Config, DeadlineExceeded
 from dynamorm_async.aws_lambda import lambda_handler
 from dynamorm_async.testing import FakeLambdaContext
 from tests.http_proxy import HttpProxy, throttling_response
-from tests.models import Payment
+from tests.models import Order, Payment
 
 SLOW = 5.0  # seconds the proxy holds back a slowed answer: far past every deadline here
 
@@ -154,3 +155,34 @@ async def test_a_parallel_scan_inside_an_invocation_obeys_its_deadline(
         assert time.monotonic() - started < 1.5
         await anyio.lowlevel.checkpoint()
         assert running_tasks() == tasks_before
+
+
+async def test_a_batch_cut_by_the_lambda_deadline_reports_what_it_wrote(
+    config: Config, dynamodb_endpoint: str
+) -> None:
+    # 100 items = 4 chunks of 25, all in flight at once; the proxy answers the first two
+    # requests to arrive at once and holds back the others' answers past the deadline.
+    fast = 2
+    delay = lambda n, body: 0.0 if n <= fast else SLOW  # noqa: E731
+    orders = [Order(customer="c", order_id=f"o-{n:03}", total=Decimal(n)) for n in range(100)]
+    with HttpProxy(dynamodb_endpoint, delay=delay) as proxy:
+        async with DB(attrs.evolve(config, endpoint_url=proxy.endpoint_url)) as db:
+            tasks_before = running_tasks()
+            view = db.with_lambda_context(FakeLambdaContext(timeout=1.5), buffer=1.0)
+            started = time.monotonic()
+            with pytest.raises(DeadlineExceeded) as info:
+                await view.batch_put(orders)
+            elapsed = time.monotonic() - started
+            await anyio.lowlevel.checkpoint()
+            assert running_tasks() == tasks_before  # the slow chunks' tasks were cancelled
+        error = info.value
+        assert isinstance(error, BatchWriteError)
+        assert elapsed < 1.5
+        assert proxy.requests == 4
+        assert error.written == fast * 25
+        unwritten = {order.order_id for order in error.unprocessed}
+        assert len(unwritten) == 100 - fast * 25
+        async with DB(config) as db:  # what it says it wrote is stored
+            for order in orders:
+                if order.order_id not in unwritten:
+                    assert await db.find(Order, customer="c", order_id=order.order_id)

@@ -63,10 +63,11 @@ def integration(session: nox.Session) -> None:
 def dynalite(session: nox.Session) -> None:
     """Integration tests on dynalite (needs node and npm; installs dynalite on first use)."""
     from dynamorm_async.local import Dynalite
+    from dynamorm_async.testing.plugin import DYNALITE_TABLE_MS
 
-    # Must match DYNALITE_TABLE_MS in tests/conftest.py: tables stay CREATING/DELETING this
-    # long (dynalite's default, 500 ms, makes per-test tables slow).
-    table_ms = 50
+    # Tables stay CREATING/DELETING this long (dynalite's default, 500 ms, makes per-test
+    # tables slow); the same value the test plugin uses when it starts a dynalite itself.
+    table_ms = DYNALITE_TABLE_MS
     server = Dynalite(create_table_ms=table_ms, delete_table_ms=table_ms, update_table_ms=table_ms)
     with server:
         session.log(f"dynalite at {server.endpoint_url} (from {server.install_dir})")

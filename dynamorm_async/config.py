@@ -1,14 +1,15 @@
 """Configuration values.
 
 :class:`Config` is a frozen, keyword-only value. Change it with :func:`attrs.evolve`. Its
-constructor never reads the environment; ``Config.from_environment()`` does, explicitly.
-Every value is validated at construction and a bad one raises :class:`ConfigError` naming
-the field.
+constructor never reads the environment; :meth:`Config.from_environment` does, explicitly
+(the variables are listed in :mod:`dynamorm_async.aws_lambda.environment`). Every value is
+validated at construction and a bad one raises :class:`ConfigError` naming the field.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_POOL_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_METRICS_NAMESPACE",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_RETRY_MODE",
     "DEFAULT_TIMEOUT",
@@ -48,10 +50,15 @@ DEFAULT_BATCH_MAX_ATTEMPTS = 8
 DEFAULT_TRANSACTION_MAX_ATTEMPTS = 4
 DEFAULT_BACKOFF_BASE = 0.05
 DEFAULT_BACKOFF_CAP = 2.0
+DEFAULT_METRICS_NAMESPACE = "DynamORM"
 
 _RETRY_MODES = ("adaptive", "standard", "legacy")
 _TABLE_PREFIX = re.compile(r"[A-Za-z0-9_.\-]*")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+|local|[a-z0-9-]+")
+# CloudWatch: a namespace is 1-255 characters of these, and "AWS/" is reserved for AWS.
+_NAMESPACE = re.compile(r"(?!AWS/)[A-Za-z0-9 ._\-/#:]{1,255}")
+# A CloudWatch dimension value: 1-1024 characters, at least one of them not whitespace.
+_DIMENSION_VALUE = re.compile(r"(?=.*\S).{1,1024}", re.DOTALL)
 
 
 def _fail(attribute: attrs.Attribute[Any], value: Any, why: str) -> ConfigError:
@@ -73,9 +80,9 @@ def _int_at_least(minimum: int) -> Any:
     return check
 
 
-def _optional_str(pattern: re.Pattern[str] | None, why: str) -> Any:
+def _optional_str(pattern: re.Pattern[str] | None, why: str, *, allow_none: bool = True) -> Any:
     def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is None:
+        if value is None and allow_none:
             return
         if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
             raise _fail(attribute, value, why)
@@ -99,6 +106,11 @@ def _backoff_cap(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
 def _retry_mode(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value not in _RETRY_MODES:
         raise _fail(attribute, value, f"must be one of {', '.join(_RETRY_MODES)}")
+
+
+def _bool(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, bool):
+        raise _fail(attribute, value, "must be True or False")
 
 
 def _session(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -162,6 +174,16 @@ class Config:
         backoff_base: Seconds; the ORM's n-th retry waits a random time (full jitter) up to
             ``min(backoff_cap, backoff_base * 2 ** (n - 1))``, and never past a deadline.
         backoff_cap: Seconds; the longest single wait between the ORM's retries.
+        metrics: Record per-operation metrics (latency, consumed capacity, retries,
+            throttles, unprocessed items) and print them as CloudWatch Embedded Metric
+            Format documents when :meth:`Metrics.flush <dynamorm_async.metrics.Metrics.flush>`
+            runs (the Lambda handler adapter flushes after every invocation). Off by
+            default: then no request asks for ``ReturnConsumedCapacity``.
+        metrics_namespace: The CloudWatch namespace of those metrics.
+        metrics_service: Added as the ``service`` dimension (Powertools' name for it).
+        tracing: Record each request as an AWS X-Ray subsegment when the Lambda trace
+            header (``_X_AMZN_TRACE_ID``) is present and sampled and ``aws-xray-sdk`` is
+            installed (the ``xray`` extra). ``False`` never traces and never imports the SDK.
     """
 
     region: str | None = attrs.field(
@@ -196,6 +218,42 @@ class Config:
     )
     backoff_base: float = attrs.field(default=DEFAULT_BACKOFF_BASE, validator=_positive_number)
     backoff_cap: float = attrs.field(default=DEFAULT_BACKOFF_CAP, validator=_backoff_cap)
+    metrics: bool = attrs.field(default=False, validator=_bool)
+    metrics_namespace: str = attrs.field(
+        default=DEFAULT_METRICS_NAMESPACE,
+        validator=_optional_str(
+            _NAMESPACE,
+            "must be 1-255 of A-Z a-z 0-9 . - _ / # : and space, not AWS/...",
+            allow_none=False,
+        ),
+    )
+    metrics_service: str | None = attrs.field(
+        default=None,
+        validator=_optional_str(_DIMENSION_VALUE, "must be 1-1024 characters, not all blank"),
+    )
+    tracing: bool = attrs.field(default=True, validator=_bool)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """A config from the environment variables a Lambda function (or its deployer) sets.
+
+        The variables and how each is read are listed in
+        :mod:`dynamorm_async.aws_lambda.environment`. Unset or empty variables keep the
+        defaults; ``page_size`` and ``batch_concurrency`` follow
+        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` unless set explicitly.
+
+        Args:
+            environ: The variables to read; ``None`` reads :data:`os.environ`.
+            **overrides: Fields to set regardless of the environment (``session=``...).
+
+        Raises:
+            ConfigError: A variable holds an invalid value (the message names both).
+        """
+        from .aws_lambda.environment import config_fields
+
+        fields = config_fields(environ)
+        fields.update(overrides)
+        return cls(**fields)
 
     def table_name(self, name: str) -> str:
         """The physical table name for a model's logical table name."""

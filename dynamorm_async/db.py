@@ -16,6 +16,8 @@ from typing import Any, Self, TypeVar, overload
 import anyio
 
 from . import batch, lifecycle, transaction
+from ._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, LambdaContext, deadline_from_context
+from ._deadline import earliest as _earliest
 from ._schema import ModelMeta, model_meta
 from .batch import BatchGetResult, BatchResult
 from .codec import Codec
@@ -31,6 +33,7 @@ from .errors import (
     ValidationError,
 )
 from .expr import Condition, and_, compile_request
+from .metrics import Metrics
 from .query import Query
 from .tables import BillingMode, create_table_params, ttl_params
 from .transaction import Transaction
@@ -62,21 +65,73 @@ class DB:
     ) -> None:
         self.config = config if config is not None else Config()
         self.codec = Codec()
-        self.engine = Engine(self.config, transport_factory)
-        self.deadline: float | None = None
-        """Absolute :func:`time.monotonic` time every request of this DB (view) must end by."""
+        self.metrics = Metrics.from_config(self.config)
+        """This DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
+        self.engine = Engine(self.config, transport_factory, metrics=self.metrics)
+        self._deadline: float | None = None
+
+    @classmethod
+    def from_environment(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        transport_factory: TransportFactory | None = None,
+        **overrides: Any,
+    ) -> Self:
+        """A DB configured by :meth:`Config.from_environment` (no I/O happens here).
+
+        Args:
+            environ: The variables to read; ``None`` reads :data:`os.environ`.
+            transport_factory: As for :class:`DB`.
+            **overrides: Config fields that win over the environment.
+
+        Raises:
+            ConfigError: A variable holds an invalid value (the message names both).
+        """
+        return cls(
+            Config.from_environment(environ, **overrides), transport_factory=transport_factory
+        )
+
+    @property
+    def deadline(self) -> float | None:
+        """Absolute :func:`time.monotonic` time every request of this DB (view) must end by.
+
+        The earlier of the view's own deadline (:meth:`with_deadline`,
+        :meth:`with_lambda_context`) and the one the Lambda handler adapter binds for the
+        running invocation; ``None`` when neither is set.
+        """
+        return _earliest(self._deadline, INVOCATION_DEADLINE.get())
 
     def with_deadline(self, seconds: float) -> Self:
         """A view of this DB whose every operation must finish within ``seconds`` from now.
 
-        The view shares the connection, codec and registered models; it only adds the
-        deadline (the earlier one wins if this DB has one already). Requests still in flight
-        at the deadline are cancelled and raise :class:`DeadlineExceeded`; an operation
-        started with no time left fails at once without sending anything.
+        The view shares the connection, codec, metrics and registered models; it only adds
+        the deadline (the earlier one wins if this DB has one already). Requests still in
+        flight at the deadline are cancelled and raise :class:`DeadlineExceeded`; an
+        operation started with no time left fails at once without sending anything.
         """
         view = copy.copy(self)
-        deadline = time.monotonic() + seconds
-        view.deadline = deadline if self.deadline is None else min(deadline, self.deadline)
+        view._deadline = _earliest(time.monotonic() + seconds, self._deadline)
+        return view
+
+    def with_lambda_context(self, context: LambdaContext, buffer: float = DEFAULT_BUFFER) -> Self:
+        """A view of this DB whose operations end ``buffer`` seconds before the invocation does.
+
+        The deadline is ``context.get_remaining_time_in_millis()`` from now, less ``buffer``
+        (kept for the handler to answer and log before Lambda stops it); it is a
+        :meth:`with_deadline` view, so everything said there holds. With less than
+        ``buffer`` left, every operation fails at once with :class:`DeadlineExceeded`.
+
+        Args:
+            context: The Lambda context object (anything with
+                ``get_remaining_time_in_millis()``).
+            buffer: Seconds to keep back, >= 0.
+
+        Raises:
+            ValueError: ``buffer`` is negative or not a number.
+        """
+        view = copy.copy(self)
+        view._deadline = _earliest(deadline_from_context(context, buffer), self._deadline)
         return view
 
     # -- lifecycle ---------------------------------------------------------------------------

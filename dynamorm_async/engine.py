@@ -12,14 +12,21 @@ transport.
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from . import tracing
+from ._instrument import CURRENT_CALL, Call, Observer
 from .config import Config
 from .errors import DeadlineExceeded
-from .transport import Transport
+from .transport import Transport, table_of
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 __all__ = ["Engine", "TransportFactory"]
 
@@ -59,14 +66,27 @@ class _Binding:
 class Engine:
     """Owns the transport and sends every request.
 
+    Every request passes through :meth:`call`: the deadline is enforced there, and the
+    observers (metrics, X-Ray tracing) see each request there. With neither active a request
+    takes the short path, which builds no record.
+
     Args:
         config: Where and how to connect.
         transport_factory: Opens the transport; defaults to aiobotocore.
+        metrics: Records every request when enabled.
     """
 
-    def __init__(self, config: Config, transport_factory: TransportFactory | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        transport_factory: TransportFactory | None = None,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.config = config
         self._factory = transport_factory or _open_aiobotocore
+        self._metrics = metrics if metrics is not None and metrics.enabled else None
+        self._tracing = config.tracing
         self._binding: _Binding | None = None
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self.opened = 0
@@ -119,6 +139,41 @@ class Engine:
             DeadlineExceeded: the deadline passed (a call with no time left sends nothing).
             DynamORMError: the transport's translated error.
         """
+        if self._metrics is not None or (self._tracing and tracing.TRACE_HEADER in os.environ):
+            return await self._observed(operation, params, deadline)
+        return await self._send(operation, params, deadline)
+
+    async def _observed(
+        self, operation: str, params: Mapping[str, Any], deadline: float | None
+    ) -> dict[str, Any]:
+        observers: list[Observer] = []
+        if self._metrics is not None:
+            observers.append(self._metrics)
+            params = self._metrics.prepare(operation, params)
+        tracer = tracing.active_tracer() if self._tracing else None
+        if tracer is not None:
+            observers.append(tracer)
+        if not observers:
+            return await self._send(operation, params, deadline)
+        call = Call(operation, params)
+        states = [observer.begin(call) for observer in observers]
+        token = CURRENT_CALL.set(call)
+        started = time.perf_counter()
+        try:
+            call.response = await self._send(operation, params, deadline)
+            return call.response
+        except BaseException as exc:
+            call.error = exc
+            raise
+        finally:
+            call.seconds = time.perf_counter() - started
+            CURRENT_CALL.reset(token)
+            for observer, state in zip(observers, states, strict=True):
+                observer.end(call, state)
+
+    async def _send(
+        self, operation: str, params: Mapping[str, Any], deadline: float | None
+    ) -> dict[str, Any]:
         if deadline is None:
             transport = await self.transport()
             return await transport.call(operation, params)
@@ -126,13 +181,15 @@ class Engine:
             raise DeadlineExceeded(
                 "no time left before the deadline; request not sent",
                 operation=operation,
-                table=_table(params),
+                table=table_of(params),
             )
         with anyio.CancelScope(deadline=deadline):
             transport = await self.transport()
             return await transport.call(operation, params)
         raise DeadlineExceeded(
-            "deadline reached; the request was cancelled", operation=operation, table=_table(params)
+            "deadline reached; the request was cancelled",
+            operation=operation,
+            table=table_of(params),
         )
 
     async def aclose(self) -> None:
@@ -146,8 +203,3 @@ class Engine:
         if binding.loop is asyncio.get_running_loop():
             await binding.closer.aclose()
         # A transport of another loop is abandoned: that loop closes it at its shutdown.
-
-
-def _table(params: Mapping[str, Any]) -> str | None:
-    table = params.get("TableName")
-    return table if isinstance(table, str) else None

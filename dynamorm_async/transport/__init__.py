@@ -12,7 +12,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "table_of"]
+
+
+def table_of(params: Mapping[str, Any]) -> str | None:
+    """The table a request names, for errors, metrics and traces.
+
+    ``TableName``, else the tables of a batch (``RequestItems``) or a transaction
+    (``TransactItems``), sorted and joined with ``,``; ``None`` when the request names none
+    (``ListTables``, PartiQL statements).
+    """
+    table = params.get("TableName")
+    if isinstance(table, str):
+        return table
+    names: set[str] = set()
+    request_items = params.get("RequestItems")
+    if isinstance(request_items, Mapping):
+        names.update(name for name in request_items if isinstance(name, str))
+    for item in params.get("TransactItems") or ():
+        if isinstance(item, Mapping):
+            for action in item.values():
+                if isinstance(action, Mapping) and isinstance(action.get("TableName"), str):
+                    names.add(action["TableName"])
+    return ",".join(sorted(names)) if names else None
 
 
 @runtime_checkable

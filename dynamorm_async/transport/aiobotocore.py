@@ -15,6 +15,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore import xform_name
 
+from .._instrument import CURRENT_CALL, is_throttling
 from ..config import Config
 from ..errors import (
     AccessDenied,
@@ -24,6 +25,7 @@ from ..errors import (
     ValidationError,
     from_client_error,
 )
+from . import table_of
 
 __all__ = ["AiobotocoreTransport"]
 
@@ -67,6 +69,9 @@ class AiobotocoreTransport:
             ) from exc
         except bce.BotoCoreError as exc:
             raise ConfigError(f"cannot open the DynamoDB client: {exc}") from exc
+        # botocore asks this event after every HTTP attempt, retried or not: the one place
+        # where retries and throttled attempts inside a call are visible.
+        client.meta.events.register("needs-retry.dynamodb", _observe_attempt)
         return cls(context, client)
 
     async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,7 +82,7 @@ class AiobotocoreTransport:
         try:
             response: dict[str, Any] = await method(**params)
         except _TRANSLATED as exc:
-            raise translate(exc, operation, _table_of(params)) from exc
+            raise translate(exc, operation, table_of(params)) from exc
         return response
 
     async def aclose(self) -> None:
@@ -91,14 +96,18 @@ class AiobotocoreTransport:
 _TRANSLATED = (bce.BotoCoreError, bce.ClientError, aiohttp.ClientError, OSError)
 
 
-def _table_of(params: Mapping[str, Any]) -> str | None:
-    table = params.get("TableName")
-    if isinstance(table, str):
-        return table
-    request_items = params.get("RequestItems")
-    if isinstance(request_items, Mapping) and request_items:
-        return ",".join(sorted(request_items))
-    return None
+def _observe_attempt(
+    attempts: int, response: Any = None, caught_exception: Any = None, **_: Any
+) -> None:
+    # Returns None: botocore takes the first non-None answer as the retry decision.
+    call = CURRENT_CALL.get()
+    if call is None:
+        return
+    call.attempts = attempts
+    if response is not None:
+        error = (response[1] or {}).get("Error") or {}
+        if is_throttling(error.get("Code")):
+            call.throttles += 1
 
 
 def translate(exc: Exception, operation: str, table: str | None) -> DynamORMError:

@@ -2,7 +2,11 @@
 
     python -m examples.payments
 
-No AWS account is needed: moto's DynamoDB server runs on 127.0.0.1 for the duration.
+No AWS account is needed: moto's DynamoDB server runs on 127.0.0.1 for the duration. The
+handler is called as the Lambda runtime calls it (synchronously, one invocation after the
+other, each with a context whose remaining time runs down) in the environment a deployed
+function has, plus the endpoint, metrics on, and the Powertools namespace and service name.
+Under each result, the metrics the invocation wrote (CloudWatch EMF documents) are summed up.
 """
 
 from __future__ import annotations
@@ -10,74 +14,88 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
+from dynamorm_async.aws_lambda import shutdown
 from dynamorm_async.local import LocalServer
+from dynamorm_async.testing import FakeLambdaContext, lambda_environment
 
 EVENTS = Path(__file__).parent / "events"
-
-
-class LocalContext:
-    """Just enough of a Lambda context for a local invocation."""
-
-    function_name = "payments"
-    memory_limit_in_mb = 256
-    aws_request_id = "local"
-
-    def __init__(self, timeout: float = 10.0) -> None:
-        self._deadline = time.monotonic() + timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before this invocation's timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+TIMEOUT = 10.0
+"""Seconds each invocation gets, unless its event file says ``"remaining"``."""
 
 
 def _fill(event: dict[str, Any], last_payment: str | None) -> dict[str, Any]:
     return {k: (last_payment if v == "$last_payment" else v) for k, v in event.items()}
 
 
-async def _create_tables() -> None:
-    from .handler import get_db
-    from .models import Payment
-
-    db = get_db()
-    created = await db.ensure_table(Payment)
-    print(f"table {db.table_name(Payment)}: {'created' if created else 'exists'}")
+def _summary(document: dict[str, Any]) -> str:
+    names = [m["Name"] for m in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    where = " ".join(f"{k}={document[k]}" for k in ("service", "Operation") if k in document)
+    values = ", ".join(f"{name}={document[name]}" for name in names if document[name])
+    return f"  EMF {where}: {values}"
 
 
 def main() -> int:
-    """Start the local server, create the table, invoke the handler with each sample event."""
+    """Start the local server, invoke the handler with each sample event, show what it did."""
     with LocalServer() as server:
+        os.environ.update(lambda_environment(function_name="payments", memory_mb=256))
         os.environ.update(
             DYNAMODB_ENDPOINT=server.endpoint_url,
-            AWS_REGION="us-east-1",
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",
+            DYNAMORM_METRICS="1",
+            POWERTOOLS_METRICS_NAMESPACE="PaymentsExample",
+            POWERTOOLS_SERVICE_NAME="payments",
         )
         print(f"local DynamoDB (moto) at {server.endpoint_url}")
-        from .handler import handler
+        from . import handler as module  # Lambda's init phase: DB.from_environment()
+        from .models import Payment
 
-        # Like a Lambda runtime that uses asyncio.run per invocation: the DB reopens its
-        # client on each new event loop.
-        asyncio.run(_create_tables())
-        last_payment: str | None = None
-        failures = 0
-        for path in sorted(EVENTS.glob("*.json")):
-            spec = json.loads(path.read_text())
-            event = _fill(spec["event"], last_payment)
-            result = asyncio.run(handler(event, LocalContext()))
-            if "payment" in result and event.get("action") == "create":
-                last_payment = result["payment"]["id"]
-            ok = result["statusCode"] == spec["expect_status"]
-            failures += not ok
-            print(f"\n{path.stem}: {json.dumps(event)}")
-            print(f"  -> {json.dumps(result, indent=None)}")
-            if not ok:
-                print(f"  !! expected status {spec['expect_status']}")
+        db = module.db
+        printed: list[dict[str, Any]] = []
+        db.metrics.emit = lambda line: printed.append(json.loads(line))
+
+        async def deploy() -> bool:  # a deployment step, not an invocation
+            created = await db.ensure_table(Payment)
+            await db.metrics.flush()
+            printed.clear()
+            return created
+
+        created = asyncio.run(deploy())
+        print(f"table {db.table_name(Payment)}: {'created' if created else 'exists'}")
+        try:
+            failures, invocations = _invoke_all(module.handler, printed)
+        finally:
+            shutdown()  # close the adapter's event loop (Lambda just freezes the process)
         print(f"\n{'all events behaved as expected' if not failures else f'{failures} unexpected'}")
+        print(f"{invocations} invocations shared {db.engine.opened - 1} DynamoDB client")
         return 1 if failures else 0
+
+
+def _invoke_all(handler: Any, printed: list[dict[str, Any]]) -> tuple[int, int]:
+    last_payment: str | None = None
+    failures = invocations = 0
+    for path in sorted(EVENTS.glob("*.json")):
+        spec = json.loads(path.read_text())
+        event = _fill(spec["event"], last_payment)
+        remaining = spec.get("remaining", TIMEOUT)
+        context = FakeLambdaContext(timeout=remaining, memory_mb=256, function_name="payments")
+        result = handler(event, context)  # as the Lambda runtime calls it
+        invocations += 1
+        if "payment" in result and event.get("action") == "create":
+            last_payment = result["payment"]["id"]
+        ok = result["statusCode"] == spec["expect_status"]
+        failures += not ok
+        print(f"\n{path.stem} ({remaining:g} s left): {json.dumps(event)}")
+        print(f"  -> {json.dumps(result, indent=None)}")
+        for document in printed:
+            print(_summary(document))
+        printed.clear()
+        if not ok:
+            print(f"  !! expected status {spec['expect_status']}")
+    return failures, invocations
 
 
 if __name__ == "__main__":

@@ -1,34 +1,33 @@
 """The Lambda handler of the payments service.
 
-The DB is created once per execution environment (module level, lazily) so that warm
-invocations reuse its connection pool.
+Everything Lambda-specific lives here:
+
+* the DB is made once per execution environment, at import (Lambda's init phase), from the
+  environment variables the function is deployed with (``DB.from_environment()``);
+* ``@lambda_handler`` runs every invocation on one event loop kept for the environment, so
+  warm invocations reuse the DB's connections; it binds the invocation's deadline (the
+  remaining time less 1 s) for every operation, and flushes the metrics (CloudWatch EMF on
+  standard output) at the end of each invocation;
+* writes run on a view that keeps more time back (``with_lambda_context``), so a write that
+  cannot finish in time fails early with ``DeadlineExceeded`` and the handler still has time
+  to answer 503.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from dynamorm_async import DB, ConditionFailed, Config, ItemNotFound
+from dynamorm_async import DB, ConditionFailed, DeadlineExceeded, ItemNotFound
+from dynamorm_async.aws_lambda import lambda_handler
 
 from . import service
 from .models import Payment
 
-_db: DB | None = None
+WRITE_BUFFER = 2.0
+"""Seconds before the invocation's end after which no write starts or runs."""
 
-
-def get_db() -> DB:
-    """The service's DB, created on first use from the environment."""
-    global _db
-    if _db is None:
-        _db = DB(
-            Config(
-                region=os.environ.get("AWS_REGION"),
-                endpoint_url=os.environ.get("DYNAMODB_ENDPOINT") or None,
-                table_prefix=os.environ.get("DYNAMODB_TABLE_PREFIX", ""),
-            )
-        )
-    return _db
+db = DB.from_environment()
+db.register(Payment)
 
 
 def _view(payment: Payment) -> dict[str, Any]:
@@ -45,24 +44,28 @@ def _view(payment: Payment) -> dict[str, Any]:
     }
 
 
+@lambda_handler(db=db, preopen=True)
 async def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Route one event: ``{"action": "create" | "get" | "capture" | "refund", ...}``."""
-    db = get_db()
+    writes = db.with_lambda_context(context, buffer=WRITE_BUFFER)
     action = event.get("action")
     try:
         if action == "create":
             payment = await service.create_payment(
-                db,
+                writes,
                 customer_id=event["customer_id"],
                 amount=event["amount"],
                 currency=event.get("currency", "USD"),
             )
+            db.metrics.add("PaymentsCreated", 1)
         elif action == "get":
             payment = await service.get_payment(db, event["payment_id"])
         elif action == "capture":
-            payment = await service.capture(db, event["payment_id"])
+            payment = await service.capture(writes, event["payment_id"])
+            db.metrics.add("PaymentsCaptured", 1)
         elif action == "refund":
-            payment = await service.refund(db, event["payment_id"], reason=event["reason"])
+            payment = await service.refund(writes, event["payment_id"], reason=event["reason"])
+            db.metrics.add("PaymentsRefunded", 1)
         else:
             return {"statusCode": 400, "error": f"unknown action {action!r}"}
     except service.PaymentError as exc:
@@ -71,4 +74,6 @@ async def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"statusCode": 404, "error": exc.message}
     except ConditionFailed:
         return {"statusCode": 409, "error": "the payment changed concurrently; retry"}
+    except DeadlineExceeded:
+        return {"statusCode": 503, "error": "not enough time left in this invocation; retry"}
     return {"statusCode": 200, "payment": _view(payment)}

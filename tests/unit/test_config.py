@@ -33,6 +33,12 @@ def test_defaults() -> None:
         ("region", "Not A Region"),
         ("credentials", ("a", "b")),
         ("session", object()),
+        ("metrics", 1),
+        ("metrics_namespace", "AWS/DynamoDB"),
+        ("metrics_namespace", ""),
+        ("metrics_namespace", None),
+        ("metrics_service", "   "),
+        ("tracing", "yes"),
     ],
 )
 def test_invalid_values_name_the_field(field: str, value: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,8 @@ import anyio
 import pytest
 
 from dynamorm_async import DB, Config, DeadlineExceeded
+from dynamorm_async.aws_lambda import lambda_handler
+from dynamorm_async.testing import FakeLambdaContext
 from dynamorm_async.transport import Transport
 from tests.models import Payment
 
@@ -73,3 +76,48 @@ async def test_callers_own_scope_is_respected() -> None:
         with anyio.fail_after(0.05):
             await db.find(Payment, id="p-1")
     assert transport.finished == 0
+
+
+def test_lambda_context_view_ends_buffer_seconds_early() -> None:
+    db, _ = slow_db(delay=0)
+    now = time.monotonic()
+    view = db.with_lambda_context(FakeLambdaContext(timeout=10), buffer=2.5)
+    assert view.deadline is not None
+    assert 7.4 <= view.deadline - now <= 7.5
+    assert db.deadline is None
+    assert view.with_lambda_context(FakeLambdaContext(timeout=60)).deadline == view.deadline
+
+
+@pytest.mark.parametrize("buffer", [-1, float("nan"), float("inf"), "1", True])
+def test_lambda_context_buffer_must_be_a_sensible_number(buffer: Any) -> None:
+    db, _ = slow_db(delay=0)
+    with pytest.raises(ValueError, match="buffer"):
+        db.with_lambda_context(FakeLambdaContext(), buffer=buffer)
+
+
+def test_fake_context_counts_down_to_zero() -> None:
+    clock = [100.0]
+    context = FakeLambdaContext(timeout=1.5, memory_mb=256, clock=lambda: clock[0])
+    assert context.get_remaining_time_in_millis() == 1500
+    clock[0] += 1.0
+    assert context.get_remaining_time_in_millis() == 500
+    clock[0] += 5
+    assert context.get_remaining_time_in_millis() == 0
+    assert context.memory_limit_in_mb == "256"  # a string, as in the Python runtime
+
+
+async def test_adapter_deadline_reaches_every_db_and_ends_with_the_invocation() -> None:
+    db, transport = slow_db(delay=30)
+    other, other_transport = slow_db(delay=0)
+
+    @lambda_handler(buffer=1.0)
+    async def handler(event: Any, context: Any) -> None:
+        with pytest.raises(DeadlineExceeded, match="not sent"):
+            await other.find(Payment, id="p")  # 0.5 s left, 1 s buffer: nothing is sent
+        assert other_transport.started == 0
+        await db.find(Payment, id="p")
+
+    with pytest.raises(DeadlineExceeded, match="not sent"):
+        await handler.invoke({}, FakeLambdaContext(timeout=0.5))
+    assert transport.started == 0
+    assert db.deadline is None and other.deadline is None  # unbound after the invocation

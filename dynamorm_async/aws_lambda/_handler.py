@@ -1,0 +1,190 @@
+"""The handler adapter: async handlers on one event loop kept for the execution environment."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar, overload
+
+from .._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, deadline_from_context, earliest
+from ..db import DB
+
+__all__ = ["LambdaHandler", "get_db", "lambda_handler", "set_db", "shutdown"]
+
+T = TypeVar("T")
+
+AsyncHandler = Callable[[Any, Any], Awaitable[T]]
+"""``async def handler(event, context) -> result``."""
+
+RUNTIME_API = "AWS_LAMBDA_RUNTIME_API"
+"""Set by the Lambda runtime (and its emulator); ``preopen`` only acts where it is set."""
+
+_log = logging.getLogger(__name__)
+
+_runner: asyncio.Runner | None = None
+_default_db: DB | None = None
+
+
+def _loop() -> asyncio.Runner:
+    global _runner
+    if _runner is None:
+        _runner = asyncio.Runner()
+    return _runner
+
+
+def get_db() -> DB:
+    """The execution environment's DB, made by :meth:`DB.from_environment` on first use.
+
+    Module-level code (Lambda's init phase) or the first invocation creates it; every later
+    call returns the same DB, so its connection pool lives as long as the environment.
+
+    Raises:
+        ConfigError: An environment variable holds an invalid value.
+    """
+    global _default_db
+    if _default_db is None:
+        _default_db = DB.from_environment()
+    return _default_db
+
+
+def set_db(db: DB | None) -> None:
+    """Make ``db`` what :func:`get_db` returns; ``None`` forgets it (the next call makes one).
+
+    For tests that change the environment between cases. The DB that is replaced is not
+    closed: its connections close with the event loop they were opened on.
+    """
+    global _default_db
+    _default_db = db
+
+
+def shutdown() -> None:
+    """Close the adapter's event loop, and with it the connections opened on it.
+
+    Lambda never needs this (the environment is frozen, then discarded). A test suite or a
+    script calls it at its end; the next invocation starts a new loop.
+
+    Raises:
+        RuntimeError: Called from inside that event loop.
+    """
+    global _runner
+    runner, _runner = _runner, None
+    if runner is not None:
+        runner.close()
+
+
+class LambdaHandler(Generic[T]):
+    """A synchronous Lambda entry point around ``async def handler(event, context)``.
+
+    Made by :func:`lambda_handler`. Calling it (what the Lambda runtime does) runs
+    :meth:`invoke` on the adapter's event loop, which is created once and kept: the DB's
+    connections opened in one invocation are reused by the next.
+
+    Attributes:
+        handler: The wrapped coroutine function.
+        db: The DB whose metrics are flushed after each invocation; ``None`` means the one
+            :func:`get_db` returns, if it was created.
+        buffer: Seconds kept back from the invocation's remaining time.
+    """
+
+    def __init__(self, handler: AsyncHandler[T], *, db: DB | None, buffer: float) -> None:
+        self.handler = handler
+        self.db = db
+        self.buffer = buffer
+        functools.update_wrapper(self, handler)
+
+    def __call__(self, event: Any, context: Any) -> T:
+        """Run one invocation to its end on the adapter's event loop.
+
+        Raises:
+            RuntimeError: Called while an event loop is running in this thread (in an async
+                test): ``await handler.invoke(event, context)`` there instead.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return _loop().run(self.invoke(event, context))
+        raise RuntimeError(
+            f"{self.handler.__qualname__} is the synchronous Lambda entry point and an event "
+            "loop is running: use `await handler.invoke(event, context)` in async code"
+        )
+
+    async def invoke(self, event: Any, context: Any) -> T:
+        """Run one invocation on the running event loop.
+
+        Every DB operation inside must end ``buffer`` seconds before the invocation runs out
+        (when ``context`` has ``get_remaining_time_in_millis``), else it raises
+        :class:`~dynamorm_async.DeadlineExceeded`. Metrics are flushed at the end, also when
+        the handler raises; the handler's exception propagates unchanged.
+        """
+        token = None
+        if callable(getattr(context, "get_remaining_time_in_millis", None)):
+            deadline = deadline_from_context(context, self.buffer)
+            token = INVOCATION_DEADLINE.set(earliest(deadline, INVOCATION_DEADLINE.get()))
+        try:
+            result = await self.handler(event, context)
+        except BaseException:
+            await self._flush(quietly=True)
+            raise
+        finally:
+            if token is not None:
+                INVOCATION_DEADLINE.reset(token)
+        await self._flush(quietly=False)
+        return result
+
+    async def _flush(self, *, quietly: bool) -> None:
+        db = self.db if self.db is not None else _default_db
+        if db is None:
+            return
+        if not quietly:
+            await db.metrics.flush()
+            return
+        try:
+            await db.metrics.flush()
+        except Exception:  # the handler's own error is the one to report
+            _log.exception("flushing dynamorm_async metrics failed")
+
+
+@overload
+def lambda_handler(handler: AsyncHandler[T], /) -> LambdaHandler[T]: ...
+
+
+@overload
+def lambda_handler(
+    *, db: DB | None = None, buffer: float = DEFAULT_BUFFER, preopen: bool = False
+) -> Callable[[AsyncHandler[T]], LambdaHandler[T]]: ...
+
+
+def lambda_handler(
+    handler: AsyncHandler[T] | None = None,
+    /,
+    *,
+    db: DB | None = None,
+    buffer: float = DEFAULT_BUFFER,
+    preopen: bool = False,
+) -> LambdaHandler[T] | Callable[[AsyncHandler[T]], LambdaHandler[T]]:
+    """Turn ``async def handler(event, context)`` into the entry point Lambda calls.
+
+    Use bare (``@lambda_handler``) or with options (``@lambda_handler(buffer=0.5)``).
+    See :class:`LambdaHandler` for what each invocation does.
+
+    Args:
+        handler: The coroutine function.
+        db: The DB to flush metrics of (and to pre-open); default :func:`get_db`'s.
+        buffer: Seconds kept back from each invocation's remaining time for the handler to
+            answer and log (the DB operations' deadline is the remaining time less this).
+        preopen: Open the DB's client while the module is imported, i.e. in Lambda's init
+            phase, which runs at full CPU before the first invocation is timed: the first
+            request then does not load botocore's service model. Only where the Lambda
+            runtime runs (``AWS_LAMBDA_RUNTIME_API`` is set); importing the module in a test
+            or a script does no I/O.
+    """
+
+    def wrap(function: AsyncHandler[T]) -> LambdaHandler[T]:
+        if preopen and os.environ.get(RUNTIME_API):
+            _loop().run((db if db is not None else get_db()).open())
+        return LambdaHandler(function, db=db, buffer=buffer)
+
+    return wrap if handler is None else wrap(handler)

@@ -1,0 +1,210 @@
+"""The dynamorm_async pytest plugin (enabled by the ``pytest11`` entry point).
+
+The fixtures are described in :mod:`dynamorm_async.testing`. Your ``conftest.py`` names the
+models whose tables the ``db`` fixture creates::
+
+    import pytest
+    from myapp.models import Customer, Payment
+
+    @pytest.fixture
+    def dynamorm_models():
+        return [Payment, Customer]
+
+Environment:
+
+``DYNAMODB_ENDPOINT``
+    Use this server instead of starting one (DynamoDB Local, dynalite, AWS itself). A
+    loopback endpoint gets dummy credentials and region us-east-1; any other uses the
+    ambient AWS credentials and region.
+``DYNAMORM_TEST_SERVER``
+    ``moto`` (default), ``dynalite`` or ``other``: what the server is, or which one to
+    start when ``DYNAMODB_ENDPOINT`` is not set. On dynalite, tables get no TTL setting.
+
+Everything heavy (botocore, moto) is imported when a fixture first runs, so the plugin
+costs a pytest run that does not use it nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from . import DynamoDBServer, FakeLambdaContext, lambda_environment
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..db import DB
+
+try:
+    import pytest_asyncio
+except ImportError:  # the async fixtures need it; the others do not
+    pytest_asyncio = None  # type: ignore[assignment]
+
+__all__ = [
+    "DYNALITE_TABLE_MS",
+    "ENDPOINT_ENV",
+    "SERVER_KINDS",
+    "SERVER_KIND_ENV",
+    "is_loopback",
+    "server_kind_from_env",
+]
+
+ENDPOINT_ENV = "DYNAMODB_ENDPOINT"
+SERVER_KIND_ENV = "DYNAMORM_TEST_SERVER"
+SERVER_KINDS = ("moto", "dynalite", "other")
+
+DYNALITE_TABLE_MS = 50
+"""How long a dynalite the plugin starts keeps tables CREATING/DELETING/UPDATING (ms): short,
+so per-test tables stay cheap, but not zero, so waits for ACTIVE still happen."""
+
+
+def server_kind_from_env() -> str:
+    """The kind of server the tests run against, from the environment.
+
+    Raises:
+        pytest.UsageError: ``DYNAMORM_TEST_SERVER`` is unknown, or ``other`` without an endpoint.
+    """
+    kind = os.environ.get(SERVER_KIND_ENV, "").strip()
+    if kind:
+        if kind not in SERVER_KINDS:
+            raise pytest.UsageError(f"{SERVER_KIND_ENV}={kind!r}: must be one of {SERVER_KINDS}")
+        if kind == "other" and not os.environ.get(ENDPOINT_ENV, "").strip():
+            raise pytest.UsageError(f"{SERVER_KIND_ENV}=other needs {ENDPOINT_ENV}")
+        return kind
+    return "other" if os.environ.get(ENDPOINT_ENV, "").strip() else "moto"
+
+
+def is_loopback(endpoint_url: str) -> bool:
+    """Whether the endpoint is on this machine (so it takes dummy local credentials)."""
+    host = urlsplit(endpoint_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def dynamodb_server() -> Iterator[DynamoDBServer]:
+    """The DynamoDB-compatible server of the session: ``$DYNAMODB_ENDPOINT`` or one started."""
+    kind = server_kind_from_env()
+    external = os.environ.get(ENDPOINT_ENV, "").strip()
+    if external:
+        yield DynamoDBServer(external, kind)
+        return
+    from ..local import Dynalite, LocalServer
+
+    server: LocalServer | Dynalite
+    if kind == "dynalite":
+        server = Dynalite(
+            create_table_ms=DYNALITE_TABLE_MS,
+            delete_table_ms=DYNALITE_TABLE_MS,
+            update_table_ms=DYNALITE_TABLE_MS,
+        )
+    else:
+        server = LocalServer()
+    with server:
+        yield DynamoDBServer(server.endpoint_url, kind)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_config(dynamodb_server: DynamoDBServer) -> Config:
+    """A ``Config`` for ``dynamodb_server`` with a table prefix unique to this run."""
+    from ..config import Config
+    from ..local import local_config
+
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    if is_loopback(dynamodb_server.endpoint_url):
+        return local_config(dynamodb_server.endpoint_url, table_prefix=prefix)
+    return Config(endpoint_url=dynamodb_server.endpoint_url, table_prefix=prefix)
+
+
+@pytest.fixture
+def dynamorm_models() -> Sequence[type]:
+    """The models whose tables ``db`` creates; override it in your ``conftest.py``."""
+    return ()
+
+
+async def _db(config: Config, models: Sequence[type], server: DynamoDBServer) -> AsyncIterator[DB]:
+    from ..db import DB
+
+    ttl = server.kind != "dynalite"
+    async with DB(config) as db:
+        db.register(*models)
+        created: list[type] = []
+        try:
+            for model in models:
+                await db.create_table(model, ttl=ttl)
+                created.append(model)
+            yield db
+        finally:
+            for model in reversed(created):
+                await db.delete_table(model, missing_ok=True)
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def db(
+        dynamodb_config: Config, dynamorm_models: Sequence[type], dynamodb_server: DynamoDBServer
+    ) -> AsyncIterator[DB]:
+        """A DB on the test server; the tables of ``dynamorm_models`` exist during the test."""
+        async for value in _db(dynamodb_config, dynamorm_models, dynamodb_server):
+            yield value
+
+else:
+
+    @pytest.fixture
+    def db() -> Any:
+        """Needs pytest-asyncio, which is not installed."""
+        pytest.fail("the dynamorm_async `db` fixture needs pytest-asyncio (pip install it)")
+
+
+@pytest.fixture
+def lambda_context() -> Callable[..., FakeLambdaContext]:
+    """A factory of Lambda contexts whose remaining time counts down from ``timeout``."""
+
+    def make(
+        *, timeout: float = 3.0, memory_mb: int = 128, function_name: str = "test-function"
+    ) -> FakeLambdaContext:
+        return FakeLambdaContext(timeout=timeout, memory_mb=memory_mb, function_name=function_name)
+
+    return make
+
+
+@pytest.fixture
+def lambda_env(
+    monkeypatch: pytest.MonkeyPatch, dynamodb_config: Config
+) -> Iterator[dict[str, str]]:
+    """Sets the variables Lambda sets, pointed at the test server; returns them.
+
+    The DB :func:`~dynamorm_async.aws_lambda.get_db` holds is forgotten before and after the
+    test, so each test's ``get_db()`` reads this environment. Change a variable with
+    ``monkeypatch.setenv`` (before the first ``get_db()`` of the test).
+    """
+    from ..aws_lambda import set_db
+
+    env = lambda_environment(config=dynamodb_config)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "_X_AMZN_TRACE_ID"):
+        if name not in env:
+            monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    set_db(None)
+    yield env
+    set_db(None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the Lambda adapter's event loop if the session's tests started it."""
+    handler = sys.modules.get("dynamorm_async.aws_lambda._handler")
+    if handler is not None:
+        handler.shutdown()

@@ -1,0 +1,47 @@
+"""The pytest plugin, used by a sample user suite in pytest-asyncio's auto and strict modes.
+
+The suite (tests/sample_user_suite: a handler module, a conftest naming its models, tests)
+runs in a pytest process of its own, as a user's would: the plugin is loaded through its
+``pytest11`` entry point, not from this repository's conftest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SUITE = Path(__file__).parents[1] / "sample_user_suite"
+TESTS = 6
+
+
+@pytest.mark.parametrize("mode", ["auto", "strict"])
+def test_sample_user_suite(
+    mode: str,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    dynamodb_endpoint: str,
+    server_kind: str,
+) -> None:
+    for source in SUITE.glob("*.py"):
+        (pytester.path / source.name).write_text(source.read_text())
+    if mode == "auto" and server_kind == "moto":
+        # The plugin starts its own moto server when told no endpoint.
+        monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+        monkeypatch.delenv("DYNAMORM_TEST_SERVER", raising=False)
+    else:
+        monkeypatch.setenv("DYNAMODB_ENDPOINT", dynamodb_endpoint)
+        monkeypatch.setenv("DYNAMORM_TEST_SERVER", server_kind)
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "error",
+        "-o",
+        f"asyncio_mode={mode}",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        "-o",
+        "asyncio_default_test_loop_scope=function",
+    )
+    result.assert_outcomes(passed=TESTS)

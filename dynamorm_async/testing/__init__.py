@@ -22,6 +22,10 @@ entry point, so installing the package enables it) provides these fixtures:
     and its table prefix, so ``DB.from_environment()`` and
     :func:`~dynamorm_async.aws_lambda.get_db` reach the tables ``db`` created.
 
+For unit tests without a server, :func:`fake_db` builds a DB on a :class:`ScriptedTransport`
+(:mod:`dynamorm_async.testing.transport`), which records every request and answers it
+through an async callable you write.
+
 This module itself imports neither pytest nor botocore: :class:`FakeLambdaContext` also
 serves scripts (``python -m examples.payments``).
 """
@@ -35,8 +39,16 @@ from collections.abc import Callable
 import attrs
 
 from ..config import Config
+from .transport import Answer, ScriptedTransport, fake_db
 
-__all__ = ["DynamoDBServer", "FakeLambdaContext", "lambda_environment"]
+__all__ = [
+    "Answer",
+    "DynamoDBServer",
+    "FakeLambdaContext",
+    "ScriptedTransport",
+    "fake_db",
+    "lambda_environment",
+]
 
 _ACCOUNT = "123456789012"
 

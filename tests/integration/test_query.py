@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -29,27 +29,13 @@ from dynamorm_async import (
 )
 from dynamorm_async.conditions import cond
 from dynamorm_async.pagination import Cursor
+from dynamorm_async.testing import ScriptedTransport
 from dynamorm_async.transport.aiobotocore import AiobotocoreTransport
 from tests.models import Address, Everything, Order, Payment, Status
 
 pytestmark = pytest.mark.usefixtures("tables")
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-class Recorder:
-    """A transport that remembers every (operation, params) it sends."""
-
-    def __init__(self, inner: AiobotocoreTransport, calls: list[tuple[str, dict[str, Any]]]):
-        self.inner = inner
-        self.calls = calls
-
-    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        self.calls.append((operation, dict(params)))
-        return await self.inner.call(operation, params)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 class Recorded:
@@ -69,13 +55,14 @@ class Recorded:
 
 @pytest.fixture
 async def rec(config: Config) -> AsyncIterator[Recorded]:
-    calls: list[tuple[str, dict[str, Any]]] = []
+    transport = ScriptedTransport.wrapping(await AiobotocoreTransport.open(config))
 
-    async def factory(cfg: Config) -> Recorder:
-        return Recorder(await AiobotocoreTransport.open(cfg), calls)
+    async def factory(_: Config) -> ScriptedTransport:
+        return transport
 
     async with DB(config, transport_factory=factory) as db:
-        yield Recorded(db, calls)
+        yield Recorded(db, transport.requests)
+    await transport.aclose()  # opened here, so closed here even if the test sent nothing
 
 
 async def seed_payments(db: DB) -> None:

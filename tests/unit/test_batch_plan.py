@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -11,20 +11,16 @@ import attrs
 import pytest
 
 from dynamorm_async import (
-    DB,
     AccessDenied,
     BatchDeadlineExceeded,
     BatchWriteError,
-    Config,
     Throttled,
     attr,
     pk,
     table,
 )
-from dynamorm_async.transport import Transport
+from dynamorm_async.testing import fake_db
 from tests.models import Order, Payment
-
-Answer = Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
 
 
 @table("counters")
@@ -34,36 +30,12 @@ class Counter:
     label: str = attr(default="")
 
 
-class Scripted:
-    """A transport that records every request and answers with ``answer``."""
-
-    def __init__(self, answer: Answer) -> None:
-        self.answer = answer
-        self.requests: list[tuple[str, Mapping[str, Any]]] = []
-
-    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        self.requests.append((operation, params))
-        return await self.answer(operation, params)
-
-    async def aclose(self) -> None:
-        return None
-
-
-def scripted(answer: Answer, **config: Any) -> tuple[DB, Scripted]:
-    transport = Scripted(answer)
-
-    async def factory(_: Config) -> Transport:
-        return transport
-
-    return DB(Config(region="us-east-1", **config), transport_factory=factory), transport
-
-
 async def all_written(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {"UnprocessedItems": {}}
 
 
 async def test_requests_group_tables_and_ask_for_capacity() -> None:
-    db, transport = scripted(all_written)
+    db, transport = fake_db(all_written)
     orders = [Order(customer="c", order_id=f"o{n}", total=Decimal(n)) for n in range(20)]
     await db.batch_write(
         puts=orders, deletes=[(Payment, {"id": f"p{n}"}) for n in range(6)], unconditional=True
@@ -89,7 +61,7 @@ async def test_unprocessed_numbers_match_by_value() -> None:
         # DynamoDB may normalise the number it sends back: 1 comes back as "1.0".
         return {"UnprocessedItems": {"counters": [{"DeleteRequest": {"Key": {"n": {"N": "1.0"}}}}]}}
 
-    db, transport = scripted(spelled_differently, backoff_base=0.001, backoff_cap=0.001)
+    db, transport = fake_db(spelled_differently, backoff_base=0.001, backoff_cap=0.001)
     result = await db.batch_delete(Counter, [{"n": 1}, {"n": 2}])
     assert (result.written, result.retries) == (2, 1)
     assert transport.requests[1][1]["RequestItems"] == {
@@ -107,7 +79,7 @@ async def test_an_unknown_unprocessed_entry_resends_the_chunk() -> None:
             return {}
         return {"UnprocessedItems": {"counters": [{"DeleteRequest": {"Key": {"n": {"N": "9"}}}}]}}
 
-    db, transport = scripted(confused, backoff_base=0.001, backoff_cap=0.001)
+    db, transport = fake_db(confused, backoff_base=0.001, backoff_cap=0.001)
     result = await db.batch_delete(Counter, [{"n": 1}, {"n": 2}])
     # Nothing was counted from the confusing answer: the whole chunk went again.
     assert result.written == 2 and len(transport.requests) == 2
@@ -120,7 +92,7 @@ async def test_no_back_off_past_the_deadline() -> None:
 
     # Back-off waits up to 10**6 s: any draw but a one-in-16,000 one ends after a deadline a
     # minute away, so the batch stops after its first attempt instead of sleeping.
-    db, transport = scripted(nothing_done, backoff_base=10**6, backoff_cap=10**6)
+    db, transport = fake_db(nothing_done, backoff_base=10**6, backoff_cap=10**6)
     items = [Counter(n=n) for n in range(30)]
     with (
         anyio.fail_after(30),
@@ -136,7 +108,7 @@ async def test_outer_cancellation_is_not_turned_into_an_error() -> None:
         await anyio.sleep(30)
         return {}
 
-    db, transport = scripted(slow)
+    db, transport = fake_db(slow)
     with anyio.move_on_after(0.05) as scope:
         await db.batch_create([Counter(n=n) for n in range(60)])
     assert scope.cancelled_caught
@@ -147,7 +119,7 @@ async def test_hard_failure_keeps_the_cause() -> None:
     async def denied(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         raise AccessDenied("no", operation=operation)
 
-    db, _ = scripted(denied)
+    db, _ = fake_db(denied)
     with pytest.raises(BatchWriteError) as info:
         await db.batch_create([Counter(n=1)])
     assert isinstance(info.value.__cause__, AccessDenied)
@@ -171,7 +143,7 @@ async def test_query_batch_get_retries_unprocessed_keys_then_gives_up() -> None:
         items = [{**k, "amount": {"N": "1"}, "customerId": {"S": "c"}} for k in keys]
         return {"Responses": {table_name: items}, "UnprocessedKeys": {}}
 
-    db, _ = scripted(half_then_rest, backoff_base=0.001)
+    db, _ = fake_db(half_then_rest, backoff_base=0.001)
     got = await db.model(Payment).where("id", "in", ["a", "b", "c"]).all()
     assert [p.id for p in got] == ["a", "b", "c"]
     assert calls == 2
@@ -179,7 +151,7 @@ async def test_query_batch_get_retries_unprocessed_keys_then_gives_up() -> None:
     async def never(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         return {"Responses": {}, "UnprocessedKeys": params["RequestItems"]}
 
-    db, transport = scripted(never, backoff_base=0.001, batch_max_attempts=3)
+    db, transport = fake_db(never, backoff_base=0.001, batch_max_attempts=3)
     with pytest.raises(Throttled, match="3 attempts"):
         await db.model(Payment).where("id", "in", ["a", "b"]).all()
     assert len(transport.requests) == 3

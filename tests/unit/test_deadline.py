@@ -1,69 +1,40 @@
-"""Deadlines on DB views, through a slow in-memory transport (no network)."""
+"""Deadlines on DB views, through a slow scripted transport (no network)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import anyio
 import pytest
 
-from dynamorm_async import DB, Config, DeadlineExceeded
+from dynamorm_async import DeadlineExceeded
 from dynamorm_async.aws_lambda import lambda_handler
-from dynamorm_async.testing import FakeLambdaContext
-from dynamorm_async.transport import Transport
+from dynamorm_async.testing import FakeLambdaContext, fake_db
 from tests.models import Payment
 
 
-class SlowTransport:
-    """Answers every GetItem with an empty response after ``delay`` seconds."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.started = 0
-        self.finished = 0
-
-    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        self.started += 1
-        await anyio.sleep(self.delay)
-        self.finished += 1
-        return {}
-
-    async def aclose(self) -> None:
-        return None
-
-
-def slow_db(delay: float) -> tuple[DB, SlowTransport]:
-    transport = SlowTransport(delay)
-
-    async def factory(config: Config) -> Transport:
-        return transport
-
-    return DB(Config(region="us-east-1"), transport_factory=factory), transport
-
-
 async def test_deadline_cancels_the_request() -> None:
-    db, transport = slow_db(delay=30)
+    db, transport = fake_db(delay=30)
     view = db.with_deadline(0.05)
     with pytest.raises(DeadlineExceeded) as info:
         await view.find(Payment, id="p-1")
     assert info.value.operation == "GetItem"
-    assert (transport.started, transport.finished) == (1, 0)
+    assert (len(transport.requests), transport.answered) == (1, 0)
     assert db.deadline is None  # the view did not change the DB it came from
 
 
 async def test_no_time_left_sends_nothing() -> None:
-    db, transport = slow_db(delay=0)
+    db, transport = fake_db(delay=0)
     view = db.with_deadline(-1)
     with pytest.raises(DeadlineExceeded, match="not sent"):
         await view.put(Payment(id="p", amount=Decimal(1), customer_id="c"))
-    assert transport.started == 0
+    assert len(transport.requests) == 0
 
 
 async def test_earlier_deadline_wins() -> None:
-    db, _ = slow_db(delay=0)
+    db, _ = fake_db(delay=0)
     outer = db.with_deadline(1)
     assert outer.deadline is not None
     assert outer.with_deadline(100).deadline == outer.deadline
@@ -71,15 +42,15 @@ async def test_earlier_deadline_wins() -> None:
 
 
 async def test_callers_own_scope_is_respected() -> None:
-    db, transport = slow_db(delay=30)
+    db, transport = fake_db(delay=30)
     with pytest.raises(TimeoutError):
         with anyio.fail_after(0.05):
             await db.find(Payment, id="p-1")
-    assert transport.finished == 0
+    assert transport.answered == 0
 
 
 def test_lambda_context_view_ends_buffer_seconds_early() -> None:
-    db, _ = slow_db(delay=0)
+    db, _ = fake_db(delay=0)
     now = time.monotonic()
     view = db.with_lambda_context(FakeLambdaContext(timeout=10), buffer=2.5)
     assert view.deadline is not None
@@ -90,7 +61,7 @@ def test_lambda_context_view_ends_buffer_seconds_early() -> None:
 
 @pytest.mark.parametrize("buffer", [-1, float("nan"), float("inf"), "1", True])
 def test_lambda_context_buffer_must_be_a_sensible_number(buffer: Any) -> None:
-    db, _ = slow_db(delay=0)
+    db, _ = fake_db(delay=0)
     with pytest.raises(ValueError, match="buffer"):
         db.with_lambda_context(FakeLambdaContext(), buffer=buffer)
 
@@ -107,17 +78,17 @@ def test_fake_context_counts_down_to_zero() -> None:
 
 
 async def test_adapter_deadline_reaches_every_db_and_ends_with_the_invocation() -> None:
-    db, transport = slow_db(delay=30)
-    other, other_transport = slow_db(delay=0)
+    db, transport = fake_db(delay=30)
+    other, other_transport = fake_db(delay=0)
 
     @lambda_handler(buffer=1.0)
     async def handler(event: Any, context: Any) -> None:
         with pytest.raises(DeadlineExceeded, match="not sent"):
             await other.find(Payment, id="p")  # 0.5 s left, 1 s buffer: nothing is sent
-        assert other_transport.started == 0
+        assert len(other_transport.requests) == 0
         await db.find(Payment, id="p")
 
     with pytest.raises(DeadlineExceeded, match="not sent"):
         await handler.invoke({}, FakeLambdaContext(timeout=0.5))
-    assert transport.started == 0
+    assert len(transport.requests) == 0
     assert db.deadline is None and other.deadline is None  # unbound after the invocation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -13,41 +13,22 @@ import pytest
 from dynamorm_async import DB, Config, Throttled
 from dynamorm_async.aws_lambda import environment as env
 from dynamorm_async.metrics import MAX_VALUES_PER_METRIC, Metrics, emf_documents
-from dynamorm_async.transport import Transport
+from dynamorm_async.testing import Answer, ScriptedTransport, fake_db
 from tests.emf import check_emf
 from tests.models import Payment
 
-Answer = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 
-
-class FakeTransport:
-    """Answers with ``answer(operation, params)`` and keeps every request's parameters."""
-
-    def __init__(self, answer: Answer) -> None:
-        self.answer = answer
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        self.sent.append((operation, dict(params)))
-        return self.answer(operation, params)
-
-    async def aclose(self) -> None:
-        return None
-
-
-def fake_db(answer: Answer, **config: Any) -> tuple[DB, FakeTransport, list[dict[str, Any]]]:
-    transport = FakeTransport(answer)
+def fake_db_printing(
+    answer: Answer | None = None, **config: Any
+) -> tuple[DB, ScriptedTransport, list[dict[str, Any]]]:
+    """A DB on a scripted transport, and the metric documents its flushes print."""
+    db, transport = fake_db(answer, **config)
     printed: list[dict[str, Any]] = []
-
-    async def factory(_: Config) -> Transport:
-        return transport
-
-    db = DB(Config(region="us-east-1", **config), transport_factory=factory)
     db.metrics.emit = lambda line: printed.append(json.loads(line))
     return db, transport, printed
 
 
-def capacity(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+async def capacity(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
     table = params.get("TableName", "")
     if operation == "GetItem":
         return {"ConsumedCapacity": {"TableName": table, "CapacityUnits": 0.5}}
@@ -77,20 +58,20 @@ def by_operation(documents: list[dict[str, Any]]) -> dict[tuple[str, str | None]
 
 
 async def test_requests_ask_for_capacity_only_when_metrics_are_on() -> None:
-    off, off_transport, _ = fake_db(capacity)
+    off, off_transport, _ = fake_db_printing(capacity)
     await off.find(Payment, id="p")
-    assert "ReturnConsumedCapacity" not in off_transport.sent[0][1]
+    assert "ReturnConsumedCapacity" not in off_transport.requests[0][1]
     assert await off.metrics.flush() == []
 
-    on, on_transport, _ = fake_db(capacity, metrics=True)
+    on, on_transport, _ = fake_db_printing(capacity, metrics=True)
     await on.find(Payment, id="p")
     await on.engine.call("DescribeTable", {"TableName": "x"})
-    assert on_transport.sent[0][1]["ReturnConsumedCapacity"] == "TOTAL"
-    assert "ReturnConsumedCapacity" not in on_transport.sent[1][1]
+    assert on_transport.requests[0][1]["ReturnConsumedCapacity"] == "TOTAL"
+    assert "ReturnConsumedCapacity" not in on_transport.requests[1][1]
 
 
 async def test_capacity_unprocessed_and_retries_per_operation_and_table() -> None:
-    db, _, printed = fake_db(capacity, metrics=True, metrics_service="payments")
+    db, _, printed = fake_db_printing(capacity, metrics=True, metrics_service="payments")
     await db.find(Payment, id="p")
     await db.find(Payment, id="q")
     await db.put(Payment(id="p", amount=Decimal(1), customer_id="c"))
@@ -124,10 +105,10 @@ async def test_capacity_unprocessed_and_retries_per_operation_and_table() -> Non
 
 
 async def test_errors_and_throttles_are_counted() -> None:
-    def throttled(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    async def throttled(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         raise Throttled("slow down", operation=operation)
 
-    db, _, _ = fake_db(throttled, metrics=True)
+    db, _, _ = fake_db_printing(throttled, metrics=True)
     with pytest.raises(Throttled):
         await db.find(Payment, id="p")
     [document] = await db.metrics.flush()
@@ -137,7 +118,7 @@ async def test_errors_and_throttles_are_counted() -> None:
 
 
 async def test_a_busy_pair_is_written_every_100_requests() -> None:
-    db, _, printed = fake_db(lambda op, params: {}, metrics=True)
+    db, _, printed = fake_db_printing(metrics=True)
     for n in range(250):
         await db.find(Payment, id=f"p{n}")
     assert [len(d["Latency"]) for d in printed] == [100, 100]  # written without a flush

@@ -14,6 +14,7 @@ import pytest
 
 from dynamorm_async import DB, Config, ValidationError
 from dynamorm_async.pagination import Cursor, Pager, Stream
+from dynamorm_async.testing import fake_db
 from tests.models import Payment
 
 # -- cursors ---------------------------------------------------------------------------------
@@ -134,9 +135,9 @@ class FakeTable:
         self.items = [{"n": {"N": str(i)}} for i in range(count)]
         self.match = match  # every match-th item passes the "filter"
         self.empty_last_key = empty_last_key
-        self.calls: list[dict[str, Any]] = []
+        self.calls: list[Mapping[str, Any]] = []
 
-    async def send(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         self.calls.append(params)
         await anyio.lowlevel.checkpoint()
         items = self.items
@@ -282,24 +283,10 @@ async def test_parallel_stream_needs_async_with() -> None:
     assert table.calls == []
 
 
-class FakeTransport:
-    def __init__(self, table: FakeTable) -> None:
-        self.table = table
-
-    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        return await self.table.send(operation, dict(params))
-
-    async def aclose(self) -> None:
-        pass
-
-
 async def test_parallel_count_sums_every_segment() -> None:
     table = FakeTable(103)
-
-    async def factory(config: Config) -> FakeTransport:
-        return FakeTransport(table)
-
-    async with DB(Config(region="us-east-1"), transport_factory=factory) as db:
+    db, _ = fake_db(table.send)
+    async with db:
         assert await db.model(Payment).scan(segments=4).count() == 103
         assert await db.model(Payment).scan(segments=4).page_size(5).count() == 103
         assert await db.model(Payment).scan(segments=4).limit(50).count() == 50

@@ -17,9 +17,9 @@ from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 
-from dynamorm_async import DB, Config, Throttled
+from dynamorm_async import DB, Throttled
+from dynamorm_async.testing import fake_db
 from dynamorm_async.tracing import SUBSEGMENT_NAME, TRACE_HEADER
-from dynamorm_async.transport import Transport
 from tests.models import Payment
 
 ROOT = "1-5759e988-bd862e3fe1be46a994272793"
@@ -49,46 +49,32 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[CapturingEmitter]:
     xray_recorder.configure(context=context, emitter=saved_emitter, streaming_threshold=threshold)
 
 
-class OverlappingTransport:
-    """Answers after a short sleep, so that all the fan-out's requests are in flight at once."""
+def overlapping_db(*, fail: bool = False, **config: Any) -> tuple[DB, list[int]]:
+    """Answers after a short sleep, so that all the fan-out's requests are in flight at once.
 
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
-        self.in_flight = 0
-        self.most_in_flight = 0
+    Returns the DB and how many requests were in flight each time one was answered.
+    """
+    in_flight: list[int] = []
 
-    async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        self.in_flight += 1
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            await anyio.sleep(0.05)
-        finally:
-            self.in_flight -= 1
-        if self.fail:
+    async def answer(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        in_flight.append(len(transport.requests) - transport.answered)
+        if fail:
             raise Throttled("slow down", operation=operation, request_id="REQ-1")
         return {"ResponseMetadata": {"RequestId": "REQ-OK", "HTTPStatusCode": 200}}
 
-    async def aclose(self) -> None:
-        return None
-
-
-def db_on(transport: OverlappingTransport, **config: Any) -> DB:
-    async def factory(_: Config) -> Transport:
-        return transport
-
-    return DB(Config(region="us-east-1", **config), transport_factory=factory)
+    db, transport = fake_db(answer, delay=0.05, **config)
+    return db, in_flight
 
 
 async def test_concurrent_requests_each_get_their_own_subsegment(
     recorder: CapturingEmitter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    transport = OverlappingTransport()
-    db = db_on(transport)
+    db, in_flight = overlapping_db()
     caplog.set_level(logging.WARNING)
     async with anyio.create_task_group() as tg:
         for n in range(CHUNKS):
             tg.start_soon(lambda n=n: db.find(Payment, id=f"p-{n}"))
-    assert transport.most_in_flight == CHUNKS
+    assert max(in_flight) == CHUNKS
     assert not caplog.records  # no "already ended segment", no discarded subsegment
     entities = [json.loads(entity.serialize()) for entity in recorder.entities]
     assert len(entities) == CHUNKS
@@ -105,7 +91,7 @@ async def test_concurrent_requests_each_get_their_own_subsegment(
 
 
 async def test_a_failed_request_is_marked(recorder: CapturingEmitter) -> None:
-    db = db_on(OverlappingTransport(fail=True))
+    db, _ = overlapping_db(fail=True)
     with pytest.raises(Throttled):
         await db.find(Payment, id="p-1")
     [entity] = [json.loads(entity.serialize()) for entity in recorder.entities]
@@ -117,29 +103,19 @@ async def test_a_failed_request_is_marked(recorder: CapturingEmitter) -> None:
 async def test_unsampled_or_disabled_tracing_records_nothing(
     recorder: CapturingEmitter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await db_on(OverlappingTransport(), tracing=False).find(Payment, id="p-1")
+    await overlapping_db(tracing=False)[0].find(Payment, id="p-1")
     monkeypatch.setenv(TRACE_HEADER, f"Root={ROOT};Parent={PARENT};Sampled=0")
-    await db_on(OverlappingTransport()).find(Payment, id="p-1")
+    await overlapping_db()[0].find(Payment, id="p-1")
     assert recorder.entities == []
 
 
 _PROBE = textwrap.dedent(
     """
     import asyncio, json, sys
-    from dynamorm_async import DB, Config
-
-    class Answer:
-        async def call(self, operation, params):
-            return {}
-        async def aclose(self):
-            pass
-
-    async def factory(config):
-        return Answer()
+    from dynamorm_async.testing import fake_db
 
     async def main():
-        db = DB(Config(region="us-east-1", metrics=True, tracing=sys.argv[1] == "on"),
-                transport_factory=factory)
+        db, _ = fake_db(metrics=True, tracing=sys.argv[1] == "on")
         db.metrics.emit = lambda line: None
         before = "aws_xray_sdk" in sys.modules
         await db.engine.call("ListTables", {})

@@ -221,8 +221,7 @@ class Codec:
         try:
             return encoder(value)
         except Exception as exc:
-            invalid = wrap(exc)
-            raise EncodeError(invalid.message, path=invalid.path(path)) from exc
+            raise _failure(EncodeError, exc, path) from exc
 
     def decode_value(self, tp: Any, av: Mapping[str, Any], *, path: str = "") -> Any:
         """Decode one AttributeValue by its annotation.
@@ -243,8 +242,7 @@ class Codec:
         try:
             return decoder(av)
         except Exception as exc:
-            invalid = wrap(exc)
-            raise DecodeError(invalid.message, path=invalid.path(path)) from exc
+            raise _failure(DecodeError, exc, path) from exc
 
     def encode_field(self, cls: type, name: str, value: Any) -> AttributeValue | None:
         """Encode a value for one model field, by its annotation and role.
@@ -273,8 +271,7 @@ class Codec:
         try:
             return encoder(value)
         except Exception as exc:
-            invalid = wrap(exc)
-            raise EncodeError(invalid.message, path=invalid.path(name)) from exc
+            raise _failure(EncodeError, exc, name) from exc
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -357,8 +354,7 @@ class Codec:
             try:
                 return encoder(value)
             except Exception as exc:
-                invalid = wrap(exc)
-                raise EncodeError(invalid.message, path=invalid.path()) from exc
+                raise _failure(EncodeError, exc) from exc
 
         return unstructure
 
@@ -369,13 +365,20 @@ class Codec:
             try:
                 return decoder(av)
             except Exception as exc:
-                invalid = wrap(exc)
-                raise DecodeError(invalid.message, path=invalid.path()) from exc
+                raise _failure(DecodeError, exc) from exc
 
         return structure
 
     def _structure_by_type(self, av: Any, tp: Any) -> Any:
         return self.decode_value(tp, av)
+
+
+def _failure(
+    error: type[EncodeError | DecodeError], exc: BaseException, path: str = ""
+) -> EncodeError | DecodeError:
+    """``error`` for a failed value, its path under ``path``."""
+    invalid = wrap(exc)
+    return error(invalid.message, path=invalid.path(path))
 
 
 def _key_names(model: _ModelCodec) -> str:

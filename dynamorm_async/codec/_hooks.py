@@ -57,7 +57,7 @@ from ._sets import (
     set_decoder,
     set_encoder,
 )
-from ._types import DICT_ORIGINS, LIST_ORIGINS, strip_optional, unsupported_reason
+from ._types import DICT_ORIGINS, LIST_ORIGINS, SCALARS, strip_optional, unsupported_reason
 
 # --- helpers shared by generated code --------------------------------------------------------
 
@@ -150,6 +150,54 @@ def decode_any(av: Any) -> Any:
     raise wrong_type(av, "an AttributeValue")
 
 
+# --- annotation shapes -----------------------------------------------------------------------
+
+Shape = Literal[
+    "any", "none", "optional", "literal", "set", "list", "tuple", "fixed_tuple", "dict",
+    "scalar", "class", "unsupported",
+]  # fmt: skip
+
+
+def shape(tp: Any) -> tuple[Shape, Any]:
+    """What kind of annotation ``tp`` is, and the part its encoder and decoder are built from.
+
+    The part is the inner type (optional), the allowed values (literal), the element type (set,
+    list, tuple), the item types (fixed_tuple), the value type (dict) or the class (scalar, class).
+
+    Raises:
+        SchemaError: ``tp`` is a dict whose keys are not ``str``.
+    """
+    if tp is Any or tp is object:
+        return "any", None
+    if tp is None or tp is NoneType:
+        return "none", None
+    inner, optional = strip_optional(tp)
+    if optional:
+        return "optional", inner
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Literal:
+        return "literal", args
+    if is_set_type(tp):
+        return "set", args[0] if args else Any
+    if origin is tuple or tp is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return "tuple", args[0]
+        return ("fixed_tuple", args) if args else ("tuple", Any)
+    if origin in LIST_ORIGINS or tp is list:
+        return "list", args[0] if args else Any
+    if origin in DICT_ORIGINS or tp is dict:
+        if args and args[0] is not str:
+            raise SchemaError(f"dict keys must be str, not {args[0]!r}")
+        return "dict", args[1] if args else Any
+    if isinstance(tp, type):
+        if issubclass(tp, SCALARS):
+            return "scalar", tp
+        if attrs.has(tp):
+            return "class", tp
+    return "unsupported", None
+
+
 # --- the builder -----------------------------------------------------------------------------
 
 
@@ -165,34 +213,29 @@ class Hooks:
         class_codec: Callable[[Hooks, type, str], tuple[Encoder, Decoder]],
     ) -> None:
         self._class_codec = class_codec
-        self._encoders: dict[tuple[Any, str], Encoder] = {}
-        self._decoders: dict[tuple[Any, str], Decoder] = {}
+        # Indexed by side: the encoders (0) and the decoders (1), by (annotation, naming).
+        self._built: tuple[dict[tuple[Any, str], Decoder], ...] = ({}, {})
         self._classes: dict[tuple[type, str], tuple[Encoder, Decoder]] = {}
 
     # -- lookups ---------------------------------------------------------------------------
 
     def encoder(self, tp: Any, naming: str) -> Encoder:
         """The encoder of annotation ``tp`` (built on first use)."""
-        key = (tp, naming)
-        try:
-            found = self._encoders.get(key)
-        except TypeError:  # an unhashable annotation: build without caching
-            return self._build_encoder(tp, naming)
-        if found is None:
-            found = self._build_encoder(tp, naming)
-            self._encoders[key] = found
-        return found
+        return self._get(tp, naming, 0)
 
     def decoder(self, tp: Any, naming: str) -> Decoder:
         """The decoder of annotation ``tp`` (built on first use)."""
+        return self._get(tp, naming, 1)
+
+    def _get(self, tp: Any, naming: str, side: int) -> Decoder:
+        cache = self._built[side]
         key = (tp, naming)
         try:
-            found = self._decoders.get(key)
-        except TypeError:
-            return self._build_decoder(tp, naming)
+            found = cache.get(key)
+        except TypeError:  # an unhashable annotation: build without caching
+            return self._build(tp, naming, side)
         if found is None:
-            found = self._build_decoder(tp, naming)
-            self._decoders[key] = found
+            found = cache[key] = self._build(tp, naming, side)
         return found
 
     def class_pair(self, cls: type, naming: str) -> tuple[Encoder, Decoder]:
@@ -218,53 +261,53 @@ class Hooks:
         except BaseException:
             # Functions built meanwhile may hold the forwarders: start afresh next time.
             self._classes.clear()
-            self._encoders.clear()
-            self._decoders.clear()
+            for cache in self._built:
+                cache.clear()
             raise
         built.append(pair)
         self._classes[key] = pair
         return pair
 
+    # -- the dispatch, for both sides -------------------------------------------------------
+
+    def _build(self, tp: Any, naming: str, side: int) -> Decoder:
+        """The encoder (``side`` 0) or decoder (``side`` 1) of ``tp``, by its shape."""
+        kind, part = shape(tp)
+        match kind:
+            case "any":
+                return decode_any if side else self._dynamic_encoder(naming)
+            case "none":
+                return (encode_none, decode_none)[side]
+            case "optional":
+                inner = self._get(part, naming, side)
+                return (optional_encoder, optional_decoder)[side](inner)
+            case "literal":
+                return (literal_encoder, literal_decoder)[side](part)
+            case "set":
+                return set_decoder(part, empty_set_factory(tp)) if side else set_encoder(part)
+            case "list" | "tuple":
+                return (self._list_encoder, self._list_decoder)[side](part, naming, kind)
+            case "fixed_tuple":
+                return (self._fixed_tuple_encoder, self._fixed_tuple_decoder)[side](part, naming)
+            case "dict":
+                return (self._dict_encoder, self._dict_decoder)[side](part, naming)
+            case "scalar":
+                return (scalar_encoder, scalar_decoder)[side](part)
+            case "class":
+                return self.class_pair(part, naming)[side]
+        verb = "decode" if side else "encode"
+        raise SchemaError(unsupported_reason(tp) or f"cannot {verb} {tp!r}")
+
     # -- encoders --------------------------------------------------------------------------
 
-    def _build_encoder(self, tp: Any, naming: str) -> Encoder:
-        if tp is Any or tp is object:
-            return self._dynamic_encoder(naming)
-        if tp is None or tp is NoneType:
-            return encode_none
-        inner, optional = strip_optional(tp)
-        if optional:
-            return _optional_encoder(self.encoder(inner, naming))
-        origin = typing.get_origin(tp)
-        args = typing.get_args(tp)
-        if origin is Literal:
-            return literal_encoder(args)
-        if is_set_type(tp):
-            return set_encoder(args[0] if args else Any)
-        if origin is tuple or tp is tuple:
-            if len(args) == 2 and args[1] is Ellipsis:
-                return self._list_encoder(args[0], naming, tuple)
-            if not args:
-                return self._list_encoder(Any, naming, tuple)
-            return self._fixed_tuple_encoder(args, naming)
-        if origin in LIST_ORIGINS or tp is list:
-            return self._list_encoder(args[0] if args else Any, naming, list)
-        if origin in DICT_ORIGINS or tp is dict:
-            if args and args[0] is not str:
-                raise SchemaError(f"dict keys must be str, not {args[0]!r}")
-            return self._dict_encoder(args[1] if args else Any, naming)
-        if isinstance(tp, type):
-            scalar = scalar_encoder(tp)
-            if scalar is not None:
-                return scalar
-            if attrs.has(tp):
-                return self.class_pair(tp, naming)[0]
-        raise SchemaError(unsupported_reason(tp) or f"cannot encode {tp!r}")
+    def _element_encoder(self, tp: Any, naming: str) -> Encoder:
+        """The encoder of a list element, tuple item or map value: an empty set is NULL there."""
+        encode = self.encoder(tp, naming)
+        return never_omit(encode) if may_omit(tp) else encode
 
-    def _list_encoder(self, element: Any, naming: str, kind: type) -> Encoder:
-        encode = self.encoder(element, naming)
-        each = never_omit(encode) if may_omit(element) else encode
-        expected = "a list" if kind is list else "a tuple"
+    def _list_encoder(self, element: Any, naming: str, kind: str) -> Encoder:
+        each = self._element_encoder(element, naming)
+        expected = f"a {kind}"
 
         def encode_list(value: Any) -> AttributeValue:
             cls = value.__class__
@@ -279,10 +322,7 @@ class Hooks:
         return encode_list
 
     def _fixed_tuple_encoder(self, elements: tuple[Any, ...], naming: str) -> Encoder:
-        encoders = [
-            never_omit(self.encoder(e, naming)) if may_omit(e) else self.encoder(e, naming)
-            for e in elements
-        ]
+        encoders = [self._element_encoder(e, naming) for e in elements]
         size = len(encoders)
 
         def encode_tuple(value: Any) -> AttributeValue:
@@ -300,8 +340,7 @@ class Hooks:
         return encode_tuple
 
     def _dict_encoder(self, value_type: Any, naming: str) -> Encoder:
-        encode = self.encoder(value_type, naming)
-        each = never_omit(encode) if may_omit(value_type) else encode
+        each = self._element_encoder(value_type, naming)
 
         def encode_dict(value: Any) -> AttributeValue:
             if value.__class__ is not dict and not isinstance(value, Mapping):
@@ -361,43 +400,9 @@ class Hooks:
 
     # -- decoders --------------------------------------------------------------------------
 
-    def _build_decoder(self, tp: Any, naming: str) -> Decoder:
-        if tp is Any or tp is object:
-            return decode_any
-        if tp is None or tp is NoneType:
-            return decode_none
-        inner, optional = strip_optional(tp)
-        if optional:
-            return _optional_decoder(self.decoder(inner, naming))
-        origin = typing.get_origin(tp)
-        args = typing.get_args(tp)
-        if origin is Literal:
-            return literal_decoder(args)
-        if is_set_type(tp):
-            return set_decoder(args[0] if args else Any, empty_set_factory(tp))
-        if origin is tuple or tp is tuple:
-            if len(args) == 2 and args[1] is Ellipsis:
-                return self._list_decoder(args[0], naming, tuple)
-            if not args:
-                return self._list_decoder(Any, naming, tuple)
-            return self._fixed_tuple_decoder(args, naming)
-        if origin in LIST_ORIGINS or tp is list:
-            return self._list_decoder(args[0] if args else Any, naming, list)
-        if origin in DICT_ORIGINS or tp is dict:
-            if args and args[0] is not str:
-                raise SchemaError(f"dict keys must be str, not {args[0]!r}")
-            return self._dict_decoder(args[1] if args else Any, naming)
-        if isinstance(tp, type):
-            scalar = scalar_decoder(tp)
-            if scalar is not None:
-                return scalar
-            if attrs.has(tp):
-                return self.class_pair(tp, naming)[1]
-        raise SchemaError(unsupported_reason(tp) or f"cannot decode {tp!r}")
-
-    def _list_decoder(self, element: Any, naming: str, kind: type) -> Decoder:
+    def _list_decoder(self, element: Any, naming: str, kind: str) -> Decoder:
         decode = self.decoder(element, naming)
-        as_tuple = kind is tuple
+        as_tuple = kind == "tuple"
 
         def decode_list(av: Any) -> Any:
             values = av.get("L")
@@ -484,7 +489,9 @@ _DYNAMIC_ENCODERS: dict[type, Callable[[Any], AttributeValue | None]] = {
 }
 
 
-def _optional_encoder(inner: Encoder) -> Encoder:
+def optional_encoder(inner: Encoder) -> Encoder:
+    """``inner`` for ``X | None``: ``None`` is NULL."""
+
     def encode_optional(value: Any) -> AttributeValue | None:
         if value is None:
             return {"NULL": True}
@@ -493,7 +500,9 @@ def _optional_encoder(inner: Encoder) -> Encoder:
     return encode_optional
 
 
-def _optional_decoder(inner: Decoder) -> Decoder:
+def optional_decoder(inner: Decoder) -> Decoder:
+    """``inner`` for ``X | None``: NULL is ``None``."""
+
     def decode_optional(av: Any) -> Any:
         if av.get("NULL") is True:
             return None

@@ -21,7 +21,7 @@ import attrs
 # _schema imports codec._types while it loads: bind the module, not its names.
 from .. import _schema
 from ..errors import SchemaError
-from ._hooks import Hooks, may_omit, non_empty
+from ._hooks import Hooks, may_omit, non_empty, optional_decoder, optional_encoder
 from ._invalid import Invalid, at, type_name
 from ._numbers import MAX_DIGITS
 from ._scalars import (
@@ -92,7 +92,7 @@ def _plan(
     if ttl:
         encoder, decoder = encode_ttl, ttl_decoder(inner)
         if optional:
-            encoder, decoder = _optional(encoder), _optional_decoder(decoder)
+            encoder, decoder = optional_encoder(encoder), optional_decoder(decoder)
         inline = None
         size: int | None = bounded_size(int)
     else:
@@ -138,20 +138,6 @@ def _plan(
         default=field.default,
         kw_only=field.kw_only,
     )
-
-
-def _optional(inner: Encoder) -> Encoder:
-    def encode(value: Any) -> AttributeValue | None:
-        return {"NULL": True} if value is None else inner(value)
-
-    return encode
-
-
-def _optional_decoder(inner: Decoder) -> Decoder:
-    def decode(av: Any) -> Any:
-        return None if av.get("NULL") is True else inner(av)
-
-    return decode
 
 
 def model_plans(hooks: Hooks, meta: ModelMeta) -> list[FieldPlan]:

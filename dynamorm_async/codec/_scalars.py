@@ -249,8 +249,8 @@ def ttl_decoder(inner: Any) -> Decoder:
     return decode_int
 
 
-def scalar_encoder(tp: type) -> Encoder | None:
-    """The encoder of a scalar class, or ``None`` when ``tp`` is not one."""
+def scalar_encoder(tp: type) -> Encoder:
+    """The encoder of a scalar class (one of ``_types.SCALARS`` or a subclass)."""
     if issubclass(tp, enum.Enum):
         return enum_encoder(tp)
     if issubclass(tp, bool):
@@ -269,29 +269,18 @@ def scalar_encoder(tp: type) -> Encoder | None:
         return encode_datetime
     if issubclass(tp, dt.date):
         return encode_date
-    if issubclass(tp, uuid.UUID):
-        return encode_uuid
-    return None
+    return encode_uuid
 
 
-def scalar_decoder(tp: type) -> Decoder | None:
-    """The decoder of a scalar class, or ``None`` when ``tp`` is not one."""
+def scalar_decoder(tp: type) -> Decoder:
+    """The decoder of a scalar class (one of ``_types.SCALARS`` or a subclass)."""
     if issubclass(tp, enum.Enum):
         return enum_decoder(tp)
-    base: Decoder | None = None
-    for cls, decoder in _SCALAR_DECODERS:
-        if issubclass(tp, cls):
-            base = decoder
-            if tp is cls:
-                return decoder
-            break
-    if base is None:
-        return None
-    if tp in (dt.datetime, dt.date) or issubclass(tp, dt.date | uuid.UUID):
+    cls, base = next((cls, base) for cls, base in _SCALAR_DECODERS if issubclass(tp, cls))
+    if tp is cls or issubclass(tp, dt.date | uuid.UUID):
         return base  # subclasses of these read back as the base class
     convert: Callable[[Any], Any] = tp
-    inner = base
-    return lambda av: convert(inner(av))
+    return lambda av: convert(base(av))
 
 
 _SCALAR_DECODERS: tuple[tuple[type, Decoder], ...] = (

@@ -68,25 +68,28 @@ def dynamic_set(value: Any) -> AttributeValue | None:
     raise Invalid(f"a set holds only str, only numbers or only bytes, not a mix of {names}")
 
 
-def _set_element_kind(element: Any) -> tuple[str, Callable[[Any], Any]]:
-    """The set type (SS/NS/BS) for an element annotation and the element-to-text function."""
+def _set_element(element: Any) -> tuple[str, Callable[[Any], Any], Callable[[Any], Any]]:
+    """The set type (SS/NS/BS) for an element annotation, element-to-text and text-to-element.
+
+    The set type is ``""`` for an untyped element (the members' types decide).
+    """
     element, _ = strip_optional(element)
     if element is Any or element is object:
-        return "", lambda v: v
+        return "", _identity_str, _identity_str
     if isinstance(element, type) and issubclass(element, enum.Enum):
-        kind = enum_kind(element)
-        encode = enum_encoder(element)
-        return ("SS" if kind == "S" else "NS"), lambda v: encode(v)[kind or "S"]  # type: ignore[index]
+        encode, decode = enum_encoder(element), enum_decoder(element)
+        kind = enum_kind(element) or "S"
+        return kind + "S", lambda v: encode(v)[kind], lambda v: decode({kind: v})  # type: ignore[index]
     if element is str:
-        return "SS", _set_str
+        return "SS", _set_str, _identity_str
     if element is int:
-        return "NS", int_text
+        return "NS", int_text, parse_int
     if element is Decimal:
-        return "NS", decimal_text
+        return "NS", decimal_text, parse_decimal
     if element is float:
-        return "NS", float_text
+        return "NS", float_text, parse_float
     if element is bytes:
-        return "BS", _set_bytes
+        return "BS", _set_bytes, binary_value
     raise SchemaError(f"sets hold str, int, Decimal, float or bytes, not {element!r}")
 
 
@@ -117,30 +120,8 @@ def _is_set(value: Any) -> bool:
 
 def set_encoder(element: Any) -> Encoder:
     """The encoder of a set of ``element`` (an empty set encodes to ``None``)."""
-    kind, text = _set_element_kind(element)
-    if not kind:
-
-        def encode_dynamic_set(value: Any) -> AttributeValue | None:
-            if not _is_set(value):
-                raise Invalid(f"expected a set, got {type_name(value)}")
-            return dynamic_set(value)
-
-        return encode_dynamic_set
-
-    if kind == "SS" and text is _set_str:
-
-        def encode_string_set(value: Any) -> AttributeValue | None:
-            cls = value.__class__
-            if cls is not set and cls is not frozenset and not _is_set(value):
-                raise Invalid(f"expected a set, got {type_name(value)}")
-            if not value:
-                return None
-            if not set(map(type, value)) <= {str}:
-                return {"SS": sorted(map(_set_str, value))}
-            return {"SS": sorted(value)}
-
-        return encode_string_set
-
+    kind, text, _ = _set_element(element)
+    strings = kind == "SS" and text is _set_str
     element, _ = strip_optional(element)
     integral = element is int or (isinstance(element, type) and issubclass(element, enum.Enum))
 
@@ -150,6 +131,12 @@ def set_encoder(element: Any) -> Encoder:
             raise Invalid(f"expected a set, got {type_name(value)}")
         if not value:
             return None
+        if not kind:
+            return dynamic_set(value)
+        if strings:
+            if not set(map(type, value)) <= {str}:
+                return {"SS": sorted(map(_set_str, value))}
+            return {"SS": sorted(value)}
         texts = [text(v) for v in value]
         if kind != "NS":
             texts.sort()
@@ -164,9 +151,7 @@ def set_encoder(element: Any) -> Encoder:
 
 def set_decoder(element: Any, empty: Callable[[], Any]) -> Decoder:
     """The decoder of a set of ``element``; ``empty`` builds the set (set or frozenset)."""
-    kind, _ = _set_element_kind(element)
-    element, _ = strip_optional(element)
-    item: Callable[[Any], Any]
+    kind, _, item = _set_element(element)
     if not kind:
         frozen = empty is frozenset
 
@@ -181,22 +166,6 @@ def set_decoder(element: Any, empty: Callable[[], Any]) -> Decoder:
             raise wrong_type(av, "SS, NS or BS")
 
         return decode_dynamic_set
-    if isinstance(element, type) and issubclass(element, enum.Enum):
-        decode_member = enum_decoder(element)
-        scalar_kind = "S" if kind == "SS" else "N"
-
-        def item(value: Any) -> Any:
-            return decode_member({scalar_kind: value})
-    elif element is str:
-        item = _identity_str
-    elif element is int:
-        item = parse_int
-    elif element is Decimal:
-        item = parse_decimal
-    elif element is float:
-        item = parse_float
-    else:
-        item = binary_value
 
     def decode_set(av: Any) -> Any:
         values = av.get(kind)

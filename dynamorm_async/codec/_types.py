@@ -22,6 +22,8 @@ ScalarKind = Literal["S", "N", "B"]
 _STRINGISH: tuple[type, ...] = (str, dt.datetime, dt.date, uuid.UUID)
 _NUMERIC: tuple[type, ...] = (int, Decimal, float)
 _BINARY: tuple[type, ...] = (bytes, bytearray)
+SCALARS: tuple[type, ...] = (enum.Enum, bool, *_STRINGISH, *_NUMERIC, *_BINARY)
+"""The classes (and their subclasses) stored as one S, N, B or BOOL value."""
 # typing.get_origin() gives the runtime classes: collections.abc.Set for typing.AbstractSet[X].
 SET_ORIGINS: tuple[Any, ...] = (set, frozenset, abc.Set, abc.MutableSet)
 LIST_ORIGINS: tuple[Any, ...] = (list, abc.Sequence, abc.MutableSequence)
@@ -112,7 +114,7 @@ def unsupported_reason(tp: Any, _seen: frozenset[type] = frozenset()) -> str | N
         return None if enum_kind(tp) else f"enum {tp.__name__} mixes value types"
     if tp in (set, frozenset, list, tuple, dict):
         return None
-    if issubclass(tp, (bool, *_STRINGISH, *_NUMERIC, *_BINARY)):
+    if issubclass(tp, SCALARS):
         return None
     if attrs.has(tp):
         if tp in _seen:

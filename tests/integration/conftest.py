@@ -17,7 +17,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from dynamorm_async import Config
-from tests.integration.faultproxy import FaultProxy
+from tests.faultproxy import FaultProxy
 
 
 def client_kwargs(config: Config) -> dict[str, Any]:

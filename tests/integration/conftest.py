@@ -8,7 +8,7 @@ ORM fixtures ``db`` and ``tables``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from dynamorm_async import Config
-from tests.integration.faultproxy import FaultProxy
+from tests.faultproxy import FaultProxy
 
 
 def client_kwargs(config: Config) -> dict[str, Any]:
@@ -101,10 +101,11 @@ async def tables(db: Any, server_kind: str) -> AsyncIterator[list[type]]:
 
 
 @pytest.fixture
-async def fault_proxy(dynamodb_endpoint: str) -> AsyncIterator[FaultProxy]:
+def fault_proxy(dynamodb_endpoint: str) -> Iterator[FaultProxy]:
     """A fault-injecting proxy in front of the server (no faults until a test sets some).
 
-    Point a client at it with ``faultproxy.through(config, fault_proxy)``.
+    Point a client at it with ``faultproxy.through(config, fault_proxy)``. It runs on its own
+    thread, so synchronous tests (Lambda handlers) can use it as well as async ones.
     """
-    async with FaultProxy(dynamodb_endpoint, seed=20240611) as proxy:
+    with FaultProxy(dynamodb_endpoint, seed=20240611) as proxy:
         yield proxy

@@ -8,31 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import anyio
 import anyio.lowlevel
-import attrs
 import pytest
 
 from dynamorm_async import DB, BatchWriteError, Config, DeadlineExceeded
 from dynamorm_async.aws_lambda import lambda_handler
 from dynamorm_async.testing import FakeLambdaContext
-from tests.http_proxy import HttpProxy, throttling_response
+from tests.faultproxy import FaultProxy, Faults, through
 from tests.models import Order, Payment
 
-SLOW = 5.0  # seconds the proxy holds back a slowed answer: far past every deadline here
+SLOW = 5.0  # seconds the proxy holds back a slowed request: far past every deadline here
 
 pytestmark = pytest.mark.usefixtures("tables")
 
 
 @pytest.fixture
-def slow_first(dynamodb_endpoint: str) -> Iterator[HttpProxy]:
-    """A proxy that holds back the answer to the first request, and only that one."""
-    with HttpProxy(dynamodb_endpoint, delay=lambda n, body: SLOW if n == 1 else 0.0) as proxy:
-        yield proxy
+def slow_first(fault_proxy: FaultProxy) -> FaultProxy:
+    """A proxy that holds back the first request (a read), and only that one."""
+    slow = Faults(delay=lambda n: SLOW if n == 1 else 0.0)
+    fault_proxy.faults.update(GetItem=slow, Scan=slow)
+    return fault_proxy
 
 
 def running_tasks() -> set[asyncio.Task[Any]]:
@@ -47,9 +46,9 @@ async def until(condition: Any, seconds: float = 5.0) -> None:
 
 
 async def test_lambda_context_deadline_cancels_a_slow_request(
-    config: Config, slow_first: HttpProxy
+    config: Config, slow_first: FaultProxy
 ) -> None:
-    async with DB(attrs.evolve(config, endpoint_url=slow_first.endpoint_url)) as db:
+    async with DB(through(config, slow_first)) as db:
         await db.open()
         tasks_before = running_tasks()
         view = db.with_lambda_context(FakeLambdaContext(timeout=1.5), buffer=1.0)
@@ -71,9 +70,9 @@ async def test_lambda_context_deadline_cancels_a_slow_request(
 
 
 async def test_handler_adapter_binds_the_deadline_for_every_db(
-    config: Config, slow_first: HttpProxy
+    config: Config, slow_first: FaultProxy
 ) -> None:
-    async with DB(attrs.evolve(config, endpoint_url=slow_first.endpoint_url)) as db:
+    async with DB(through(config, slow_first)) as db:
 
         @lambda_handler(db=db, buffer=1.0)
         async def handler(event: Any, context: Any) -> Any:
@@ -87,9 +86,9 @@ async def test_handler_adapter_binds_the_deadline_for_every_db(
 
 
 async def test_no_time_left_fails_at_once_without_a_request(
-    config: Config, slow_first: HttpProxy
+    config: Config, slow_first: FaultProxy
 ) -> None:
-    async with DB(attrs.evolve(config, endpoint_url=slow_first.endpoint_url)) as db:
+    async with DB(through(config, slow_first)) as db:
         view = db.with_lambda_context(FakeLambdaContext(timeout=0.5), buffer=1.0)
         with pytest.raises(DeadlineExceeded, match="not sent"):
             await view.find(Payment, id="p-1")
@@ -97,9 +96,9 @@ async def test_no_time_left_fails_at_once_without_a_request(
 
 
 async def test_callers_own_fail_after_cancels_the_request(
-    config: Config, slow_first: HttpProxy
+    config: Config, slow_first: FaultProxy
 ) -> None:
-    async with DB(attrs.evolve(config, endpoint_url=slow_first.endpoint_url)) as db:
+    async with DB(through(config, slow_first)) as db:
         with pytest.raises(TimeoutError):
             with anyio.fail_after(0.5):
                 await db.find(Payment, id="p-1")
@@ -107,38 +106,38 @@ async def test_callers_own_fail_after_cancels_the_request(
 
 
 async def test_botocore_retries_are_cut_at_the_deadline(
-    dynamodb_endpoint: str, config: Config
+    config: Config, fault_proxy: FaultProxy
 ) -> None:
     # Every answer is a throttling error and botocore may retry 50 times, with back-off that
     # sums to minutes: only the deadline can end this call, and it must end it (and the
     # back-off sleep in progress) with DeadlineExceeded rather than Throttled.
-    with HttpProxy(dynamodb_endpoint, fault=throttling_response) as proxy:
-        throttled = attrs.evolve(
-            config,
-            endpoint_url=proxy.endpoint_url,
-            max_retries=50,
-            retry_mode="standard",
-            metrics=True,
-            metrics_service="deadline-test",
-        )
-        async with DB(throttled) as db:
-            with pytest.raises(DeadlineExceeded):
-                await db.with_deadline(3.0).find(Payment, id="p-1")
-            documents = await db.metrics.flush()
-        assert proxy.requests >= 2  # botocore did retry, inside the engine's cancel scope
+    fault_proxy.faults["GetItem"] = Faults(throttle=1.0)
+    throttled = through(
+        config,
+        fault_proxy,
+        max_retries=50,
+        retry_mode="standard",
+        metrics=True,
+        metrics_service="deadline-test",
+    )
+    async with DB(throttled) as db:
+        with pytest.raises(DeadlineExceeded):
+            await db.with_deadline(3.0).find(Payment, id="p-1")
+        documents = await db.metrics.flush()
+    assert fault_proxy.requests >= 2  # botocore did retry, inside the engine's cancel scope
     [document] = documents
     assert document["Operation"] == "GetItem"
     assert document["Errors"] == 1
-    assert document["Throttles"] == proxy.requests
-    assert document["Retries"] == proxy.requests - 1
+    assert document["Throttles"] == fault_proxy.requests
+    assert document["Retries"] == fault_proxy.requests - 1
     assert "Latency" not in document  # a call cut by the deadline got no answer to time
 
 
 async def test_a_parallel_scan_inside_an_invocation_obeys_its_deadline(
-    config: Config, slow_first: HttpProxy
+    config: Config, slow_first: FaultProxy
 ) -> None:
     # The scan's producer tasks inherit the invocation's deadline: the slowed segment is cut.
-    async with DB(attrs.evolve(config, endpoint_url=slow_first.endpoint_url)) as db:
+    async with DB(through(config, slow_first)) as db:
 
         @lambda_handler(db=db, buffer=1.0)
         async def handler(event: Any, context: Any) -> int:
@@ -158,31 +157,30 @@ async def test_a_parallel_scan_inside_an_invocation_obeys_its_deadline(
 
 
 async def test_a_batch_cut_by_the_lambda_deadline_reports_what_it_wrote(
-    config: Config, dynamodb_endpoint: str
+    config: Config, fault_proxy: FaultProxy
 ) -> None:
-    # 100 items = 4 chunks of 25, all in flight at once; the proxy answers the first two
-    # requests to arrive at once and holds back the others' answers past the deadline.
+    # 100 items = 4 chunks of 25, all in flight at once; the proxy forwards the first two
+    # requests to arrive at once and holds back the others past the deadline.
     fast = 2
-    delay = lambda n, body: 0.0 if n <= fast else SLOW  # noqa: E731
+    fault_proxy.faults["BatchWriteItem"] = Faults(delay=lambda n: 0.0 if n <= fast else SLOW)
     orders = [Order(customer="c", order_id=f"o-{n:03}", total=Decimal(n)) for n in range(100)]
-    with HttpProxy(dynamodb_endpoint, delay=delay) as proxy:
-        async with DB(attrs.evolve(config, endpoint_url=proxy.endpoint_url)) as db:
-            tasks_before = running_tasks()
-            view = db.with_lambda_context(FakeLambdaContext(timeout=1.5), buffer=1.0)
-            started = time.monotonic()
-            with pytest.raises(DeadlineExceeded) as info:
-                await view.batch_put(orders)
-            elapsed = time.monotonic() - started
-            await anyio.lowlevel.checkpoint()
-            assert running_tasks() == tasks_before  # the slow chunks' tasks were cancelled
-        error = info.value
-        assert isinstance(error, BatchWriteError)
-        assert elapsed < 1.5
-        assert proxy.requests == 4
-        assert error.written == fast * 25
-        unwritten = {order.order_id for order in error.unprocessed}
-        assert len(unwritten) == 100 - fast * 25
-        async with DB(config) as db:  # what it says it wrote is stored
-            for order in orders:
-                if order.order_id not in unwritten:
-                    assert await db.find(Order, customer="c", order_id=order.order_id)
+    async with DB(through(config, fault_proxy)) as db:
+        tasks_before = running_tasks()
+        view = db.with_lambda_context(FakeLambdaContext(timeout=1.5), buffer=1.0)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded) as info:
+            await view.batch_put(orders)
+        elapsed = time.monotonic() - started
+        await anyio.lowlevel.checkpoint()
+        assert running_tasks() == tasks_before  # the slow chunks' tasks were cancelled
+    error = info.value
+    assert isinstance(error, BatchWriteError)
+    assert elapsed < 1.5
+    assert fault_proxy.requests == 4
+    assert error.written == fast * 25
+    unwritten = {order.order_id for order in error.unprocessed}
+    assert len(unwritten) == 100 - fast * 25
+    async with DB(config) as db:  # what it says it wrote is stored
+        for order in orders:
+            if order.order_id not in unwritten:
+                assert await db.find(Order, customer="c", order_id=order.order_id)

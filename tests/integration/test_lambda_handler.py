@@ -16,17 +16,11 @@ import pytest
 from dynamorm_async import DB, Config
 from dynamorm_async.aws_lambda import get_db, lambda_handler, set_db, shutdown
 from dynamorm_async.testing import FakeLambdaContext
-from tests.http_proxy import HttpProxy
+from tests.faultproxy import FaultProxy, through
 from tests.models import Payment
 
 POOL = 4
 INVOCATIONS = 100
-
-
-@pytest.fixture
-def proxy(dynamodb_endpoint: str) -> Iterator[HttpProxy]:
-    with HttpProxy(dynamodb_endpoint) as proxy:
-        yield proxy
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +39,8 @@ def emf_printed(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.usefixtures("tables")
-def test_warm_invocations_reuse_the_pool(config: Config, proxy: HttpProxy) -> None:
-    db = DB(attrs.evolve(config, endpoint_url=proxy.endpoint_url, max_pool_connections=POOL))
+def test_warm_invocations_reuse_the_pool(config: Config, fault_proxy: FaultProxy) -> None:
+    db = DB(through(config, fault_proxy, max_pool_connections=POOL))
     set_db(db)
 
     @lambda_handler
@@ -73,16 +67,19 @@ def test_warm_invocations_reuse_the_pool(config: Config, proxy: HttpProxy) -> No
     results += [invoke(n) for n in range(1, INVOCATIONS)]
     assert threading.enumerate() == threads
     assert results == [2 * POOL * n for n in range(INVOCATIONS)]
-    assert proxy.requests == INVOCATIONS * (1 + 2 * POOL)
+    assert fault_proxy.requests == INVOCATIONS * (1 + 2 * POOL)
     # The measurement of the issue: connections opened over 100 invocations <= pool size.
-    print(f"\n{INVOCATIONS} invocations, {proxy.requests} requests: {proxy.accepted} connections")
-    assert 1 <= proxy.accepted <= POOL
+    print(
+        f"\n{INVOCATIONS} invocations, {fault_proxy.requests} requests: "
+        f"{fault_proxy.accepted} connections"
+    )
+    assert 1 <= fault_proxy.accepted <= POOL
     assert db.engine.opened == 1
 
 
 @pytest.mark.usefixtures("tables")
-def test_asyncio_run_per_invocation_also_works(config: Config, proxy: HttpProxy) -> None:
-    db = DB(attrs.evolve(config, endpoint_url=proxy.endpoint_url))
+def test_asyncio_run_per_invocation_also_works(config: Config, fault_proxy: FaultProxy) -> None:
+    db = DB(through(config, fault_proxy))
 
     async def main(event: dict[str, Any], context: Any) -> str:
         view = db.with_lambda_context(context)
@@ -96,7 +93,7 @@ def test_asyncio_run_per_invocation_also_works(config: Config, proxy: HttpProxy)
         f"run-{n}" for n in range(5)
     ]
     assert db.engine.opened == 5  # the engine reopened on each new loop
-    assert proxy.accepted >= 5  # so each invocation paid for a new connection
+    assert fault_proxy.accepted >= 5  # so each invocation paid for a new connection
 
 
 @pytest.mark.usefixtures("tables")

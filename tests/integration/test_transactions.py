@@ -17,7 +17,7 @@ from dynamorm_async import (
 )
 from dynamorm_async.conditions import cond
 from dynamorm_async.updates import Changes
-from tests.integration.faultproxy import FaultProxy, Faults, through
+from tests.faultproxy import FaultProxy, Faults, through
 from tests.models import Order, Payment, Status
 
 pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.needs_transactions]

@@ -3,7 +3,11 @@
 Test code, not a mock: the client under test is an ordinary aiobotocore client whose
 endpoint is the proxy's URL. The proxy is an HTTP/1.1 server on 127.0.0.1 (raw asyncio, so
 that it can drop a connection exactly when it wants) forwarding to the real server with
-aiohttp. For each request it draws from a seeded RNG and, per operation, may:
+aiohttp. It runs on its own event loop in a thread, so the client under test may use any
+loop (or none, between Lambda invocations), and it keeps its client connections alive even
+when the server does not (moto answers ``Connection: close``), so the client's connection
+reuse shows in :attr:`FaultProxy.accepted`. For each request it draws from a seeded RNG
+and, per operation, may:
 
 * answer a ``BatchWriteItem`` / ``BatchGetItem`` *partially*: it holds back some of the
   request's items (keys), forwards only the rest, and adds the held-back ones to the
@@ -14,7 +18,11 @@ aiohttp. For each request it draws from a seeded RNG and, per operation, may:
   the client never hears so);
 * answer the first ``conflicts`` ``TransactWriteItems`` with a ``TransactionConflict``
   cancellation, without forwarding;
-* wait ``delay`` seconds before forwarding (a slow server, for deadline tests).
+* wait ``delay`` seconds before forwarding (a slow server, for deadline tests), or as long
+  as a function of the request's number says.
+
+While a request waits (``gate`` or ``delay``), a client that hangs up gets its connection
+closed and nothing is forwarded, as a server would notice a cancelled request.
 
 The RNG draws exactly one number per request to pick its fault, and a second RNG picks the
 details (which items are held back, when a connection is reset). So a seed fixes the faults
@@ -33,10 +41,12 @@ import asyncio
 import contextlib
 import json
 import random
+import threading
 import time
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
@@ -63,7 +73,9 @@ class Faults:
             cancellation (``TransactWriteItems``).
         gate: Hold requests until this many are in the proxy at once (0: no gate).
         gate_timeout: Seconds after which a gated request goes ahead anyway.
-        delay: Seconds every request waits before it is forwarded (a slow server).
+        delay: Seconds every request waits before it is forwarded (a slow server), or a
+            function of the request's number (from 1, counting every request the proxy
+            received) returning those seconds.
     """
 
     partial: float = 0.0
@@ -74,7 +86,7 @@ class Faults:
     conflicts: int = 0
     gate: int = 0
     gate_timeout: float = 10.0
-    delay: float = 0.0
+    delay: float | Callable[[int], float] = 0.0
 
 
 @attrs.frozen(kw_only=True)
@@ -89,7 +101,8 @@ class Entry:
         forwarded: How many of them reached the server (0 when nothing was forwarded).
         fault: ``None``, ``"partial"``, ``"throttle"``, ``"500"``, ``"reset-before"``,
             ``"reset-after"`` or ``"conflict"``.
-        status: The HTTP status answered (``None`` after a reset).
+        status: The HTTP status answered (``None`` after a reset, or when the client hung
+            up while its request waited).
         token: The ``ClientRequestToken`` of a transaction, if any.
     """
 
@@ -113,13 +126,24 @@ class _Reset(Exception):
 
 
 class FaultProxy:
-    """Run with ``async with FaultProxy(upstream, seed=1, faults={...}) as proxy``.
+    """Run with ``with FaultProxy(upstream, seed=1, faults={...}) as proxy``.
+
+    Starting and stopping block for a moment (a thread starts or is joined), so synchronous
+    tests and async fixtures alike use the plain ``with``.
 
     Args:
         upstream: The real server's URL (``http://127.0.0.1:port``).
         seed: Seeds the RNGs: ``rng`` (one draw per request: its fault) and ``details``
             (held-back items, reset timing).
-        faults: :class:`Faults` per operation name; other operations pass through.
+        faults: :class:`Faults` per operation name; other operations pass through. Tests may
+            change it (and ``rng``) between requests.
+
+    Attributes:
+        url: The proxy's base URL.
+        log: Every request answered or dropped, in the order they ended.
+        accepted: Client connections accepted so far.
+        open: Client connections open now.
+        requests: Requests received so far (including those still in the proxy).
     """
 
     def __init__(
@@ -130,38 +154,82 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.details = random.Random(seed + 1)
         self.log: list[Entry] = []
-        self._server: asyncio.Server | None = None
+        self.accepted = 0
+        self.open = 0
+        self.requests = 0
+        self.url = ""
         self._session: aiohttp.ClientSession | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
         self._in_flight: dict[str, int] = {}
         self._peak: dict[str, int] = {}
         self._gates: dict[str, asyncio.Event] = {}
         self._conflicts_sent: dict[str, int] = {}
-        self.url = ""
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def __aenter__(self) -> Self:
-        self._session = aiohttp.ClientSession(auto_decompress=False)
-        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+    def __enter__(self) -> Self:
+        self._thread = threading.Thread(target=self._run, name="fault-proxy", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        if self._server is not None:
-            await self._server.wait_closed()
-        if self._session is not None:
-            await self._session.close()
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported by __enter__
+            self._error = exc
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        served: set[asyncio.Task[None]] = set()
+        writers: set[asyncio.StreamWriter] = set()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            served.add(task)
+            writers.add(writer)
+            try:
+                await self._connection(reader, writer)
+            finally:
+                writers.discard(writer)
+                served.discard(task)
+
+        async with aiohttp.ClientSession(auto_decompress=False) as self._session:
+            server = await asyncio.start_server(serve, "127.0.0.1", 0)
+            self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            self._ready.set()
+            async with server:
+                await self._stop.wait()
+                # Closing the sockets ends every connection's loop, waiting requests included
+                # (no task is cancelled, which asyncio's stream callback would log as an error).
+                for writer in list(writers):
+                    writer.transport.abort()
+                await asyncio.gather(*served, return_exceptions=True)
 
     # -- what tests read -----------------------------------------------------------------------
 
     def entries(self, operation: str) -> list[Entry]:
-        """The log entries of one operation, in arrival order."""
+        """The log entries of one operation, in the order they ended."""
         return [entry for entry in self.log if entry.operation == operation]
 
     def peak(self, operation: str) -> int:
@@ -171,14 +239,16 @@ class FaultProxy:
     # -- serving -------------------------------------------------------------------------------
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
+        self.accepted += 1
+        self.open += 1
         try:
             while True:
                 request = await _read_request(reader)
                 if request is None:
                     break
+                self.requests += 1
                 try:
-                    status, headers, body = await self._handle(*request)
+                    status, headers, body = await self._handle(reader, self.requests, *request)
                 except _Reset:
                     writer.transport.abort()
                     return
@@ -187,11 +257,17 @@ class FaultProxy:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
-            self._writers.discard(writer)
+            self.open -= 1
             writer.close()
 
     async def _handle(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+        self,
+        reader: asyncio.StreamReader,
+        number: int,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
     ) -> tuple[int, dict[str, str], bytes]:
         amz_target = _header(headers, "x-amz-target") or ""
         operation = amz_target.rpartition(".")[2]
@@ -205,9 +281,10 @@ class FaultProxy:
         forwarded = 0
         status: int | None = None
         try:
-            await self._wait_at_gate(operation, faults)
-            if faults.delay:
-                await asyncio.sleep(faults.delay)
+            delay = faults.delay(number) if callable(faults.delay) else faults.delay
+            passed = await self._pass_gate(reader, operation, faults)
+            if not (passed and await _hold(reader, delay)):
+                raise _Reset  # the client hung up: nothing to forward, nobody to answer
             fault = self._draw(operation, faults)
             if fault == "throttle":
                 status, out_headers, out = _error(400, "ProvisionedThroughputExceededException")
@@ -336,15 +413,39 @@ class FaultProxy:
     def _leave(self, operation: str) -> None:
         self._in_flight[operation] -= 1
 
-    async def _wait_at_gate(self, operation: str, faults: Faults) -> None:
+    async def _pass_gate(
+        self, reader: asyncio.StreamReader, operation: str, faults: Faults
+    ) -> bool:
+        """Wait at the operation's gate, if any; False if the client hung up meanwhile."""
         if not faults.gate:
-            return
+            return True
         event = self._gates.setdefault(operation, asyncio.Event())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), faults.gate_timeout)
+        return await _hold(reader, faults.gate_timeout, until=event)
 
 
 _BATCH = {"BatchWriteItem", "BatchGetItem"}
+
+
+async def _hold(
+    reader: asyncio.StreamReader, seconds: float, until: asyncio.Event | None = None
+) -> bool:
+    """Wait ``seconds`` or until ``until`` is set; False if the client hung up meanwhile."""
+    if seconds <= 0 or (until is not None and until.is_set()):
+        return True
+    # botocore never pipelines: while its request waits, anything but silence is a hang-up.
+    hang_up = asyncio.ensure_future(reader.read(1))
+    waiting: set[asyncio.Future[Any]] = {hang_up}
+    if until is not None:
+        waiting.add(asyncio.ensure_future(until.wait()))
+    try:
+        done, _ = await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for future in waiting:
+            if not future.done():
+                future.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await future
+    return hang_up not in done
 
 
 def _units(operation: str, payload: Mapping[str, Any]) -> dict[str, list[Any]]:

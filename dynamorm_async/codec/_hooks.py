@@ -345,15 +345,7 @@ class Hooks:
         def encode_dict(value: Any) -> AttributeValue:
             if value.__class__ is not dict and not isinstance(value, Mapping):
                 raise Invalid(f"expected a dict, got {type_name(value)}")
-            for key in value:
-                if key.__class__ is not str:
-                    value = _str_keys(value)
-                    break
-            try:
-                return {"M": {k: each(x) for k, x in value.items()}}
-            except Exception as exc:
-                invalid = locate_in_mapping(exc, each, value)
-                raise invalid from invalid.__cause__
+            return _encode_map(value, each)
 
         return encode_dict
 
@@ -369,15 +361,7 @@ class Hooks:
                     invalid = locate_in_sequence(exc, each, value)
                     raise invalid from invalid.__cause__
             if value.__class__ is dict:
-                for key in value:
-                    if key.__class__ is not str:
-                        value = _str_keys(value)
-                        break
-                try:
-                    return {"M": {k: each(x) for k, x in value.items()}}
-                except Exception as exc:
-                    invalid = locate_in_mapping(exc, each, value)
-                    raise invalid from invalid.__cause__
+                return _encode_map(value, each)
             return self._dynamic_fallback(value, naming)
 
         each = never_omit(encode_any)
@@ -509,3 +493,16 @@ def optional_decoder(inner: Decoder) -> Decoder:
         return inner(av)
 
     return decode_optional
+
+
+def _encode_map(value: Any, each: Encoder) -> AttributeValue:
+    """An M value of a mapping whose keys must be str, each value encoded by ``each``."""
+    for key in value:
+        if key.__class__ is not str:
+            value = _str_keys(value)
+            break
+    try:
+        return {"M": {k: each(x) for k, x in value.items()}}
+    except Exception as exc:
+        invalid = locate_in_mapping(exc, each, value)
+        raise invalid from invalid.__cause__

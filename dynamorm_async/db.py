@@ -35,7 +35,7 @@ from .errors import (
 from .expr import Condition, and_, compile_request
 from .metrics import Metrics
 from .query import Query
-from .tables import BillingMode, create_table_params, ttl_params
+from .tables import BillingMode, StreamViewType, create_table_params, ttl_params
 from .transaction import Transaction
 
 __all__ = ["DB"]
@@ -595,6 +595,7 @@ class DB:
         write_capacity: int | None = None,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
+        stream: StreamViewType | None = None,
     ) -> dict[str, Any]:
         """Create the model's table (keys, indexes, billing) and enable TTL if it has a TTL field.
 
@@ -607,6 +608,8 @@ class DB:
             ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
                 TTL support, such as dynalite).
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
+            stream: Enable the table's DynamoDB stream with this view type
+                (``"NEW_AND_OLD_IMAGES"``...), for :mod:`dynamorm_async.aws_lambda.streams`.
 
         Returns:
             DynamoDB's table description.
@@ -622,6 +625,7 @@ class DB:
             billing_mode=billing_mode,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
+            stream=stream,
         )
         response = await self._call("CreateTable", params)
         description: dict[str, Any] = response["TableDescription"]
@@ -632,15 +636,26 @@ class DB:
             await self._call("UpdateTimeToLive", ttl_request)
         return description
 
-    async def ensure_table(self, model: type, *, wait: bool = True, ttl: bool = True) -> bool:
-        """Create the model's table unless it exists. Returns whether it was created."""
+    async def ensure_table(
+        self,
+        model: type,
+        *,
+        wait: bool = True,
+        ttl: bool = True,
+        stream: StreamViewType | None = None,
+    ) -> bool:
+        """Create the model's table unless it exists. Returns whether it was created.
+
+        ``ttl`` and ``stream`` are as for :meth:`create_table` (an existing table is left as
+        it is).
+        """
         try:
             await self.describe_table(model)
             return False
         except TableNotFound:
             pass
         try:
-            await self.create_table(model, wait=wait, ttl=ttl)
+            await self.create_table(model, wait=wait, ttl=ttl, stream=stream)
         except TableExists:
             if wait:  # created concurrently by someone else
                 await self._wait_for_table(self.table_name(model), TABLE_WAIT_TIMEOUT)

@@ -9,9 +9,11 @@ from typing import Any, Literal
 
 from ._schema import FieldMeta, IndexMeta, ModelMeta, key_kind
 
-__all__ = ["BillingMode", "create_table_params", "ttl_params"]
+__all__ = ["BillingMode", "StreamViewType", "create_table_params", "ttl_params"]
 
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
+StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
+"""What a table's stream records carry: the keys only, or the new / old / both images."""
 
 
 def _key_schema(pk: FieldMeta, sk: FieldMeta | None) -> list[dict[str, str]]:
@@ -35,6 +37,7 @@ def create_table_params(
     billing_mode: BillingMode = "PAY_PER_REQUEST",
     read_capacity: int | None = None,
     write_capacity: int | None = None,
+    stream: StreamViewType | None = None,
 ) -> dict[str, Any]:
     """The ``CreateTable`` parameters for a model.
 
@@ -44,6 +47,7 @@ def create_table_params(
         billing_mode: ``"PAY_PER_REQUEST"`` (default) or ``"PROVISIONED"``.
         read_capacity: Read capacity units for PROVISIONED (table and each GSI).
         write_capacity: Write capacity units for PROVISIONED (table and each GSI).
+        stream: Enable the table's stream with this view type (``None``: no stream).
     """
     key_fields: dict[str, FieldMeta] = {f.stored: f for f in meta.key_fields}
     for index in meta.indexes:
@@ -87,6 +91,8 @@ def create_table_params(
         params["GlobalSecondaryIndexes"] = gsis
     if lsis:
         params["LocalSecondaryIndexes"] = lsis
+    if stream is not None:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
     return params
 
 

@@ -58,6 +58,7 @@ from ..errors import (
     UnroutableRecord,
     ValidationError,
 )
+from ..tables import StreamViewType
 
 if TYPE_CHECKING:
     from ..db import DB
@@ -68,7 +69,7 @@ __all__ = [
     "ChangedFields",
     "EventName",
     "StreamRecord",
-    "ViewType",
+    "StreamViewType",
     "decode_stream",
     "process_stream",
 ]
@@ -77,9 +78,6 @@ T = TypeVar("T")
 
 EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 """What happened to the item."""
-
-ViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
-"""The stream's ``StreamViewType``: which images its records carry."""
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 """The ``userIdentity.principalId`` of a deletion made by DynamoDB's TTL process."""
@@ -192,7 +190,7 @@ class StreamRecord(Generic[T]):
     sequence_number: str
     approximate_creation_time: dt.datetime
     size_bytes: int
-    view_type: ViewType
+    view_type: StreamViewType
     is_ttl_deletion: bool
     event_source_arn: str
 

@@ -159,9 +159,8 @@ async def test_decoded_images_are_the_written_items(
     assert inserted.approximate_creation_time.tzinfo is not None
 
 
-async def test_the_poller_needs_a_table_with_a_stream(db: DB, server_kind: str) -> None:
-    if server_kind == "dynalite":
-        pytest.skip("dynalite has no DynamoDB Streams API")
+@pytest.mark.needs_streams
+async def test_the_poller_needs_a_table_with_a_stream(db: DB) -> None:
     await db.create_table(Plain)
     try:
         with pytest.raises(ValidationError, match="has no stream"):

@@ -155,6 +155,8 @@ def _plain(codec: Codec, value: Any) -> Any:
         return base64.b64encode(bytes(value)).decode()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
     if isinstance(value, set | frozenset):
         return sorted(_canonical(codec, v) for v in value)
     if is_model(type(value)):

@@ -7,6 +7,10 @@ handler is called as the Lambda runtime calls it (synchronously, one invocation 
 other, each with a context whose remaining time runs down) in the environment a deployed
 function has, plus the endpoint, metrics on, and the Powertools namespace and service name.
 Under each result, the metrics the invocation wrote (CloudWatch EMF documents) are summed up.
+
+Then the stream consumer (``consumer.py``) gets the payments table's stream records, read
+from the local server's DynamoDB Streams API as Lambda's poller would, once and then again
+(Lambda delivers records again after a failure): the customers are notified once.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from typing import Any
 
 from dynamorm_async.aws_lambda import shutdown
 from dynamorm_async.local import LocalServer
+from dynamorm_async.idempotency import IdempotencyRecord
 from dynamorm_async.testing import FakeLambdaContext, lambda_environment
+from dynamorm_async.testing.streams import StreamPoller
 
 EVENTS = Path(__file__).parent / "events"
 TIMEOUT = 10.0
@@ -51,14 +57,18 @@ def main() -> int:
         )
         print(f"local DynamoDB (moto) at {server.endpoint_url}")
         from . import handler as module  # Lambda's init phase: DB.from_environment()
-        from .models import Payment
+        from . import consumer
+        from .models import Notification, Payment
 
         db = module.db
         printed: list[dict[str, Any]] = []
         db.metrics.emit = lambda line: printed.append(json.loads(line))
+        consumer.db.metrics.emit = db.metrics.emit
 
         async def deploy() -> bool:  # a deployment step, not an invocation
-            created = await db.ensure_table(Payment)
+            created = await db.ensure_table(Payment, stream="NEW_AND_OLD_IMAGES")
+            for model in (Notification, IdempotencyRecord):
+                await db.ensure_table(model)
             await db.metrics.flush()
             printed.clear()
             return created
@@ -67,6 +77,7 @@ def main() -> int:
         print(f"table {db.table_name(Payment)}: {'created' if created else 'exists'}")
         try:
             failures, invocations = _invoke_all(module.handler, printed)
+            failures += _consume_stream(consumer, StreamPoller(db, Payment), printed)
         finally:
             shutdown()  # close the adapter's event loop (Lambda just freezes the process)
         print(f"\n{'all events behaved as expected' if not failures else f'{failures} unexpected'}")
@@ -96,6 +107,39 @@ def _invoke_all(handler: Any, printed: list[dict[str, Any]]) -> tuple[int, int]:
         if not ok:
             print(f"  !! expected status {spec['expect_status']}")
     return failures, invocations
+
+
+def _consume_stream(consumer: Any, poller: StreamPoller, printed: list[dict[str, Any]]) -> int:
+    """Deliver the stream's records to the consumer twice; return how many checks failed."""
+    from .models import Notification
+
+    event = asyncio.run(poller.poll())
+    expected = sum(
+        spec["expect_status"] == 200 and spec["event"]["action"] in ("capture", "refund")
+        for spec in (json.loads(path.read_text()) for path in EVENTS.glob("*.json"))
+    )
+    failures = 0
+    for delivery in ("first delivery", "delivered again"):
+        context = FakeLambdaContext(timeout=TIMEOUT, memory_mb=256, function_name="consumer")
+        response = consumer.handler(event, context)  # as Lambda calls the stream consumer
+        names = [record["eventName"] for record in event["Records"]]
+        print(f"\nstream consumer, {delivery}: {len(names)} records ({', '.join(names)})")
+        print(f"  -> {json.dumps(response)}")
+        for document in printed:
+            print(_summary(document))
+        printed.clear()
+        failures += response != {"batchItemFailures": []}
+
+    async def notifications() -> list[Notification]:
+        return await consumer.db.model(Notification, allow_scan=True).all()
+
+    sent = asyncio.run(notifications())
+    for notification in sorted(sent, key=lambda n: n.text):
+        print(f"  notified {notification.customer_id}: {notification.text}")
+    if len(sent) != expected:
+        print(f"  !! expected {expected} notifications, not {len(sent)}")
+        failures += 1
+    return failures
 
 
 if __name__ == "__main__":

@@ -76,23 +76,3 @@ def record(
 def event(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The event Lambda passes to the handler."""
     return {"Records": [dict(r) for r in records]}
-
-
-def from_get_records(records: Sequence[Mapping[str, Any]], table: str) -> dict[str, Any]:
-    """A Lambda event from DynamoDB Streams ``GetRecords`` output (what Lambda's poller does).
-
-    The poller adds ``eventSourceARN`` and sends the record as JSON: a botocore datetime
-    becomes epoch seconds and binaries become base64 text.
-    """
-    converted = []
-    for item in records:
-        raw = json.loads(json.dumps(dict(item), default=_poller_default))
-        raw["eventSourceARN"] = stream_arn(table)
-        converted.append(raw)
-    return {"Records": converted}
-
-
-def _poller_default(value: Any) -> Any:
-    if hasattr(value, "timestamp"):
-        return value.timestamp()
-    return _json_default(value)

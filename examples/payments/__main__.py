@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from dynamorm_async.aws_lambda import shutdown
-from dynamorm_async.local import LocalServer
 from dynamorm_async.idempotency import IdempotencyRecord
+from dynamorm_async.local import LocalServer
 from dynamorm_async.testing import FakeLambdaContext, lambda_environment
 from dynamorm_async.testing.streams import StreamPoller
 
@@ -56,8 +56,9 @@ def main() -> int:
             POWERTOOLS_SERVICE_NAME="payments",
         )
         print(f"local DynamoDB (moto) at {server.endpoint_url}")
-        from . import handler as module  # Lambda's init phase: DB.from_environment()
+        # Lambda's init phase of both functions: DB.from_environment().
         from . import consumer
+        from . import handler as module
         from .models import Notification, Payment
 
         db = module.db

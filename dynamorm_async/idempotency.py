@@ -118,7 +118,7 @@ class IdempotencyRecord:
     """
 
     id: str = pk()
-    status: IdempotencyStatus
+    status: IdempotencyStatus = attr()  # noqa: RUF009 (a field marker, not a shared default)
     expiration: int | None = ttl()
     in_progress_expiration: int | None = attr(default=None, omit_empty=True)
     validation: str | None = attr(default=None, omit_empty=True)
@@ -351,8 +351,8 @@ def _check_expiry(expires_after: float) -> None:
 def idempotent(
     db: DB,
     *,
-    key: Callable[[E], object],
-    payload: Callable[[E], object] | None = None,
+    key: Callable[[Any], object],
+    payload: Callable[[Any], object] | None = None,
     expires_after: float = DEFAULT_EXPIRES_AFTER,
     result_type: Any = _FROM_ANNOTATION,
     record: type[IdempotencyRecord] = IdempotencyRecord,

@@ -43,6 +43,7 @@ import datetime as dt
 import json
 import logging
 import math
+import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar, overload
@@ -82,7 +83,8 @@ EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 """The ``userIdentity.principalId`` of a deletion made by DynamoDB's TTL process."""
 
-_EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+_EVENT_NAMES = frozenset(typing.get_args(EventName))
+_VIEW_TYPES = frozenset(typing.get_args(StreamViewType))
 _log = logging.getLogger(__name__)
 
 
@@ -365,18 +367,28 @@ def _decode(
             ) from exc
     identity = raw.get("userIdentity") or {}
     size = change.get("SizeBytes", 0)
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise DecodeError(
+            f"{where}: SizeBytes {size!r} is not an integer", path="dynamodb.SizeBytes"
+        )
+    view_type = change.get("StreamViewType", "KEYS_ONLY")
+    if view_type not in _VIEW_TYPES:
+        raise DecodeError(
+            f"{where}: StreamViewType {view_type!r} is not one of {sorted(_VIEW_TYPES)}",
+            path="dynamodb.StreamViewType",
+        )
     return StreamRecord(
         model=model,
         table=table,
         event_id=str(raw.get("eventID", "")),
-        event_name=event_name,
+        event_name=typing.cast("EventName", event_name),
         keys=keys,
         new=images["NewImage"],
         old=images["OldImage"],
         sequence_number=change["SequenceNumber"],
         approximate_creation_time=_creation_time(change.get("ApproximateCreationDateTime"), where),
-        size_bytes=int(size) if isinstance(size, int | float | Decimal | str) else 0,
-        view_type=change.get("StreamViewType", "KEYS_ONLY"),
+        size_bytes=size,
+        view_type=view_type,
         is_ttl_deletion=(
             event_name == "REMOVE"
             and isinstance(identity, Mapping)

@@ -58,6 +58,15 @@ def can_bind(host: str, port: int) -> bool:
 # -- against whatever dynamodb_endpoint is ---------------------------------------------------
 
 
+async def wait_until_active(client: Any, name: str) -> None:
+    with anyio.fail_after(120):  # real DynamoDB can take a while; moto is instant
+        while True:
+            table = (await client.describe_table(TableName=name))["Table"]
+            if table["TableStatus"] == "ACTIVE":
+                return
+            await anyio.sleep(0.05)
+
+
 async def test_list_tables_answers(dynamodb_client: Any) -> None:
     response = await dynamodb_client.list_tables()
     assert isinstance(response["TableNames"], list)
@@ -73,12 +82,7 @@ async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -
         BillingMode="PAY_PER_REQUEST",
     )
     try:
-        with anyio.fail_after(120):  # real DynamoDB can take a while; moto is instant
-            while True:
-                table = (await dynamodb_client.describe_table(TableName=name))["Table"]
-                if table["TableStatus"] == "ACTIVE":
-                    break
-                await anyio.sleep(0.05)
+        await wait_until_active(dynamodb_client, name)
         assert name in await table_names(dynamodb_client, config.table_prefix)
 
         item = {"id": {"S": "a"}, "n": {"N": "1.50"}, "tags": {"SS": ["x", "y"]}}
@@ -95,6 +99,47 @@ async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -
                 TableName=name, Item=item, ConditionExpression="attribute_not_exists(id)"
             )
         assert info.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    finally:
+        await dynamodb_client.delete_table(TableName=name)
+
+
+async def test_concurrent_conditional_writes_of_one_key_are_atomic(
+    dynamodb_client: Any, config: Config
+) -> None:
+    # DynamoDB applies a conditional write atomically; moto checks and writes without a lock,
+    # so the bundled server answers one request at a time (idempotency claims rely on it).
+    name = config.table_name("local-server-atomic")
+    await dynamodb_client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        await wait_until_active(dynamodb_client, name)
+        won: list[int] = []
+        refused: list[str] = []
+
+        async def claim(n: int) -> None:
+            try:
+                await dynamodb_client.put_item(
+                    TableName=name,
+                    Item={"id": {"S": "k"}, "n": {"N": str(n)}},
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+                won.append(n)
+            except ClientError as exc:
+                refused.append(exc.response["Error"]["Code"])
+
+        for _ in range(3):
+            await dynamodb_client.delete_item(TableName=name, Key={"id": {"S": "k"}})
+            won.clear()
+            refused.clear()
+            async with anyio.create_task_group() as group:
+                for n in range(50):
+                    group.start_soon(claim, n)
+            assert len(won) == 1
+            assert refused == ["ConditionalCheckFailedException"] * 49
     finally:
         await dynamodb_client.delete_table(TableName=name)
 

@@ -352,6 +352,41 @@ async def test_a_slow_partition_does_not_hold_up_the_others_at_concurrency_16(db
     assert [n for n in finished if n[0] == "a"] == ["a1", "a2", "a3"]
 
 
+@pytest.mark.parametrize("concurrency", [1, 16])
+async def test_a_slow_record_holds_up_the_batch_only_at_concurrency_1(
+    db: DB, concurrency: int
+) -> None:
+    event = ledger_event(db, LAYOUT)
+    a1_started, go = anyio.Event(), anyio.Event()
+    finished: list[str] = []
+    while_a1_waited: list[str] = []
+
+    async def handler(record: StreamRecord[Entry]) -> None:
+        if name_of(record) == "a1":
+            a1_started.set()
+            await go.wait()
+        finished.append(name_of(record))
+
+    async def watch() -> None:
+        await a1_started.wait()
+        for _ in range(50):  # let every other runnable task run until it blocks or ends
+            await anyio.lowlevel.checkpoint()
+        while_a1_waited.extend(finished)
+        go.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch)
+        response = await process_stream(
+            event, handler, db=db, models=Entry, concurrency=concurrency
+        )
+    assert response == {"batchItemFailures": []}
+    if concurrency == 1:
+        assert while_a1_waited == []
+    else:
+        assert sorted(while_a1_waited) == ["b1", "b2", "b3", "c1", "c2"]
+    assert [n for n in finished if n[0] == "a"] == ["a1", "a2", "a3"]
+
+
 async def test_concurrency_1_runs_the_batch_in_stream_order_by_partition(db: DB) -> None:
     event = ledger_event(db, LAYOUT)
     finished: list[str] = []

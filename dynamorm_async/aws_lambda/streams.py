@@ -489,7 +489,9 @@ async def process_stream(
         handler: ``async def handler(record: StreamRecord[Model])``.
         db: Decodes the records, names the tables, and sets the deadline.
         models: The model of each table the records come from.
-        concurrency: Handlers running at once at most (>= 1); ``1`` runs the batch in order.
+        concurrency: Handlers running at once at most (>= 1). Each of that many workers
+            takes the next partition (in the order of their first records) and runs its
+            records; with ``1``, the partitions run one after the other.
 
     Returns:
         ``{"batchItemFailures": [{"itemIdentifier": sequence_number}, ...]}``: for each

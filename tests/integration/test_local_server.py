@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -58,13 +60,25 @@ def can_bind(host: str, port: int) -> bool:
 # -- against whatever dynamodb_endpoint is ---------------------------------------------------
 
 
-async def wait_until_active(client: Any, name: str) -> None:
-    with anyio.fail_after(120):  # real DynamoDB can take a while; moto is instant
-        while True:
-            table = (await client.describe_table(TableName=name))["Table"]
-            if table["TableStatus"] == "ACTIVE":
-                return
-            await anyio.sleep(0.05)
+@contextlib.asynccontextmanager
+async def id_table(client: Any, name: str) -> AsyncIterator[str]:
+    """A table keyed by ``id`` (a string), ACTIVE, deleted afterwards."""
+    await client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        with anyio.fail_after(120):  # real DynamoDB can take a while; moto is instant
+            while True:
+                table = (await client.describe_table(TableName=name))["Table"]
+                if table["TableStatus"] == "ACTIVE":
+                    break
+                await anyio.sleep(0.05)
+        yield name
+    finally:
+        await client.delete_table(TableName=name)
 
 
 async def test_list_tables_answers(dynamodb_client: Any) -> None:
@@ -75,14 +89,7 @@ async def test_list_tables_answers(dynamodb_client: Any) -> None:
 
 async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -> None:
     name = config.table_name("local-server-smoke")
-    await dynamodb_client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    try:
-        await wait_until_active(dynamodb_client, name)
+    async with id_table(dynamodb_client, name):
         assert name in await table_names(dynamodb_client, config.table_prefix)
 
         item = {"id": {"S": "a"}, "n": {"N": "1.50"}, "tags": {"SS": ["x", "y"]}}
@@ -99,8 +106,6 @@ async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -
                 TableName=name, Item=item, ConditionExpression="attribute_not_exists(id)"
             )
         assert info.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
-    finally:
-        await dynamodb_client.delete_table(TableName=name)
 
 
 async def test_concurrent_conditional_writes_of_one_key_are_atomic(
@@ -109,14 +114,7 @@ async def test_concurrent_conditional_writes_of_one_key_are_atomic(
     # DynamoDB applies a conditional write atomically; moto checks and writes without a lock,
     # so the bundled server answers one request at a time (idempotency claims rely on it).
     name = config.table_name("local-server-atomic")
-    await dynamodb_client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    try:
-        await wait_until_active(dynamodb_client, name)
+    async with id_table(dynamodb_client, name):
         won: list[int] = []
         refused: list[str] = []
 
@@ -140,8 +138,6 @@ async def test_concurrent_conditional_writes_of_one_key_are_atomic(
                     group.start_soon(claim, n)
             assert len(won) == 1
             assert refused == ["ConditionalCheckFailedException"] * 49
-    finally:
-        await dynamodb_client.delete_table(TableName=name)
 
 
 async def test_moto_serves_sts_on_the_same_port(config: Config, server_kind: str) -> None:

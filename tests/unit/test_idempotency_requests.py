@@ -15,10 +15,22 @@ from typing import Any
 
 import pytest
 
-from dynamorm_async import ConditionFailed, Throttled
+from dynamorm_async import DB, ConditionFailed, Throttled
 from dynamorm_async.idempotency import idempotent, idempotent_function
 from dynamorm_async.testing import fake_db
 from tests.models import Payment
+
+
+def counted(db: DB) -> tuple[Any, list[int]]:
+    """An idempotent handler answering "ok", and the list of its runs."""
+    runs: list[int] = []
+
+    @idempotent(db, key=lambda event: event["id"])
+    async def handler(event: dict[str, Any], context: Any) -> str:
+        runs.append(len(runs) + 1)
+        return "ok"
+
+    return handler, runs
 
 
 async def test_a_claim_whose_answer_was_lost_is_recognised_as_ours() -> None:
@@ -33,16 +45,9 @@ async def test_a_claim_whose_answer_was_lost_is_recognised_as_ours() -> None:
         return {}
 
     db, transport = fake_db(answer)
-    runs = 0
-
-    @idempotent(db, key=lambda event: event["id"])
-    async def handler(event: dict[str, Any], context: Any) -> str:
-        nonlocal runs
-        runs += 1
-        return "ok"
-
+    handler, runs = counted(db)
     assert await handler({"id": "x"}, None) == "ok"
-    assert runs == 1 and len(claims) == 1
+    assert runs == [1] and len(claims) == 1
     operations = [op for op, _ in transport.requests]
     assert operations == ["PutItem", "PutItem"]  # the claim, then the completion
     completion = transport.requests[1][1]
@@ -58,17 +63,10 @@ async def test_a_throttled_claim_does_not_run_the_handler() -> None:
         raise Throttled("rate exceeded", operation=operation)
 
     db, transport = fake_db(answer)
-    runs = 0
-
-    @idempotent(db, key=lambda event: event["id"])
-    async def handler(event: dict[str, Any], context: Any) -> str:
-        nonlocal runs
-        runs += 1
-        return "ok"
-
+    handler, runs = counted(db)
     with pytest.raises(Throttled):
         await handler({"id": "x"}, None)
-    assert runs == 0 and [op for op, _ in transport.requests] == ["PutItem"]
+    assert runs == [] and [op for op, _ in transport.requests] == ["PutItem"]
 
 
 async def test_keys_and_payloads_hash_by_value_not_by_layout() -> None:

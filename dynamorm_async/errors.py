@@ -274,7 +274,9 @@ class AssumeRoleFailed(DynamORMError):
 
     Nothing is cached after a failure: the next request for the partner asks STS again.
     The message names the partner and STS's error code, with account ids masked; it never
-    holds credentials or the ExternalId. STS's own error is chained as ``__cause__``.
+    holds credentials or the ExternalId. A refusal is not chained to botocore's
+    ``ClientError``, whose text names accounts unmasked: its code, request id and (masked)
+    message are here; a failure to reach STS is chained to its cause.
 
     Attributes:
         partner: The partner id.

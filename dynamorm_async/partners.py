@@ -355,8 +355,6 @@ class MultiAccountDB:
             DynamoDB port.
         transport_factory: Opens each partner DB's transport (as for :class:`DB`). It must
             take the credentials from ``config.session``.
-        clock: Returns the current time as an aware ``datetime``; the credentials' expiry is
-            checked against it (for tests; default: the system clock).
 
     Raises:
         ConfigError: An option or a partner is invalid.
@@ -371,7 +369,6 @@ class MultiAccountDB:
         refresh_ahead: int = DEFAULT_REFRESH_AHEAD,
         sts_endpoint_url: str | None = None,
         transport_factory: TransportFactory | None = None,
-        clock: Callable[[], datetime] | None = None,
     ) -> None:
         _check_options(cache_size, refresh_ahead, sts_endpoint_url)
         self.base = base if base is not None else Config()
@@ -379,7 +376,6 @@ class MultiAccountDB:
         self.refresh_ahead = refresh_ahead
         self.sts_endpoint_url = sts_endpoint_url
         self._transport_factory = transport_factory
-        self._clock = clock
         self._accounts: dict[str, PartnerAccount] = {}
         self._cache: OrderedDict[str, DB] = OrderedDict()
         self._flights: dict[str, _Flight] = {}
@@ -563,7 +559,6 @@ class MultiAccountDB:
 
         metadata = await refresh()
         mandatory = min(MANDATORY_REFRESH_AHEAD, self.refresh_ahead)
-        extra: dict[str, Any] = {} if self._clock is None else {"time_fetcher": self._clock}
         credentials = AioRefreshableCredentials(
             access_key=metadata["access_key"],
             secret_key=metadata["secret_key"],
@@ -574,7 +569,6 @@ class MultiAccountDB:
             advisory_timeout=self.refresh_ahead,
             mandatory_timeout=mandatory,
             account_id=account.account_id,
-            **extra,
         )
         session = AioSession()
         session.register_component(
@@ -639,7 +633,7 @@ class MultiAccountDB:
                 operation="AssumeRole",
                 code=code,
                 request_id=(answer.get("ResponseMetadata") or {}).get("RequestId"),
-            ) from exc
+            ) from None  # STS's text names accounts unmasked; code, text and id are kept here
         except bce.NoRegionError as exc:
             raise ConfigError(
                 f"no region for the STS endpoint of {where}: set PartnerAccount.region or "

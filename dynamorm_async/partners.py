@@ -571,6 +571,8 @@ class MultiAccountDB:
             account_id=account.account_id,
         )
         session = AioSession()
+        # Service models are data, the same for every account: loaded once, not per partner.
+        session.register_component("data_loader", self._template().get_component("data_loader"))
         session.register_component(
             "credential_provider",
             AioCredentialResolver(providers=[cast(Any, _PartnerCredentialProvider(credentials))]),
@@ -668,14 +670,16 @@ class MultiAccountDB:
             "account_id": account.account_id,
         }
 
-    def _sts_factory(self) -> Callable[..., Any]:
-        session = self.base.session
-        if session is None:
-            if self._sts_session is None:
-                from aiobotocore.session import get_session
+    def _template(self) -> Any:
+        """The aiobotocore session STS is called on unless the base config names one."""
+        if self._sts_session is None:
+            from aiobotocore.session import get_session
 
-                self._sts_session = get_session()
-            session = self._sts_session
+            self._sts_session = get_session()
+        return self._sts_session
+
+    def _sts_factory(self) -> Callable[..., Any]:
+        session = self.base.session if self.base.session is not None else self._template()
         # aiobotocore's AioSession.create_client or aioboto3's Session.client.
         factory: Callable[..., Any] = getattr(session, "create_client", None) or session.client
         return factory

@@ -97,6 +97,10 @@ async def notes(config: Config, partners: MultiAccountDB) -> AsyncIterator[list[
 async def test_each_partner_reads_and_writes_only_its_own_account(notes: list[DB]) -> None:
     acme, globex, base = notes
     assert acme.table_name(Note) == globex.table_name(Note) == base.table_name(Note)
+    assert acme.config.session is not globex.config.session
+    assert acme.engine is not globex.engine and acme.codec is not globex.codec
+    assert acme.metrics.dimensions == {"Partner": "acme"}
+    assert globex.metrics.dimensions == {"Partner": "globex"}
 
     await acme.put(Note(id="n-1", text="acme's"))
     assert await globex.find(Note, id="n-1") is None

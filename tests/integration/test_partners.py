@@ -9,6 +9,7 @@ DynamoDB and, like moto, serves STS on the same port.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -118,6 +119,35 @@ async def test_each_partner_reads_and_writes_only_its_own_account(notes: list[DB
     assert [n.text for n in await base.model(Note, allow_scan=True).all()] == ["base's"]
 
 
+async def test_a_custom_transport_gets_the_partners_credentials_from_the_session(
+    config: Config, fault_proxy: FaultProxy
+) -> None:
+    from dynamorm_async.transport.aiobotocore import AiobotocoreTransport
+
+    keys: dict[str | None, str] = {}
+
+    async def open_transport(partner_config: Config) -> Any:
+        # What a transport that signs requests itself does: ask the session, every request.
+        found = await partner_config.session.get_credentials()
+        keys[partner_config.table_prefix] = (await found.get_frozen_credentials()).access_key
+        return await AiobotocoreTransport.open(partner_config)
+
+    base = through(config, fault_proxy)
+    accounts = {
+        "acme": attrs.evolve(ACME, table_prefix="acme-"),
+        "globex": attrs.evolve(GLOBEX, table_prefix="globex-"),
+    }
+    async with MultiAccountDB(
+        base, accounts, sts_endpoint_url=fault_proxy.url, transport_factory=open_transport
+    ) as partners:
+        for partner_id in accounts:
+            await (await partners.partner(partner_id)).open()
+    assert set(keys) == {"acme-", "globex-"}
+    assert base.credentials is not None
+    assert base.credentials.access_key_id not in keys.values()
+    assert keys["acme-"] != keys["globex-"]
+
+
 async def test_fifty_concurrent_first_calls_assume_the_role_once(
     partners: MultiAccountDB, fault_proxy: FaultProxy
 ) -> None:
@@ -166,50 +196,50 @@ async def test_a_refused_assume_role_fails_every_waiter_and_the_next_call_retrie
     assert await partners.partner("acme") is db
 
 
+@contextlib.asynccontextmanager
+async def acme_expiring_in(config: Config, proxy: FaultProxy, seconds: float) -> AsyncIterator[DB]:
+    """acme's DB, whose first credentials expire ``seconds`` from now; its table dropped after."""
+    proxy.faults = {"AssumeRole": Faults(expires_in=seconds)}
+    async with multi(config, proxy) as partners:
+        acme = await partners.partner("acme")
+        proxy.faults = {}
+        try:
+            yield acme
+        finally:
+            await acme.delete_table(Note, missing_ok=True)
+
+
 async def test_credentials_near_expiry_are_refreshed_by_the_next_request(
     config: Config, fault_proxy: FaultProxy
 ) -> None:
-    fault_proxy.faults = {"AssumeRole": Faults(expires_in=200)}  # < 5 minutes left
-    async with multi(config, fault_proxy) as partners:
-        acme = await partners.partner("acme")
+    async with acme_expiring_in(config, fault_proxy, 200) as acme:  # < 5 minutes left
         assert assumed(fault_proxy) == 1
-        fault_proxy.faults = {}
         await acme.create_table(Note, ttl=False)  # refreshes first: 2nd AssumeRole
-        try:
-            assert assumed(fault_proxy) == 2
-            await acme.put(Note(id="n-1", text="fresh"))
-            assert (await acme.get(Note, id="n-1")).text == "fresh"
-            assert assumed(fault_proxy) == 2  # valid for 15 minutes now
-        finally:
-            await acme.delete_table(Note)
+        assert assumed(fault_proxy) == 2
+        await acme.put(Note(id="n-1", text="fresh"))
+        assert (await acme.get(Note, id="n-1")).text == "fresh"
+        assert assumed(fault_proxy) == 2  # valid for 15 minutes now
 
 
 async def test_a_failed_refresh_in_the_advisory_window_keeps_the_current_credentials(
     config: Config, fault_proxy: FaultProxy
 ) -> None:
-    fault_proxy.faults = {"AssumeRole": Faults(expires_in=200)}
-    async with multi(config, fault_proxy) as partners:
-        acme = await partners.partner("acme")
+    async with acme_expiring_in(config, fault_proxy, 200) as acme:
         fault_proxy.faults = {"AssumeRole": Faults(deny=1.0)}
         await acme.create_table(Note, ttl=False)  # refreshes refused; still 200 s valid
-        try:
-            refused = [e for e in fault_proxy.entries("AssumeRole") if e.fault == "deny"]
-            assert refused and granted(fault_proxy) == 1
-            fault_proxy.faults = {}
-            await acme.put(Note(id="n-1", text="ok"))  # the next request tries again
-            assert granted(fault_proxy) == 2
-            assert (await acme.get(Note, id="n-1")).text == "ok"
-            assert granted(fault_proxy) == 2 and assumed(fault_proxy) == len(refused) + 2
-        finally:
-            await acme.delete_table(Note)
+        refused = [e for e in fault_proxy.entries("AssumeRole") if e.fault == "deny"]
+        assert refused and granted(fault_proxy) == 1
+        fault_proxy.faults = {}
+        await acme.put(Note(id="n-1", text="ok"))  # the next request tries again
+        assert granted(fault_proxy) == 2
+        assert (await acme.get(Note, id="n-1")).text == "ok"
+        assert granted(fault_proxy) == 2 and assumed(fault_proxy) == len(refused) + 2
 
 
 async def test_a_failed_refresh_in_the_last_minute_fails_that_request_only(
     config: Config, fault_proxy: FaultProxy
 ) -> None:
-    fault_proxy.faults = {"AssumeRole": Faults(expires_in=30)}
-    async with multi(config, fault_proxy) as partners:
-        acme = await partners.partner("acme")
+    async with acme_expiring_in(config, fault_proxy, 30) as acme:
         fault_proxy.faults = {"AssumeRole": Faults(deny=1.0)}
         with pytest.raises(AssumeRoleFailed) as caught:
             await acme.create_table(Note, ttl=False)
@@ -217,10 +247,7 @@ async def test_a_failed_refresh_in_the_last_minute_fails_that_request_only(
         assert not fault_proxy.entries("CreateTable")  # nothing was sent unsigned
         fault_proxy.faults = {}
         await acme.create_table(Note, ttl=False)  # the next request tries again
-        try:
-            assert assumed(fault_proxy) == 3
-        finally:
-            await acme.delete_table(Note)
+        assert assumed(fault_proxy) == 3
 
 
 async def test_the_least_recently_used_db_is_evicted_and_closed(

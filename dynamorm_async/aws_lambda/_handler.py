@@ -196,7 +196,8 @@ def lambda_handler(
             phase, which runs at full CPU before the first invocation is timed: the first
             request then does not load botocore's service model. Only where the Lambda
             runtime runs (``AWS_LAMBDA_RUNTIME_API`` is set); importing the module in a test
-            or a script does no I/O.
+            or a script does no I/O. Not with ``partners``: a partner's DB is made on its
+            first use.
         partners: Serve many partner accounts: the handler is
             ``async def handler(event, context, db)`` and ``db`` is the invocation's
             partner DB (:meth:`MultiAccountDB.partner

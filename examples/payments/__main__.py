@@ -10,7 +10,9 @@ Under each result, the metrics the invocation wrote (CloudWatch EMF documents) a
 
 Then the stream consumer (``consumer.py``) gets the payments table's stream records, read
 from the local server's DynamoDB Streams API as Lambda's poller would, once and then again
-(Lambda delivers records again after a failure): the customers are notified once.
+(Lambda delivers records again after a failure): the customers are notified once. Last, the
+same service serves two partners whose tables live in two other accounts
+(:mod:`examples.payments.partners_demo`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from dynamorm_async.idempotency import IdempotencyRecord
 from dynamorm_async.local import LocalServer
 from dynamorm_async.testing import FakeLambdaContext, lambda_environment
 from dynamorm_async.testing.streams import StreamPoller
+
+from . import partners_demo
 
 EVENTS = Path(__file__).parent / "events"
 TIMEOUT = 10.0
@@ -79,6 +83,7 @@ def main() -> int:
         try:
             failures, invocations = _invoke_all(module.handler, printed)
             failures += _consume_stream(consumer, StreamPoller(db, Payment), printed)
+            failures += partners_demo.run(server.endpoint_url)  # two partners, two accounts
         finally:
             shutdown()  # close the adapter's event loop (Lambda just freezes the process)
         print(f"\n{'all events behaved as expected' if not failures else f'{failures} unexpected'}")

@@ -112,7 +112,7 @@ async def test_concurrent_conditional_writes_of_one_key_are_atomic(
     dynamodb_client: Any, config: Config
 ) -> None:
     # DynamoDB applies a conditional write atomically; moto checks and writes without a lock,
-    # so the bundled server applies item writes one at a time (idempotency claims rely on it).
+    # so the bundled server applies conditional writes one at a time (idempotency relies on it).
     name = config.table_name("local-server-atomic")
     async with id_table(dynamodb_client, name):
         won: list[int] = []

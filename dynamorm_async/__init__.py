@@ -29,6 +29,8 @@ from .errors import (
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
 from .query import Query
+from .session import Session
+from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
@@ -54,11 +56,14 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IndexDescription",
     "ItemNotFound",
     "Page",
     "Query",
     "QueryPlanError",
     "SchemaError",
+    "Session",
+    "TableDescription",
     "TableExists",
     "TableNotFound",
     "Throttled",

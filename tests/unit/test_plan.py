@@ -41,7 +41,7 @@ def test_full_key_equality_is_a_getitem() -> None:
     plan = db.model(Payment).where("id", "=", "p-1").explain()
     assert plan.operation == "GetItem"
     assert plan.request() == {"TableName": "t-payments", "Key": {"id": {"S": "p-1"}}}
-    composite = db.model(Order).key(customer="c", order_id="o").select("total").consistent()
+    composite = db.model(Order).key({"customer": "c", "order_id": "o"}).select("total").consistent()
     assert composite.explain().request() == {
         "TableName": "t-orders",
         "Key": {"customer": {"S": "c"}, "orderId": {"S": "o"}},
@@ -184,7 +184,7 @@ def test_no_key_condition_needs_a_scan_and_names_the_indexes() -> None:
     assert "scan" in str(info.value)
     with pytest.raises(QueryPlanError, match=r"'by-customer' \(customer_id, created_at\)"):
         db.model(Payment).where("customer_id", "begins_with", "c").explain()
-    scan = db.model(Payment, allow_scan=True).filter("status", "=", Status.PAID).explain()
+    scan = db.model(Payment).allow_scan().filter("status", "=", Status.PAID).explain()
     assert scan.operation == "Scan"
     assert scan.request() == {
         "TableName": "t-payments",

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from dynamorm_async import ValidationError, lifecycle
+from dynamorm_async import ValidationError
+from dynamorm_async.planning import lifecycle
 from dynamorm_async.codec import Codec
 from dynamorm_async.expr import compile_request
 from tests.models import Order, Payment

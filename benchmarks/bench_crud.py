@@ -16,7 +16,7 @@ The clients, all sending the same 10-attribute item and the same key:
 * ``aiobotocore + hand mapping``: the same, plus hand-written code turning the model
   instance into AttributeValues and the response back into an instance: what any
   application on raw aiobotocore has to do.
-* ``dynamorm_async``: ``db.put(order)`` and ``db.get(Order, id=...)``.
+* ``dynamorm_async``: ``db.put(order)`` and ``db.get(Order, {"id": ...})``.
 * ``aiodynamo``: ``table.put_item(dict)``/``table.get_item(key)`` on its aiohttp client, with
   plain Python values (``numeric_type=Decimal``); skipped if aiodynamo is not installed.
 

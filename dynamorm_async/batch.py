@@ -73,6 +73,7 @@ from .planning.batches import (
     chunked,
     read_options,
 )
+from .planning.lifecycle import utcnow
 from .planning.writes import WritePlanner
 from .retry import Backoff, Stop
 from .session import Session
@@ -326,7 +327,9 @@ async def write_items(
         BatchDeadlineExceeded: The deadline came first (also a ``BatchWriteError``).
     """
     plan = BatchWritePlan(
-        WritePlanner(session.codec, session.config), mode=mode, unconditional=unconditional
+        WritePlanner(session.codec, session.config, utcnow()),
+        mode=mode,
+        unconditional=unconditional,
     )
     for item in puts:
         plan.add_put(item)

@@ -57,6 +57,7 @@ class DB:
         """This DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
         engine = Engine(config, transport_factory, metrics=self.metrics)
         self._session = Session(config, Codec(), engine)
+        self._writes = WritePlanner(self._session.codec, config)
 
     @property
     def session(self) -> Session:
@@ -178,9 +179,6 @@ class DB:
         """The physical table name of ``model`` (with the config's ``table_prefix``)."""
         return self._session.table_name(model)
 
-    def _planner(self) -> WritePlanner:
-        return WritePlanner(self._session.codec, self._session.config)
-
     # -- reads -------------------------------------------------------------------------------
 
     def model(self, model: type[T], /) -> Query[T]:
@@ -247,7 +245,7 @@ class DB:
         Returns:
             The same instance, carrying its lifecycle values.
         """
-        write = self._planner().create(item, if_not_exists=if_not_exists, condition=condition)
+        write = self._writes.create(item, if_not_exists=if_not_exists, condition=condition)
         await send_write(self._session, write)
         return item
 
@@ -266,7 +264,7 @@ class DB:
             ConditionFailed: the stored version differs or ``condition`` does not hold
                 (nothing was written).
         """
-        await send_write(self._session, self._planner().put(item, condition=condition))
+        await send_write(self._session, self._writes.put(item, condition=condition))
         return item
 
     async def update(
@@ -292,7 +290,7 @@ class DB:
             ValidationError: ``fields`` names a key field, or none.
             SchemaError: ``fields`` names an unknown field.
         """
-        write = self._planner().update(item, fields=fields, condition=condition)
+        write = self._writes.update(item, fields=fields, condition=condition)
         await send_write(self._session, write)
         return item
 
@@ -324,7 +322,7 @@ class DB:
             TypeError: a model class without a key, or an instance with one.
             ValidationError: the key is missing a field, or has an unknown or bad one.
         """
-        await send_write(self._session, self._planner().delete(item, key, condition=condition))
+        await send_write(self._session, self._writes.delete(item, key, condition=condition))
 
     # -- batches -----------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from .errors import (
     ValidationError,
 )
 from .planning import _keys
+from .planning.lifecycle import utcnow
 from .planning.writes import Write, WritePlanner
 from .retry import Backoff, Stop
 from .session import Session
@@ -88,7 +89,8 @@ class Transaction:
         if token is not None and not (isinstance(token, str) and 1 <= len(token) <= 36):
             raise ValidationError(f"a ClientRequestToken is 1 to 36 characters, not {token!r}")
         self._session = session
-        self._planner = WritePlanner(session.codec, session.config)
+        # One time for every action: the commit is one moment.
+        self._planner = WritePlanner(session.codec, session.config, utcnow())
         self._actions: list[Write] = []
         self._items = _keys.Claims()
         self._state: _State = "open"

@@ -53,13 +53,17 @@ class Claims:
         return None if first == position else first
 
 
+NOT_INSTANCES: tuple[type, ...] = (type, tuple, list, dict, str, bytes, type(None))
+"""What is certainly not a model instance (a concrete tuple: checking it costs little)."""
+
+
 def key_mapping(model: type, key: Any) -> Mapping[str, Any]:
     """``key`` checked to be a mapping of Python field names (the one key form).
 
     Raises:
         TypeError: ``key`` is not a mapping (``db.get(Payment, {"id": "p-1"})``).
     """
-    if not isinstance(key, Mapping):
+    if type(key) is not dict and not isinstance(key, Mapping):  # dict first: no ABC check
         raise TypeError(
             f"a key of {model.__name__} is a mapping of its key fields, such as "
             f"{{'id': ...}}, not {key!r}"
@@ -85,7 +89,7 @@ def target_of(codec: Codec, target: Any, key: Any = None) -> tuple[ModelMeta, It
         return model_meta(target), codec.encode_key(target, key_mapping(target, key)), None
     if key is not None:
         raise TypeError("name an item by an instance, or by a model class and its key; not both")
-    if isinstance(target, tuple | Mapping | str | bytes) or target is None:
+    if isinstance(target, NOT_INSTANCES):
         raise TypeError(
             f"name an item by a model instance or a (Model, {{field: value}}) pair, not {target!r}"
         )

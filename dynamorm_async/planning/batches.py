@@ -11,7 +11,7 @@ order for the result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, Literal
 
 import attrs
@@ -113,7 +113,7 @@ class BatchWritePlan:
 
     def add_put(self, item: Any) -> None:
         """Check a put: a model instance, not a versioned one without ``unconditional``."""
-        if isinstance(item, type | tuple | Mapping) or item is None:
+        if isinstance(item, _keys.NOT_INSTANCES):
             raise TypeError(f"batch puts take model instances, not {item!r}")
         meta = model_meta(type(item))
         if self.mode == "put":
@@ -130,7 +130,7 @@ class BatchWritePlan:
                     f"a delete by key is a (Model, {{field: value}}) pair, not {target!r}"
                 )
             write = self.planner.delete(target[0], target[1], check_version=False)
-        elif isinstance(target, type | Mapping) or target is None:
+        elif isinstance(target, _keys.NOT_INSTANCES):
             raise TypeError(f"deletes take instances or (Model, key) pairs, not {target!r}")
         else:
             self._versioned(model_meta(type(target)), "delete")

@@ -57,9 +57,11 @@ _TRANSACT: Final = {
 }
 
 
-@attrs.frozen(eq=False)
+# Not frozen: a frozen attrs class costs several times more to build, and one is built per
+# write on the request path. Nothing changes a Write once planned.
+@attrs.define(eq=False)
 class Write:
-    """One planned single-item write.
+    """One planned single-item write (a value: nothing changes it once planned).
 
     Attributes:
         kind: ``put``, ``create``, ``update``, ``delete`` or ``condition_check``.
@@ -67,7 +69,6 @@ class Write:
         table: The physical table name.
         body: The request parameters (``TableName``, ``Item`` or ``Key``, expressions,
             ``ReturnValuesOnConditionCheckFailure`` when guarded).
-        fingerprint: The item's identity, equal for two writes of one item.
         instance: The instance whose lifecycle values :meth:`confirm` sets, if any.
         stamp: The lifecycle values and guard of the write, if any.
         key: The key fields (Python names) the item was named by, without an instance.
@@ -77,10 +78,15 @@ class Write:
     model: type
     table: str
     body: dict[str, Any]
-    fingerprint: _keys.Fingerprint
     instance: Any = None
     stamp: lifecycle.Stamp | None = None
     key: Mapping[str, Any] | None = None
+
+    @property
+    def fingerprint(self) -> _keys.Fingerprint:
+        """The item's identity, equal for two writes of one item (batches, transactions)."""
+        attributes = self.body["Item"] if "Item" in self.body else self.body["Key"]
+        return _keys.fingerprint(self.table, _keys.key_names(model_meta(self.model)), attributes)
 
     @property
     def operation(self) -> str:
@@ -156,72 +162,66 @@ def _body(
 
 @attrs.frozen
 class WritePlanner:
-    """Plans single-item writes for one call (one ``now`` for all its lifecycle values).
+    """Plans single-item writes.
 
     Attributes:
         codec: Encodes items, keys and condition values.
         config: Gives the physical table names.
-        now: The time lifecycle timestamps get.
+        now: The time every write's lifecycle timestamps get (one call's writes share
+            it: a batch, a transaction), or ``None`` for the time each write is planned.
     """
 
     codec: Codec
     config: Config
-    now: dt.datetime = attrs.field(factory=lifecycle.utcnow)
+    now: dt.datetime | None = None
+
+    def _now(self) -> dt.datetime:
+        return lifecycle.utcnow() if self.now is None else self.now
 
     def _table(self, meta: ModelMeta) -> str:
         return self.config.table_name(meta.table)
 
-    def _write(
+    def _put(
         self,
         kind: WriteKind,
         meta: ModelMeta,
-        body: dict[str, Any],
-        attributes: Item,
-        instance: Any = None,
-        stamp: lifecycle.Stamp | None = None,
-        key: Mapping[str, Any] | None = None,
+        item: Any,
+        stamp: lifecycle.Stamp,
+        condition: Cond | None,
     ) -> Write:
-        table = body["TableName"]
-        fingerprint = _keys.fingerprint(table, _keys.key_names(meta), attributes)
-        return Write(kind, meta.cls, table, body, fingerprint, instance, stamp, key)
-
-    def _put(
-        self, kind: WriteKind, item: Any, stamp: lifecycle.Stamp, condition: Cond | None
-    ) -> Write:
-        meta = _instance_meta(item, kind)
         encoded = lifecycle.put_item(self.codec, item, stamp)
         guard = conjoin(stamp.condition, condition, meta.cls, self.codec)
         body = _body(self._table(meta), item=encoded, guard=guard)
-        return self._write(kind, meta, body, encoded, item, stamp)
+        return Write(kind, meta.cls, body["TableName"], body, item, stamp)
 
     def put(self, item: Any, *, condition: Cond | None = None, check_version: bool = True) -> Write:
         """Put ``item`` (an upsert): version + 1, guarded by the stored version.
 
         ``check_version=False`` increments the version without the guard (batches).
         """
-        _instance_meta(item, "put")
-        stamp = lifecycle.on_put(self.codec, item, now=self.now, check_version=check_version)
-        return self._put("put", item, stamp, condition)
+        meta = _instance_meta(item, "put")
+        stamp = lifecycle.on_put(self.codec, item, now=self._now(), check_version=check_version)
+        return self._put("put", meta, item, stamp, condition)
 
     def create(
         self, item: Any, *, if_not_exists: bool = False, condition: Cond | None = None
     ) -> Write:
         """Create ``item``: version 0, both timestamps; guarded when ``if_not_exists``."""
-        _instance_meta(item, "create")
-        stamp = lifecycle.on_create(self.codec, item, now=self.now, if_not_exists=if_not_exists)
-        return self._put("create", item, stamp, condition)
+        meta = _instance_meta(item, "create")
+        stamp = lifecycle.on_create(self.codec, item, now=self._now(), if_not_exists=if_not_exists)
+        return self._put("create", meta, item, stamp, condition)
 
     def update(
         self, item: Any, *, fields: Iterable[str] | None = None, condition: Cond | None = None
     ) -> Write:
         """Write ``fields`` of an existing ``item`` (every non-key field if ``None``)."""
         meta = _instance_meta(item, "update")
-        stamp = lifecycle.on_update(self.codec, item, now=self.now)
+        stamp = lifecycle.on_update(self.codec, item, now=self._now())
         update = lifecycle.update_of(self.codec, item, fields, stamp)
         key = self.codec.key_of(item)
         guard = conjoin(stamp.condition, condition, meta.cls, self.codec)
         body = _body(self._table(meta), key=key, update=update, guard=guard)
-        return self._write("update", meta, body, key, item, stamp)
+        return Write("update", meta.cls, body["TableName"], body, item, stamp)
 
     def update_actions(
         self,
@@ -242,14 +242,14 @@ class WritePlanner:
         if not changes.actions:
             raise ValidationError(f"an update of {model.__name__} needs at least one action")
         encoded_key = self.codec.encode_key(model, _keys.key_mapping(model, key))
-        stamped = lifecycle.on_changes(meta, changes, now=self.now, upsert=upsert)
+        stamped = lifecycle.on_changes(meta, changes, now=self._now(), upsert=upsert)
         exists = None if upsert else compare(lifecycle.path_of(meta.pk), "exists")
         guard = conjoin(exists, condition, model, self.codec)
         update = stamped.compile(model, self.codec)
         body = _body(self._table(meta), key=encoded_key, update=update, guard=guard)
         if returning != "NONE":
             body["ReturnValues"] = returning
-        return self._write("update", meta, body, encoded_key, key=key)
+        return Write("update", meta.cls, body["TableName"], body, key=key)
 
     def delete(
         self,
@@ -268,7 +268,7 @@ class WritePlanner:
             None if checks is None else checks.condition, condition, meta.cls, self.codec
         )
         body = _body(self._table(meta), key=encoded_key, guard=guard)
-        return self._write("delete", meta, body, encoded_key, instance, key=key)
+        return Write("delete", meta.cls, body["TableName"], body, instance, key=key)
 
     def condition_check(self, model: type, key: Mapping[str, Any], condition: Cond) -> Write:
         """Require ``condition`` of the item with ``key`` without writing it (transactions)."""
@@ -277,10 +277,10 @@ class WritePlanner:
         meta, encoded_key, _ = _keys.target_of(self.codec, model, key)
         guard = conjoin(None, condition, meta.cls, self.codec)
         body = _body(self._table(meta), key=encoded_key, guard=guard)
-        return self._write("condition_check", meta, body, encoded_key, key=key)
+        return Write("condition_check", meta.cls, body["TableName"], body, key=key)
 
 
 def _instance_meta(item: Any, verb: str) -> ModelMeta:
-    if isinstance(item, type | tuple | Mapping) or item is None:
+    if isinstance(item, _keys.NOT_INSTANCES):
         raise TypeError(f"{verb} takes a model instance, not {item!r}")
     return model_meta(type(item))

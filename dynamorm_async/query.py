@@ -77,7 +77,7 @@ class _FilterChain:
     def _compile(self, field: str | Cond, op: str | None, values: tuple[Any, ...]) -> Condition:
         if isinstance(field, Cond):
             if op is not None or values:
-                raise ValidationError("pass either a Cond or a field, operator and values")
+                raise TypeError("pass either a Cond or a field, operator and values")
             return compile_condition(field, self._model, self._session.codec)
         if op is None:
             raise ValidationError(f"filter on {field!r} needs an operator")
@@ -123,7 +123,7 @@ class _FilterChain:
             return compile_condition(group, self._model, self._session.codec)
         built = group(FilterGroup(self._session, self._model))
         if not isinstance(built, FilterGroup):
-            raise ValidationError("a filter_group callback must return the group it was given")
+            raise TypeError("a filter_group callback must return the group it was given")
         condition = built.condition()
         if condition is None:
             raise ValidationError("an empty filter group")
@@ -165,7 +165,9 @@ class _State:
 
 
 def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {value!r}")
+    if value < 1:
         raise ValidationError(f"{name} must be a positive int, not {value!r}")
     return value
 

@@ -7,14 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import attrs
 import pytest
 
 from dynamorm_async import (
     AccessDenied,
-    EncodeError,
     BatchDeadlineExceeded,
     BatchWriteError,
+    EncodeError,
     Throttled,
     ValidationError,
     attr,
@@ -187,8 +188,8 @@ async def test_at_most_concurrency_chunks_are_in_flight() -> None:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await anyio.sleep(0)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
+        await anyio.lowlevel.checkpoint()
         in_flight -= 1
         return {}
 

@@ -169,7 +169,8 @@ class _Chunk(Generic[R]):
 class _Run(Generic[R]):
     requests: int = 0
     retries: int = 0
-    hard: DynamORMError | None = None
+    hard: Exception | None = None
+    """The failure that stopped new chunks: a request's, or an item's that cannot be encoded."""
     deadline: DeadlineExceeded | None = None
     out_of_time: bool = False
     chunks: list[_Chunk[R]] = attrs.field(factory=list)
@@ -251,8 +252,7 @@ async def _fan_out(
             run.chunks.append(chunk)
             try:
                 chunk.pending = prepare(source)
-            except DynamORMError as exc:  # an item that cannot be encoded
-                chunk.error = exc
+            except Exception as exc:  # an item that cannot be encoded: reported, chained
                 run.hard = run.hard or exc
                 return
             await drive(chunk, scope)
@@ -375,12 +375,13 @@ async def write_items(
     )
     summary = f"{written} of {total} writes confirmed, {len(left)} not"
     error: type[BatchWriteError] = BatchWriteError
-    cause: DynamORMError | None
+    cause: Exception | None
     if run.deadline is not None or run.out_of_time:
         why = "the deadline came" if run.deadline else "no time is left for another retry"
         error, cause, message = BatchDeadlineExceeded, run.deadline, f"stopped because {why}"
     elif run.hard is not None:
-        cause, message = run.hard, f"failed ({type(run.hard).__name__}: {run.hard.message})"
+        why = getattr(run.hard, "message", str(run.hard))
+        cause, message = run.hard, f"failed ({type(run.hard).__name__}: {why})"
     elif left and raise_on_unprocessed:
         attempts = session.config.batch_max_attempts
         cause, message = run.last_error(), f"gave up after {attempts} attempts per chunk"

@@ -88,6 +88,8 @@ class Transaction:
     def __init__(self, session: Session, *, token: str | None = None) -> None:
         if token is not None and not (isinstance(token, str) and 1 <= len(token) <= 36):
             raise ValidationError(f"a ClientRequestToken is 1 to 36 characters, not {token!r}")
+        if not isinstance(session, Session):
+            raise TypeError(f"a Transaction runs on a Session, not {type(session).__name__}")
         self._session = session
         # One time for every action: the commit is one moment.
         self._planner = WritePlanner(session.codec, session.config, utcnow())

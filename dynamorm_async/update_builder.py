@@ -57,6 +57,8 @@ class UpdateBuilder(Generic[T]):
         returning: ReturnValues = "NONE",
         upsert: bool = False,
     ) -> None:
+        if not isinstance(session, Session):
+            raise TypeError(f"an UpdateBuilder runs on a Session, not {type(session).__name__}")
         self._session = session
         self._model = model
         self._key = dict(_keys.key_mapping(model, key))

@@ -35,6 +35,7 @@ from .errors import (
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
+from .planning.writes import Write
 from .query import Query
 from .session import Session
 from .tables import IndexDescription, TableDescription
@@ -102,6 +103,7 @@ __all__ = [
     "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
+    "Write",
     "attr",
     "cond",
     "created_at",

@@ -203,3 +203,19 @@ async def test_at_most_concurrency_chunks_are_in_flight() -> None:
         for k in [r["PutRequest"]["Item"]]
     ]
     assert sent == [str(n) for n in range(250)]  # chunks start in input order
+
+
+async def test_a_query_by_keys_and_batch_get_send_the_same_request() -> None:
+    async def nothing_found(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"Responses": {}}
+
+    db, transport = fake_db(nothing_found)
+    ids = ["a", "b"]
+    await db.model(Payment).where("id", "in", ids).select("amount").all()
+    result = await db.batch_get(Payment, [{"id": i} for i in ids], select=["amount"])
+    (_, by_query), (_, by_batch) = transport.requests
+    assert by_query == by_batch
+    # The key attributes are read too: without them an item cannot be matched to its key.
+    entry = by_query["RequestItems"]["payments"]
+    assert sorted(entry["ExpressionAttributeNames"].values()) == ["amount", "id"]
+    assert result.missing == [{"id": "a"}, {"id": "b"}]

@@ -40,7 +40,10 @@ from .errors import (
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
+from .planning.writes import Write
 from .query import Query
+from .session import Session
+from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
@@ -86,6 +89,7 @@ __all__ = [
     "IdempotencyError",
     "IdempotencyInProgress",
     "IdempotencyKeyMismatch",
+    "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
     "MissingPartner",
@@ -95,7 +99,9 @@ __all__ = [
     "Query",
     "QueryPlanError",
     "SchemaError",
+    "Session",
     "StreamImageMissing",
+    "TableDescription",
     "TableExists",
     "TableNotFound",
     "Throttled",
@@ -107,6 +113,7 @@ __all__ = [
     "UnroutableRecord",
     "UpdateBuilder",
     "ValidationError",
+    "Write",
     "attr",
     "cond",
     "created_at",

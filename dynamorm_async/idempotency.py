@@ -304,7 +304,7 @@ class _Guard(Generic[R]):
         )
 
     async def _read(self, cls: type[IdempotencyRecord], key: str) -> IdempotencyRecord | None:
-        return await self.db.find(cls, consistent=True, id=key)
+        return await self.db.find(cls, {"id": key}, consistent=True)
 
     def _verdict(self, claim: IdempotencyRecord, existing: Any) -> Any:
         table_name = self.db.table_name(type(claim))

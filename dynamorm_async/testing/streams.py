@@ -82,15 +82,14 @@ class StreamPoller:
             ValidationError: The table has no stream.
             TableNotFound: The table does not exist.
         """
-        table = await self.db.describe_table(self.model)
-        arn = table.get("LatestStreamArn")
-        if not isinstance(arn, str) or not (table.get("StreamSpecification") or {}).get(
-            "StreamEnabled", True
-        ):
+        description = await self.db.describe_table(self.model)
+        arn = description.raw.get("LatestStreamArn")
+        enabled = (description.raw.get("StreamSpecification") or {}).get("StreamEnabled", True)
+        if not isinstance(arn, str) or not enabled:
             raise ValidationError(
-                f"table {table.get('TableName')} has no stream: create it with "
+                f"table {description.name} has no stream: create it with "
                 "stream='NEW_AND_OLD_IMAGES' (or another view type)",
-                table=table.get("TableName"),
+                table=description.name,
             )
         return arn
 

@@ -137,7 +137,7 @@ def _consume_stream(consumer: Any, poller: StreamPoller, printed: list[dict[str,
         failures += response != {"batchItemFailures": []}
 
     async def notifications() -> list[Notification]:
-        return await consumer.db.model(Notification, allow_scan=True).all()
+        return await consumer.db.model(Notification).allow_scan().all()
 
     sent = asyncio.run(notifications())
     for notification in sorted(sent, key=lambda n: n.text):

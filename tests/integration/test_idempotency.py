@@ -212,7 +212,7 @@ async def test_a_handler_that_raises_leaves_the_key_free(store: DB) -> None:
 
     with pytest.raises(RuntimeError, match="card network down"):
         await handler({"id": "r"}, context())
-    assert await store.model(IdempotencyRecord, allow_scan=True).count() == 0
+    assert await store.model(IdempotencyRecord).allow_scan().count() == 0
     assert await handler({"id": "r"}, context()) == "charged"
     assert runs == 2
 
@@ -302,7 +302,7 @@ async def test_duplicates_under_throttling_run_once(
         assert await handler({"id": "t"}, context()) == "done"
     assert runs == 1 and busy == 19
     assert any(e.fault == "throttle" for e in fault_proxy.log if e.operation == "PutItem")
-    stored = await store.model(IdempotencyRecord, allow_scan=True).all()
+    stored = await store.model(IdempotencyRecord).allow_scan().all()
     assert [r.status for r in stored] == [IdempotencyStatus.COMPLETED]
 
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 import attrs
 
 from dynamorm_async import DB, GSI, LSI, attr, pk, table, version
-
 from tests.typing.models import Payment, Rate
 
 # A missing required field: the partition key, and a plain field after marker fields.
@@ -45,9 +44,9 @@ class Mistyped:
 async def reads(db: DB) -> None:
     """Read results are the model (get) or the model or None (find)."""
     got = await db.get(Payment, id="p1")
-    got.colour  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    print(got.colour)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
     found = await db.find(Payment, id="p1")
-    found.amount  # type: ignore[union-attr]  # pyright: ignore[reportOptionalMemberAccess]
+    print(found.amount)  # type: ignore[union-attr]  # pyright: ignore[reportOptionalMemberAccess]
 
 
 # Known limitation, pinned so that a checker change shows up: mypy knows attrs classes only

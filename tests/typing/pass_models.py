@@ -9,7 +9,6 @@ from typing import assert_type
 import attrs
 
 from dynamorm_async import DB, GSI, LSI
-
 from tests.typing.models import Entry, Legacy, Payment, Rate
 
 payment = Payment(id="p1", amount=Decimal("9.99"), customer_id="c1")

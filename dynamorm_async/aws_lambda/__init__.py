@@ -20,7 +20,8 @@ runs between invocations: no thread, no timer (aiobotocore builds its TLS contex
 loop's default executor, whose thread then idles).
 
 The environment variables :meth:`Config.from_environment <dynamorm_async.Config.from_environment>`
-reads are listed in :mod:`dynamorm_async.aws_lambda.environment`.
+reads are listed in :mod:`dynamorm_async.environment` (re-exported as
+:mod:`dynamorm_async.aws_lambda.environment`).
 """
 
 from .._deadline import DEFAULT_BUFFER, LambdaContext

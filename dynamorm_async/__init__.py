@@ -1,4 +1,9 @@
-"""dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
+"""dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB.
+
+``__all__`` is the public surface: every name a user needs, and every type the library hands
+back (tests/unit/test_public_api.py pins it). Modules and names starting with ``_`` are
+internal.
+"""
 
 from .batch import BatchGetResult, BatchResult
 from .conditions import Cond, cond
@@ -9,6 +14,7 @@ from .errors import (
     BatchDeadlineExceeded,
     BatchGetError,
     BatchWriteError,
+    CancellationReason,
     ConditionFailed,
     ConfigError,
     DeadlineExceeded,
@@ -26,8 +32,10 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .metrics import Metrics
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
-from .pagination import Cursor, Page
+from .pagination import Cursor, Page, Stream
+from .plan import Plan
 from .query import Query
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
@@ -43,6 +51,7 @@ __all__ = [
     "BatchGetResult",
     "BatchResult",
     "BatchWriteError",
+    "CancellationReason",
     "Changes",
     "Cond",
     "ConditionFailed",
@@ -55,10 +64,13 @@ __all__ = [
     "DynamORMError",
     "EncodeError",
     "ItemNotFound",
+    "Metrics",
     "Page",
+    "Plan",
     "Query",
     "QueryPlanError",
     "SchemaError",
+    "Stream",
     "TableExists",
     "TableNotFound",
     "Throttled",

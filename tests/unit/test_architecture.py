@@ -33,6 +33,22 @@ KNOWN_DB_IMPORTERS: frozenset[str] = frozenset({"batch", "query", "transaction",
 # Who may import db: the package's __init__ (the facade's export) and the adapters on top.
 ABOVE_THE_FACADE = ("", "aws_lambda", "testing")
 
+# The rows of docs/architecture.md, lowest first: a module imports only from its own row and
+# the rows below. A module is named here by itself or by its package (codec, expr...).
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("errors", "config", "environment", "_deadline", "_instrument"),  # base
+    ("_annotations", "_schema"),  # schema
+    ("model",),
+    ("codec",),
+    ("expr", "conditions", "updates"),  # expressions
+    ("plan", "lifecycle", "_keys", "tables", "pagination", "retry"),  # planning
+    ("transport",),
+    ("engine", "metrics", "tracing"),  # engine and observers
+    ("query", "update_builder", "transaction", "batch"),  # session
+    ("db",),  # facade
+    ("", "aws_lambda", "local", "testing"),  # the package's exports and the adapters
+)
+
 
 def _module_names() -> dict[str, Path]:
     """Module name (relative to the package, "" for its __init__) -> file."""
@@ -148,6 +164,23 @@ def test_no_import_cycles() -> None:
 def test_known_cycles_still_exist(known: frozenset[str]) -> None:
     # A cycle that went away must leave the allowlist, so that it cannot come back unnoticed.
     assert any(c <= known for c in _cycles(GRAPH)), f"{_label(known)} is gone: remove it"
+
+
+def _row(module: str) -> int:
+    for row, names in enumerate(LAYERS):
+        if module in names or module.split(".")[0] in names:
+            return row
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS and docs/architecture.md")
+
+
+def test_each_module_imports_only_its_row_and_below() -> None:
+    upward = {
+        f"{importer} -> {target}"
+        for importer, targets in GRAPH.items()
+        for target in targets
+        if _row(target) > _row(importer) and not (target == "db" and importer in KNOWN_DB_IMPORTERS)
+    }
+    assert not upward, f"imports of a higher layer: {sorted(upward)}"
 
 
 def test_nothing_below_the_facade_imports_db() -> None:

@@ -192,7 +192,7 @@ def declare(cls: type, *, table: str, indexes: tuple[Index, ...], naming: str) -
         )
     if naming not in _NAMINGS:
         raise SchemaError(f"{cls.__name__}: naming must be one of {_NAMINGS}, not {naming!r}")
-    setattr(cls, _SPEC_ATTR, (table, indexes, naming))
+    setattr(cls, _SPEC_ATTR, (cls, table, indexes, naming))
     if _META_ATTR in cls.__dict__:
         delattr(cls, _META_ATTR)
     try:
@@ -210,13 +210,20 @@ def is_model(cls: Any) -> bool:
 def model_meta(cls: type) -> ModelMeta:
     """The cached metadata of a ``@table`` class, computed on first call."""
     meta = cls.__dict__.get(_META_ATTR)
-    if meta is not None:
+    if meta is not None and meta.cls is cls:
         return meta  # type: ignore[no-any-return]
     if not is_model(cls):
         raise SchemaError(
             f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table"
         )
-    table, indexes, naming = cls.__dict__[_SPEC_ATTR]
+    declared, table, indexes, naming = cls.__dict__[_SPEC_ATTR]
+    if declared is not cls:
+        # A class decorator above @table (such as @attrs.define) made a new class from the
+        # declared one; its fields lost the markers, so it must not be read as the model.
+        raise SchemaError(
+            f"{cls.__name__}: a decorator above @table made a new class from the model; "
+            "put @table on top (it makes the attrs class itself)"
+        )
     meta = _build(cls, table, indexes, naming)
     setattr(cls, _META_ATTR, meta)
     return meta

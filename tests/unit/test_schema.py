@@ -153,6 +153,19 @@ def test_table_keeps_an_attrs_class_as_declared() -> None:
             id: str = pk()
 
 
+def test_an_attrs_decorator_above_table_is_refused() -> None:
+    # attrs remakes the class from the model @table made, without the markers' metadata
+    # (the stored name "amt" would be silently lost): the remade class is refused on use.
+    @attrs.define
+    @table("t")
+    class Remade:
+        id: str = pk()
+        amount: Decimal = attr(name="amt")
+
+    with pytest.raises(SchemaError, match="put @table on top"):
+        model_meta(Remade)
+
+
 def test_forward_references_resolve_on_first_use() -> None:
     @table("t")
     @attrs.define

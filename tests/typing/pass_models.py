@@ -41,8 +41,10 @@ indexes: list[GSI | LSI] = [
 ]
 
 
-async def reads(db: DB) -> None:
-    """What the read calls return."""
+async def reads_and_writes(db: DB) -> None:
+    """What the read and write calls return."""
+    assert_type(await db.create(payment), Payment)
+    assert_type(await db.put(rate), Rate)
     assert_type(await db.get(Payment, id="p1"), Payment)
     assert_type(await db.find(Payment, id="p1"), Payment | None)
     assert_type(await db.find(Entry, account="a1", at="2024-01-01"), Entry | None)

@@ -5,12 +5,16 @@ back (tests/unit/test_public_api.py pins it). Modules and names starting with ``
 internal.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .batch import BatchGetResult, BatchResult
 from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
 from .errors import (
     AccessDenied,
+    AssumeRoleFailed,
     BatchDeadlineExceeded,
     BatchGetError,
     BatchWriteError,
@@ -21,7 +25,9 @@ from .errors import (
     DecodeError,
     DynamORMError,
     EncodeError,
+    InvalidPartnerId,
     ItemNotFound,
+    MissingPartner,
     QueryPlanError,
     SchemaError,
     TableExists,
@@ -30,6 +36,7 @@ from .errors import (
     TransactionCanceled,
     TransactionConflict,
     TransportError,
+    UnknownPartner,
     ValidationError,
 )
 from .metrics import Metrics
@@ -41,11 +48,28 @@ from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
 
+if TYPE_CHECKING:
+    from .partners import MultiAccountDB, PartnerAccount
+
+# Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts.
+_LAZY = {"MultiAccountDB": "partners", "PartnerAccount": "partners"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "DB",
     "GSI",
     "LSI",
     "AccessDenied",
+    "AssumeRoleFailed",
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchGetResult",
@@ -63,9 +87,13 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "InvalidPartnerId",
     "ItemNotFound",
     "Metrics",
+    "MissingPartner",
+    "MultiAccountDB",
     "Page",
+    "PartnerAccount",
     "Plan",
     "Query",
     "QueryPlanError",
@@ -78,6 +106,7 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
     "attr",

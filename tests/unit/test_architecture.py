@@ -30,8 +30,9 @@ KNOWN_CYCLES: tuple[frozenset[str], ...] = (
 # Modules below the facade that still import db, for the same reason (type-only imports of DB).
 KNOWN_DB_IMPORTERS: frozenset[str] = frozenset({"batch", "query", "transaction", "update_builder"})
 
-# Who may import db: the package's __init__ (the facade's export) and the adapters on top.
-ABOVE_THE_FACADE = ("", "aws_lambda", "testing")
+# Who may import db: the package's __init__ (the facade's export), the multi-account facade
+# over DBs and the adapters on top.
+ABOVE_THE_FACADE = ("", "partners", "aws_lambda", "testing")
 
 # The rows of docs/architecture.md, lowest first: a module imports only from its own row and
 # the rows below. A module is named here by itself or by its package (codec, expr...).
@@ -46,6 +47,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine", "metrics", "tracing"),  # engine and observers
     ("query", "update_builder", "transaction", "batch"),  # session
     ("db",),  # facade
+    ("partners",),  # a DB per partner account
     ("", "aws_lambda", "local", "testing"),  # the package's exports and the adapters
 )
 

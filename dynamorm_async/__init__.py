@@ -42,8 +42,11 @@ from .errors import (
 from .metrics import Metrics
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page, Stream
-from .plan import Plan
+from .planning.reads import Plan
+from .planning.writes import Write
 from .query import Query
+from .session import Session
+from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
@@ -87,6 +90,7 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
     "Metrics",
@@ -98,7 +102,9 @@ __all__ = [
     "Query",
     "QueryPlanError",
     "SchemaError",
+    "Session",
     "Stream",
+    "TableDescription",
     "TableExists",
     "TableNotFound",
     "Throttled",
@@ -109,6 +115,7 @@ __all__ = [
     "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
+    "Write",
     "attr",
     "cond",
     "created_at",

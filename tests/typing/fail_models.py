@@ -43,9 +43,9 @@ class Mistyped:
 
 async def reads(db: DB) -> None:
     """Read results are the model (get) or the model or None (find)."""
-    got = await db.get(Payment, id="p1")
+    got = await db.get(Payment, {"id": "p1"})
     print(got.colour)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
-    found = await db.find(Payment, id="p1")
+    found = await db.find(Payment, {"id": "p1"})
     print(found.amount)  # type: ignore[union-attr]  # pyright: ignore[reportOptionalMemberAccess]
 
 

@@ -45,8 +45,8 @@ async def reads_and_writes(db: DB) -> None:
     """What the read and write calls return."""
     assert_type(await db.create(payment), Payment)
     assert_type(await db.put(rate), Rate)
-    assert_type(await db.get(Payment, id="p1"), Payment)
-    assert_type(await db.find(Payment, id="p1"), Payment | None)
-    assert_type(await db.find(Entry, account="a1", at="2024-01-01"), Entry | None)
+    assert_type(await db.get(Payment, {"id": "p1"}), Payment)
+    assert_type(await db.find(Payment, {"id": "p1"}), Payment | None)
+    assert_type(await db.find(Entry, {"account": "a1", "at": "2024-01-01"}), Entry | None)
     assert_type(await db.model(Payment).all(), list[Payment])
     assert_type(await db.model(Rate).first(), Rate)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import dynamorm_async
-from dynamorm_async import expr
+from dynamorm_async import codec, engine, expr, transport
+from dynamorm_async.planning import lifecycle
 
 PUBLIC = [
     "DB",
@@ -33,6 +34,7 @@ PUBLIC = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
     "Metrics",
@@ -44,7 +46,9 @@ PUBLIC = [
     "Query",
     "QueryPlanError",
     "SchemaError",
+    "Session",
     "Stream",
+    "TableDescription",
     "TableExists",
     "TableNotFound",
     "Throttled",
@@ -55,6 +59,7 @@ PUBLIC = [
     "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
+    "Write",
     "attr",
     "cond",
     "created_at",
@@ -66,9 +71,14 @@ PUBLIC = [
     "version",
 ]
 
-# Public subpackages whose own __all__ exports types the top-level names hand back
-# (Plan.key_condition is an expr.KeyCondition, Changes.compile() an expr.Update...).
-EXPORTED_ELSEWHERE = {getattr(expr, name) for name in expr.__all__}
+# Public modules whose own __all__ exports types the top-level names hand back
+# (Plan.key_condition is an expr.KeyCondition, Session.codec a codec.Codec, Write.stamp a
+# planning.lifecycle.Stamp...).
+EXPORTED_ELSEWHERE = {
+    getattr(module, name)
+    for module in (expr, codec, engine, transport, lifecycle)
+    for name in module.__all__
+}
 
 
 def test_all_is_pinned() -> None:

@@ -11,6 +11,7 @@ Variable                            Config field              Accepted values
 ``DYNAMODB_MAX_RETRIES``            ``max_retries``           an integer >= 0
 ``DYNAMODB_RETRY_MODE``             ``retry_mode``            adaptive, standard, legacy
 ``DYNAMODB_MAX_CONNECTIONS``        ``max_pool_connections``  an integer >= 1
+``DYNAMODB_POOL_TIMEOUT``           ``pool_timeout``          seconds, as above
 ``DYNAMODB_PAGE_SIZE``              ``page_size``             an integer >= 1
 ``DYNAMODB_BATCH_CONCURRENCY``      ``batch_concurrency``     an integer >= 1
 ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (see below)               MB, 128-10240 (Lambda sets it)
@@ -23,14 +24,20 @@ An unset or empty variable keeps the field's default. A value that cannot be par
 :class:`~dynamorm_async.Config` rejects, raises :class:`~dynamorm_async.ConfigError` whose
 message names the variable and the value.
 
-**Memory.** Unless ``DYNAMODB_PAGE_SIZE`` / ``DYNAMODB_BATCH_CONCURRENCY`` are set, the
-function's memory size chooses them (:func:`page_size_for_memory`,
-:func:`batch_concurrency_for_memory`). Lambda gives a function CPU in proportion to its memory
-(one full vCPU at 1,769 MB): a small function pays for every item it decodes with little CPU
-and little room, so it reads smaller pages, and it keeps fewer batch chunks in flight, because
-each chunk costs botocore about half a millisecond of CPU per request plus its encoded body,
-and more requests than the CPU can sign and parse only wait in the event loop holding memory.
+**Memory.** Unless ``DYNAMODB_PAGE_SIZE`` / ``DYNAMODB_MAX_CONNECTIONS`` /
+``DYNAMODB_BATCH_CONCURRENCY`` are set, the function's memory size chooses them
+(:func:`page_size_for_memory`, :func:`batch_concurrency_for_memory`: the pool gets one
+connection per batch chunk in flight). Lambda gives a function CPU in proportion to its
+memory (one full vCPU at 1,769 MB): a small function pays for every item it decodes with
+little CPU and little room, so it reads smaller pages, and it keeps fewer requests in flight,
+because each costs botocore about half a millisecond of CPU plus its encoded body, and more
+requests than the CPU can sign and parse only wait in the event loop holding memory.
 Without the variable (outside Lambda) the :class:`~dynamorm_async.Config` defaults apply.
+
+**Pool and batches fit together.** ``batch_concurrency`` may not exceed
+``max_pool_connections`` (each chunk in flight holds a connection). When only one of them is
+set (by its variable or an override), the other follows it: the pool grows to the batch
+concurrency, the batch concurrency shrinks to the pool.
 
 Credentials are not read here: botocore's credential chain finds the ones Lambda provides.
 """
@@ -60,6 +67,7 @@ __all__ = [
     "METRICS",
     "METRICS_NAMESPACE",
     "PAGE_SIZE",
+    "POOL_TIMEOUT",
     "REGION",
     "RETRY_MODE",
     "SERVICE_NAME",
@@ -81,6 +89,7 @@ CONNECT_TIMEOUT = "DYNAMODB_CONNECT_TIMEOUT"
 MAX_RETRIES = "DYNAMODB_MAX_RETRIES"
 RETRY_MODE = "DYNAMODB_RETRY_MODE"
 MAX_CONNECTIONS = "DYNAMODB_MAX_CONNECTIONS"
+POOL_TIMEOUT = "DYNAMODB_POOL_TIMEOUT"
 PAGE_SIZE = "DYNAMODB_PAGE_SIZE"
 BATCH_CONCURRENCY = "DYNAMODB_BATCH_CONCURRENCY"
 MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
@@ -99,10 +108,11 @@ LARGE_PAGE_SIZE = 100
 
 BATCH_CONCURRENCY_BY_MEMORY: tuple[tuple[int, int], ...] = ((512, 4), (1024, 8))
 """``(below_mb, chunks)``: a function with less than ``below_mb`` MB keeps ``chunks`` batch
-chunks in flight; larger functions keep 16 (the :class:`~dynamorm_async.Config` default)."""
+chunks in flight and as many pooled connections; larger functions keep 16 (the
+:class:`~dynamorm_async.Config` defaults)."""
 
 LARGE_BATCH_CONCURRENCY = 16
-"""Batch chunks in flight for a function of 1024 MB or more."""
+"""Batch chunks in flight (and pooled connections) for a function of 1024 MB or more."""
 
 _MEMORY_RANGE = (128, 10240)
 _SECONDS = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*", re.IGNORECASE)
@@ -156,6 +166,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], Any]]] = {
     MAX_RETRIES: ("max_retries", _integer),
     RETRY_MODE: ("retry_mode", lambda raw: raw.strip().lower()),
     MAX_CONNECTIONS: ("max_pool_connections", _integer),
+    POOL_TIMEOUT: ("pool_timeout", _seconds),
     PAGE_SIZE: ("page_size", _integer),
     BATCH_CONCURRENCY: ("batch_concurrency", _integer),
     METRICS: ("metrics", _flag),
@@ -174,7 +185,10 @@ def page_size_for_memory(memory_mb: int) -> int:
 
 
 def batch_concurrency_for_memory(memory_mb: int) -> int:
-    """Batch chunks in flight for ``memory_mb`` MB: 4 below 512, 8 below 1024, else 16."""
+    """Batch chunks in flight, and pooled connections, for ``memory_mb`` MB.
+
+    4 below 512 MB, 8 below 1024 MB, else 16.
+    """
     for below, chunks in BATCH_CONCURRENCY_BY_MEMORY:
         if memory_mb < below:
             return chunks
@@ -201,14 +215,18 @@ def memory_size(environ: Mapping[str, str] | None = None) -> int | None:
     return value
 
 
-def config_fields(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def config_fields(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The :class:`~dynamorm_async.Config` fields the environment sets, parsed and validated.
 
     Args:
         environ: The variables to read; ``None`` reads :data:`os.environ`.
+        overrides: Fields set regardless of the environment; they are in the result, and
+            the pool size and batch concurrency are fitted to them.
 
     Returns:
-        Field name -> value, only for the fields the environment decides.
+        Field name -> value, only for the fields the environment (or ``overrides``) decides.
 
     Raises:
         ConfigError: A variable's value is invalid; the message names the variable and value.
@@ -233,8 +251,27 @@ def config_fields(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             except ConfigError as exc:
                 raise _invalid(variable, raw, exc.message) from exc
         fields[name] = value
+    fields.update(overrides or {})
     memory = memory_size(env)
     if memory is not None:
         fields.setdefault("page_size", page_size_for_memory(memory))
-        fields.setdefault("batch_concurrency", batch_concurrency_for_memory(memory))
+    _fit_pool_and_batches(fields, memory)
     return fields
+
+
+def _fit_pool_and_batches(fields: dict[str, Any], memory: int | None) -> None:
+    """Fill in the pool size or batch concurrency so that the pair is valid."""
+    from ..config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_MAX_POOL_CONNECTIONS
+
+    pool = fields.get("max_pool_connections")
+    chunks = fields.get("batch_concurrency")
+    if not all(value is None or type(value) is int for value in (pool, chunks)):
+        return  # Config's validators name the bad value
+    by_memory = batch_concurrency_for_memory(memory) if memory is not None else None
+    if pool is None and chunks is None:
+        if by_memory is not None:
+            fields["max_pool_connections"] = fields["batch_concurrency"] = by_memory
+    elif pool is None:
+        fields["max_pool_connections"] = max(chunks, by_memory or DEFAULT_MAX_POOL_CONNECTIONS)
+    elif chunks is None:
+        fields["batch_concurrency"] = min(pool, by_memory or DEFAULT_BATCH_CONCURRENCY)

@@ -263,15 +263,14 @@ def _fit_pool_and_batches(fields: dict[str, Any], memory: int | None) -> None:
     """Fill in the pool size or batch concurrency so that the pair is valid."""
     from ..config import DEFAULT_BATCH_CONCURRENCY, DEFAULT_MAX_POOL_CONNECTIONS
 
-    pool = fields.get("max_pool_connections")
-    chunks = fields.get("batch_concurrency")
-    if not all(value is None or type(value) is int for value in (pool, chunks)):
-        return  # Config's validators name the bad value
+    pool: object = fields.get("max_pool_connections")
+    chunks: object = fields.get("batch_concurrency")
     by_memory = batch_concurrency_for_memory(memory) if memory is not None else None
     if pool is None and chunks is None:
         if by_memory is not None:
             fields["max_pool_connections"] = fields["batch_concurrency"] = by_memory
-    elif pool is None:
+    elif pool is None and type(chunks) is int:
         fields["max_pool_connections"] = max(chunks, by_memory or DEFAULT_MAX_POOL_CONNECTIONS)
-    elif chunks is None:
+    elif chunks is None and type(pool) is int:
         fields["batch_concurrency"] = min(pool, by_memory or DEFAULT_BATCH_CONCURRENCY)
+    # Otherwise both are set, or one is not an integer: Config's validators judge them.

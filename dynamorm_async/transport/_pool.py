@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
 from types import TracebackType
 
@@ -120,10 +121,8 @@ class PoolGate:
             self.release()
             return
         waiter.cancel()
-        try:
+        with contextlib.suppress(ValueError):  # already dropped by release()
             self._waiters.remove(waiter)
-        except ValueError:  # already dropped by release()
-            pass
 
     async def __aenter__(self) -> float:
         return await self.acquire()

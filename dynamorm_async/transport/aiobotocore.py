@@ -111,13 +111,13 @@ _TRANSLATED = (bce.BotoCoreError, bce.ClientError, aiohttp.ClientError, OSError)
 
 
 def _gated_session(gate: PoolGate) -> type[Any]:
-    """aiobotocore's HTTP session class, each ``send`` (one attempt) passing ``gate``.
+    """The aiobotocore HTTP session class whose every ``send`` (one attempt) passes ``gate``.
 
     ``send`` returns once the whole body is read (botocore never streams a DynamoDB answer),
     so the connection is back in the pool when the slot is given back.
     """
 
-    class GatedSession(AIOHTTPSession):  # type: ignore[misc]  # aiobotocore is untyped
+    class GatedSession(AIOHTTPSession):
         async def send(self, request: Any) -> Any:
             async with gate:
                 return await super().send(request)

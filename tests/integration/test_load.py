@@ -11,9 +11,11 @@ import collections
 import json
 import random
 import statistics
+import threading
 from collections.abc import AsyncIterator
 
 import anyio
+import anyio.to_thread
 import attrs
 import pytest
 
@@ -97,7 +99,13 @@ async def test_a_wait_past_pool_timeout_is_a_typed_timeout_and_sends_nothing(
 ) -> None:
     # The only connection is held by a request the proxy sits on; the next one gives up
     # after pool_timeout, unsent, as a TimeoutError naming its operation and table.
-    fault_proxy.faults["GetItem"] = Faults(delay=lambda n: 30.0 if n == 1 else 0.0)
+    arrived = threading.Event()
+
+    def hold_the_first(number: int) -> float:
+        arrived.set()
+        return 30.0 if number == 1 else 0.0
+
+    fault_proxy.faults["GetItem"] = Faults(delay=hold_the_first)
     lines: list[str] = []
     settings = through(
         config,
@@ -115,9 +123,7 @@ async def test_a_wait_past_pool_timeout_is_a_typed_timeout_and_sends_nothing(
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(held)
-            with anyio.fail_after(10):
-                while fault_proxy.requests < 1:
-                    await anyio.sleep(0.005)
+            assert await anyio.to_thread.run_sync(arrived.wait, 10)  # it holds the connection
             with pytest.raises(PoolTimeout) as caught:
                 await db.find(Account, id="waits")
             tg.cancel_scope.cancel()  # the held request: the proxy sees its client hang up

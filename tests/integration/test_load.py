@@ -77,7 +77,7 @@ async def test_child_tasks_wait_for_a_connection_as_long_as_plain_callers(
             for _ in range(60):  # bounded even if the chunks starved
                 if done.is_set():
                     return
-                assert await db.find(Account, id=f"plain-{n}") is None
+                assert await db.find(Account, {"id": f"plain-{n}"}) is None
 
         async with anyio.create_task_group() as tg:
             for n in range(12):
@@ -119,13 +119,13 @@ async def test_a_wait_past_pool_timeout_is_a_typed_timeout_and_sends_nothing(
         db.metrics.emit = lines.append
 
         async def held() -> None:
-            await db.find(Account, id="held")
+            await db.find(Account, {"id": "held"})
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(held)
             assert await anyio.to_thread.run_sync(arrived.wait, 10)  # it holds the connection
             with pytest.raises(PoolTimeout) as caught:
-                await db.find(Account, id="waits")
+                await db.find(Account, {"id": "waits"})
             tg.cancel_scope.cancel()  # the held request: the proxy sees its client hang up
         documents = await db.metrics.flush()
     error = caught.value

@@ -96,5 +96,5 @@ async def test_nothing_is_sent() -> None:
         with pytest.raises(EncodeError, match="the partition key is 2049 bytes"):
             await db.put(Thing(id="a" * 2049, part="b"))
         with pytest.raises(ValidationError, match="the sort key is 1025 bytes"):
-            await db.find(Thing, id="a", part="b" * 1025)
+            await db.find(Thing, {"id": "a", "part": "b" * 1025})
     assert transport.requests == []

@@ -7,9 +7,9 @@ is encoded and checked before the first request is sent: two writes of the same 
 anywhere in one call raise :class:`ValidationError` (DynamoDB rejects them in one request,
 and in two concurrent requests their order would be a race).
 
-**Fan-out.** Every chunk is a task in one anyio task group; an :class:`anyio.CapacityLimiter`
-keeps at most ``concurrency`` of them in flight (``Config.batch_concurrency`` unless the
-call says otherwise).
+**Fan-out.** Every chunk is a task of one fan-out (which never raises an ExceptionGroup);
+an :class:`anyio.CapacityLimiter` keeps at most ``concurrency`` of them in flight
+(``Config.batch_concurrency`` unless the call says otherwise).
 
 **Retries** (see :mod:`dynamorm_async.retry`). A chunk resends what DynamoDB left in
 ``UnprocessedItems`` / ``UnprocessedKeys`` — and the whole chunk after a
@@ -38,6 +38,7 @@ written again as they are.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
@@ -46,6 +47,7 @@ import anyio
 import attrs
 
 from . import _keys, lifecycle
+from ._fanout import run_all
 from ._schema import ModelMeta, model_meta
 from .codec import Item
 from .errors import (
@@ -229,9 +231,8 @@ async def _fan_out(
                 if stop is Stop.ATTEMPTS:
                     return
 
-    async with anyio.create_task_group() as tg:
-        for chunk in chunks:
-            tg.start_soon(drive, chunk, tg.cancel_scope)
+    with anyio.CancelScope() as scope:
+        await run_all(functools.partial(drive, chunk, scope) for chunk in chunks)
     return run
 
 

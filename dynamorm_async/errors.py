@@ -22,6 +22,7 @@ physical table name and the DynamoDB request id are attributes::
     ├── TableExists                        create_table on a table that exists
     ├── AccessDenied                       credentials missing, invalid or not allowed
     ├── TransportError                     the request did not get an answer (network, 5xx)
+    │   └── RequestTimeout (also TimeoutError)  ... because connecting or reading timed out
     └── DeadlineExceeded (also TimeoutError)  the operation ran out of time
 
 A botocore ``ClientError`` is translated by :func:`from_client_error`, the one place that
@@ -47,6 +48,7 @@ __all__ = [
     "EncodeError",
     "ItemNotFound",
     "QueryPlanError",
+    "RequestTimeout",
     "SchemaError",
     "TableExists",
     "TableNotFound",
@@ -56,6 +58,7 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "from_client_error",
+    "transport_failure",
 ]
 
 
@@ -227,6 +230,16 @@ class TransportError(DynamORMError):
     """No usable answer came back: connection failure, read timeout or a server error."""
 
 
+class RequestTimeout(TransportError, TimeoutError):
+    """Connecting to DynamoDB or reading its answer took longer than the configured timeout.
+
+    ``Config.connect_timeout`` and ``Config.timeout`` bound each attempt; botocore retries a
+    timed-out attempt, and this is raised when the last one timed out too. Like
+    :class:`DeadlineExceeded` it is a :class:`TimeoutError`, so ``except TimeoutError``
+    catches every way an operation can run out of time.
+    """
+
+
 class DeadlineExceeded(DynamORMError, TimeoutError):
     """The operation did not finish before its deadline; in-flight requests were cancelled.
 
@@ -362,3 +375,33 @@ def _cancellation_reasons(raw: Any) -> list[CancellationReason]:
             continue
         reasons.append(CancellationReason(index, code, reason.get("Message"), reason.get("Item")))
     return reasons
+
+
+def transport_failure(exc: BaseException, *, operation: str, table: str | None) -> TransportError:
+    """The :class:`TransportError` for a request that got no usable answer.
+
+    The rule every transport shares: when the failure, or any exception it was raised from
+    (its ``__cause__`` / ``__context__`` chain), is a :class:`TimeoutError`, or its class is
+    named as a timeout (botocore's ``ReadTimeoutError``, ``ConnectTimeoutError``), the
+    result is a :class:`RequestTimeout`.
+
+    Args:
+        exc: What the HTTP library raised.
+        operation: The DynamoDB operation name.
+        table: The physical table name, if the call had one.
+    """
+    cls = RequestTimeout if _timed_out(exc) else TransportError
+    return cls(f"{type(exc).__name__}: {exc}", operation=operation, table=table)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError) or any(
+            "Timeout" in cls.__name__ for cls in type(current).__mro__
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

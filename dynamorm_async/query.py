@@ -22,9 +22,9 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
-import anyio
 import attrs
 
+from ._fanout import run_all
 from ._schema import model_meta
 from .conditions import Cond, compile_condition, cond, resolve_path
 from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
@@ -388,9 +388,7 @@ class Query(_FilterChain, Generic[T]):
                 counted = int((await pager.fetch()).get("Count", 0))
                 total += counted
 
-        async with anyio.create_task_group() as task_group:
-            for pager in pagers:
-                task_group.start_soon(run, pager)
+        await run_all(functools.partial(run, pager) for pager in pagers)
         limit = self._state.limit
         return total if limit is None else min(total, limit)
 

@@ -21,9 +21,9 @@ from ..errors import (
     AccessDenied,
     ConfigError,
     DynamORMError,
-    TransportError,
     ValidationError,
     from_client_error,
+    transport_failure,
 )
 from . import table_of
 
@@ -124,4 +124,4 @@ def translate(exc: Exception, operation: str, table: str | None) -> DynamORMErro
     if isinstance(exc, bce.NoRegionError):
         return ConfigError(f"no AWS region: {exc}", **context)
     # Connection failures, read/connect timeouts, closed connections, other botocore errors.
-    return TransportError(f"{type(exc).__name__}: {exc}", **context)
+    return transport_failure(exc, operation=operation, table=table)

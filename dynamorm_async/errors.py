@@ -5,11 +5,11 @@ physical table name and the DynamoDB request id are attributes::
 
     DynamORMError
     ├── ConfigError (also ValueError)      a Config value or environment variable is invalid
-    ├── SchemaError                        a model declaration is wrong
-    ├── EncodeError                        a Python value cannot be stored
-    ├── DecodeError                        a stored item does not fit the model
-    ├── ValidationError                    a request DynamoDB (or we, before sending) rejects
+    ├── SchemaError (also TypeError)       a declaration is wrong (a model, a handler)
+    ├── ValidationError (also ValueError)  a request we (before sending) or DynamoDB reject
+    │   ├── EncodeError                    a Python value cannot be stored
     │   └── QueryPlanError                 no access path serves a query without a scan
+    ├── DecodeError                        a stored item does not fit the model
     ├── ItemNotFound                       get()/first() found nothing
     ├── ConditionFailed                    a condition expression was false
     ├── TransactionCanceled                a transaction was cancelled (per-action reasons)
@@ -24,6 +24,13 @@ physical table name and the DynamoDB request id are attributes::
     ├── TransportError                     the request did not get an answer (network, 5xx)
     │   └── RequestTimeout (also TimeoutError)  ... because connecting or reading timed out
     └── DeadlineExceeded (also TimeoutError)  the operation ran out of time
+
+**One rule for mistakes.** A mistake in a *call* (an unknown field name, a value that does
+not fit its field, a bad operator, key or cursor) is a :class:`ValidationError`, which is a
+``ValueError``. A mistake in a *declaration* (a model without a partition key, an index on
+an unknown field, an unsupported annotation, ``@lambda_handler`` on a plain ``def``) is a
+:class:`SchemaError`, which is a ``TypeError``, raised when the class or function is
+declared or first registered.
 
 A botocore ``ClientError`` is translated by :func:`from_client_error`, the one place that
 knows DynamoDB's error codes; it never reaches the user untranslated.
@@ -105,11 +112,16 @@ class ConfigError(DynamORMError, ValueError):
     """A configuration value (or the environment variable it came from) is invalid."""
 
 
-class SchemaError(DynamORMError):
-    """A model declaration is invalid: raised when the class is decorated or registered."""
+class SchemaError(DynamORMError, TypeError):
+    """A declaration is invalid: raised when the class is decorated or registered (or the
+    handler decorated), never for a call's arguments."""
 
 
-class EncodeError(DynamORMError):
+class ValidationError(DynamORMError, ValueError):
+    """A mistake in a call: a request we reject before sending it, or DynamoDB rejects."""
+
+
+class EncodeError(ValidationError):
     """A Python value cannot be turned into a DynamoDB AttributeValue.
 
     Attributes:
@@ -131,10 +143,6 @@ class DecodeError(DynamORMError):
     def __init__(self, message: str, *, path: str = "", **context: Any) -> None:
         super().__init__(f"{path}: {message}" if path else message, **context)
         self.path = path
-
-
-class ValidationError(DynamORMError):
-    """A request that DynamoDB rejects, or that we reject before sending it."""
 
 
 class QueryPlanError(ValidationError):

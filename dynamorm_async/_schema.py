@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
@@ -20,6 +21,8 @@ from .errors import SchemaError
 Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
 IndexKind = Literal["GSI", "LSI"]
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+Floats = Literal["reject", "str"]
+"""What a Decimal field does with a float: refuse it, or convert it with ``Decimal(str(x))``."""
 
 METADATA_KEY = "dynamorm_async"
 _SPEC_ATTR = "__dynamorm_spec__"
@@ -34,6 +37,7 @@ class FieldSpec:
     role: Role | None
     name: str | None
     omit_empty: bool
+    floats: Floats = "reject"
 
 
 _PLAIN = FieldSpec(role=None, name=None, omit_empty=False)
@@ -51,6 +55,7 @@ class FieldMeta:
     optional: bool
     has_default: bool
     init: bool
+    floats: Floats = "reject"
 
 
 @attrs.frozen
@@ -148,6 +153,21 @@ def declare(cls: type, *, table: str, indexes: tuple[Any, ...], naming: str) -> 
     model_meta(cls)
 
 
+def check_stored_name(stored: str, where: str) -> None:
+    """A stored attribute name must be valid UTF-8 (no lone surrogate), as DynamoDB needs.
+
+    Raises:
+        SchemaError: It is not.
+    """
+    try:
+        stored.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SchemaError(
+            f"{where}: the stored name holds a lone surrogate (U+{ord(stored[exc.start]):04X}) "
+            f"at position {exc.start}; DynamoDB attribute names are valid UTF-8"
+        ) from None
+
+
 def is_model(cls: Any) -> bool:
     """Whether ``cls`` was decorated with ``@table``."""
     return isinstance(cls, type) and _SPEC_ATTR in cls.__dict__
@@ -193,7 +213,11 @@ def _build(cls: type, table: str, indexes: tuple[Any, ...], naming: str) -> Mode
             optional=optional or tp is Any,
             has_default=field.default is not attrs.NOTHING,
             init=field.init,
+            floats=spec.floats,
         )
+        check_stored_name(meta.stored, f"{where}.{field.name}")
+        if spec.floats != "reject" and inner is not Decimal:
+            raise SchemaError(f'{where}.{field.name}: floats="str" is for Decimal fields')
         if meta.stored in by_stored:
             raise SchemaError(
                 f"{where}: fields {by_stored[meta.stored].name!r} and {field.name!r} "

@@ -38,7 +38,9 @@ knows DynamoDB's error codes; it never reaches the user untranslated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -65,8 +67,71 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "from_client_error",
+    "masked",
+    "shown",
     "transport_failure",
+    "values_in_errors",
 ]
+
+# -- what messages may show -------------------------------------------------------------------
+
+_SHOW_VALUES: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "dynamorm_async_values_in_errors", default=False
+)
+_SHOWN_LENGTH = 80
+
+
+@contextlib.contextmanager
+def values_in_errors(show: bool = True) -> Iterator[None]:
+    """A debugging aid: inside the block, error messages also show the values they are about.
+
+    By default no message, ``str()`` or ``repr()`` of a dynamorm_async error holds a stored
+    value, a key value or a credential: messages name the model, the field, the type and
+    the position (``Payment.amount``, ``history[3]``), because services log their
+    exceptions and card numbers or emails in logs are a compliance finding. While
+    debugging, ``with values_in_errors():`` adds each offending value (shortened) to the
+    messages of errors raised inside the block, in this task only. Never leave it on in
+    production. Credentials are never shown.
+    """
+    token = _SHOW_VALUES.set(show)
+    try:
+        yield
+    finally:
+        _SHOW_VALUES.reset(token)
+
+
+def shown(value: Any) -> str:
+    """``" <repr of value>"`` inside :func:`values_in_errors`, else ``""``.
+
+    Append it to a message where the value would help; never inline a value otherwise.
+    """
+    if not _SHOW_VALUES.get():
+        return ""
+    text = repr(value)
+    if len(text) > _SHOWN_LENGTH:
+        text = text[: _SHOWN_LENGTH - 3] + "..."
+    return f" {text}"
+
+
+def masked(value: Any) -> str:
+    """A key value as messages print it: its type and size (``<str of 17 chars>``).
+
+    Inside :func:`values_in_errors`, the value itself.
+    """
+    if _SHOW_VALUES.get():
+        return shown(value).lstrip()
+    if isinstance(value, Mapping) and len(value) == 1:  # an AttributeValue
+        ((kind, inner),) = value.items()
+        return f"<{kind} {_size_of(inner)}>"
+    return f"<{type(value).__name__} {_size_of(value)}>"
+
+
+def _size_of(value: Any) -> str:
+    if isinstance(value, str):
+        return f"of {len(value)} chars"
+    if isinstance(value, bytes | bytearray):
+        return f"of {len(value)} bytes"
+    return "value"
 
 
 class DynamORMError(Exception):
@@ -113,8 +178,10 @@ class ConfigError(DynamORMError, ValueError):
 
 
 class SchemaError(DynamORMError, TypeError):
-    """A declaration is invalid: raised when the class is decorated or registered (or the
-    handler decorated), never for a call's arguments."""
+    """A declaration is invalid (a model, a handler); never raised for a call's arguments.
+
+    Raised when the class is decorated or registered, or the handler decorated.
+    """
 
 
 class ValidationError(DynamORMError, ValueError):

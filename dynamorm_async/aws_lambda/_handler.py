@@ -10,8 +10,8 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar, overload
 
-from .._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, deadline_from_context, earliest
 from .. import metrics
+from .._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, deadline_from_context, earliest
 from ..db import DB
 from ..errors import SchemaError
 
@@ -213,9 +213,10 @@ def lambda_handler(
 
 
 def _is_async(function: Any) -> bool:
-    """Whether calling ``function`` returns a coroutine: an ``async def`` (or a partial of
-    one), or an object whose ``__call__`` is one."""
+    """Whether calling ``function`` returns a coroutine.
+
+    True for an ``async def`` (or a partial of one), or an object whose ``__call__`` is one.
+    """
     if inspect.iscoroutinefunction(function):
         return True
-    call = getattr(type(function), "__call__", None)
-    return call is not None and inspect.iscoroutinefunction(call)
+    return callable(function) and inspect.iscoroutinefunction(type(function).__call__)

@@ -9,8 +9,11 @@ shape botocore takes and returns (``{"S": "x"}``, ``{"N": "1.5"}``, ``{"M": {...
     payment = codec.decode(Payment, item)
 
 Numbers stay exact (``Decimal`` and ``int`` end to end, DynamoDB's 38-digit and range limits
-checked on write), datetimes are RFC 3339 UTC text as DynamORM writes them, empty sets are
-left out, and errors name the path of the bad value (``history[3].amount``).
+checked on write), datetimes are RFC 3339 UTC text as DynamORM writes them, an empty set is
+stored as NULL (left out for ``omit_empty`` fields), values nested deeper than DynamoDB's 32
+levels, lone surrogates and empty map keys are refused, and errors name the path of the bad
+value (``history[3].amount``) but never the value itself (see
+:func:`~dynamorm_async.errors.values_in_errors`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import cattrs
 # _schema imports codec._types while it loads: bind the module, not its names.
 from .. import _schema
 from ..errors import DecodeError, EncodeError, ValidationError
-from ._hooks import Hooks
+from ._hooks import Hooks, check_nesting, may_nest_too_deep
 from ._invalid import Invalid, wrap
 from ._models import (
     MAX_ITEM_SIZE,
@@ -98,6 +101,7 @@ class Codec:
     def __init__(self) -> None:
         self._hooks = Hooks(nested_pair)
         self._models: dict[type, _ModelCodec] = {}
+        self._deep_types: dict[Any, bool] = {}
         self.converter = cattrs.Converter()
         self._install_converter_hooks()
 
@@ -142,7 +146,8 @@ class Codec:
     def encode(self, obj: Any) -> Item:
         """Encode a model instance as a whole item (stored names to AttributeValues).
 
-        Empty sets are left out; ``None`` is left out for ``omit_empty`` fields and for
+        An empty set is NULL (DynamORM's data model), left out for ``omit_empty`` fields;
+        ``None`` is left out for ``omit_empty`` fields and for
         secondary index keys (sparse indexes); ``omit_empty`` fields also leave out ``""``,
         ``0``, ``False`` and empty collections.
 
@@ -219,9 +224,21 @@ class Codec:
         """
         encoder = self._hooks.encoder(tp, self._naming(tp))
         try:
-            return encoder(value)
+            av = encoder(value)
+            if av is not None and self._deep(tp):
+                check_nesting(av)
+            return av
         except Exception as exc:
             raise _failure(EncodeError, exc, path) from exc
+
+    def _deep(self, tp: Any) -> bool:
+        try:
+            deep = self._deep_types.get(tp)
+        except TypeError:  # an unhashable annotation
+            return may_nest_too_deep(tp)
+        if deep is None:
+            deep = self._deep_types[tp] = may_nest_too_deep(tp)
+        return deep
 
     def decode_value(self, tp: Any, av: Mapping[str, Any], *, path: str = "") -> Any:
         """Decode one AttributeValue by its annotation.

@@ -21,9 +21,18 @@ import attrs
 # _schema imports codec._types while it loads: bind the module, not its names.
 from .. import _schema
 from ..errors import SchemaError
-from ._hooks import Hooks, may_omit, non_empty, optional_decoder, optional_encoder
+from ._hooks import (
+    Hooks,
+    check_nesting,
+    may_nest_too_deep,
+    may_omit,
+    never_omit,
+    non_empty,
+    optional_decoder,
+    optional_encoder,
+)
 from ._invalid import Invalid, at, type_name
-from ._numbers import MAX_DIGITS
+from ._numbers import MAX_DIGITS, float_as_decimal
 from ._scalars import (
     AttributeValue,
     Decoder,
@@ -65,6 +74,7 @@ class FieldPlan:
     decoder: Decoder
     inline: str | None
     may_omit: bool
+    deep: bool
     mode: Mode
     missing: Missing
     empty: Callable[[], Any] | None
@@ -84,6 +94,7 @@ def _plan(
     omit_empty: bool,
     table_key: bool = False,
     index_key: bool = False,
+    floats: str = "reject",
 ) -> FieldPlan:
     inner, optional = strip_optional(tp)
     optional = optional or tp is Any or tp is object
@@ -111,6 +122,13 @@ def _plan(
     elif index_key:
         mode = "sparse"
         key_encoder = non_empty(hooks.encoder(inner, naming), _INDEX_KEY)
+    if floats == "str":
+        encoder = _converting(float_as_decimal, encoder)
+    omits = not ttl and may_omit(tp)
+    if mode == "plain" and omits:
+        # DynamORM's data model: an empty set outside omit_empty is stored as NULL (and
+        # reads back as an empty set, or None for an Optional set).
+        encoder, omits = never_omit(encoder), False
     missing: Missing
     empty = None
     if field.default is not attrs.NOTHING:
@@ -130,7 +148,8 @@ def _plan(
         key_encoder=key_encoder,
         decoder=decoder,
         inline=inline,
-        may_omit=not ttl and may_omit(tp),
+        may_omit=omits,
+        deep=not ttl and may_nest_too_deep(tp),
         mode=mode,
         missing=missing,
         empty=empty,
@@ -156,9 +175,17 @@ def model_plans(hooks: Hooks, meta: ModelMeta) -> list[FieldPlan]:
             omit_empty=f.omit_empty,
             table_key=f.name in table_keys,
             index_key=f.name in index_keys,
+            floats=f.floats,
         )
         for f in meta.fields
     ]
+
+
+def _converting(convert: Callable[[Any], Any], encoder: Encoder) -> Encoder:
+    def encode(value: Any) -> AttributeValue | None:
+        return encoder(convert(value))
+
+    return encode
 
 
 def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
@@ -172,6 +199,7 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
     for field in attrs.fields(cls):
         spec = _schema.field_spec(field)
         stored = spec.name or _schema.stored_name(field.name, naming)
+        _schema.check_stored_name(stored, f"{cls.__name__}.{field.name}")
         if stored in seen:
             raise SchemaError(
                 f"{cls.__name__}: fields {seen[stored]!r} and {field.name!r} are both "
@@ -187,6 +215,7 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
                 tp=field.type if field.type is not None else Any,
                 ttl=spec.role == "ttl",
                 omit_empty=spec.omit_empty,
+                floats=spec.floats,
             )
         )
     return plans
@@ -215,12 +244,18 @@ def _indent(lines: list[str], depth: int = 1) -> list[str]:
 def _store(plan: FieldPlan, top: bool, encoder: str, omittable: bool) -> list[str]:
     target = f"item[{plan.stored!r}]"
     measured = top and plan.size is None
+    # A whole item's attributes are level 1: only there is a value's depth known.
+    nest = top and plan.deep
     if omittable:
-        lines = [f"av = {encoder}(v)", "if av is not None:", f"    {target} = av"]
+        lines = [f"av = {encoder}(v)", "if av is not None:"]
+        if nest:
+            lines.append("    _nest(av)")
+        lines.append(f"    {target} = av")
         if measured:
             lines.append("    nx += _bound(av)")
         return lines
-    lines = [f"{target} = av = {encoder}(v)"]
+    call = f"_nest({encoder}(v))" if nest else f"{encoder}(v)"
+    lines = [f"{target} = av = {call}"]
     if measured:
         lines.append("nx += _bound(av)")
     return lines
@@ -231,7 +266,12 @@ def _store_inline(
 ) -> list[str]:
     target = f"item[{plan.stored!r}]"
     if plan.inline == "str":
-        test = "v.__class__ is str and v" if key else "v.__class__ is str"
+        # Non-ASCII text takes the encoder, which checks for lone surrogates.
+        test = (
+            "v.__class__ is str and v and v.isascii()"
+            if key
+            else ("v.__class__ is str and v.isascii()")
+        )
         fast = [f"{target} = {{'S': v}}"] + (["ns += len(v)"] if top else [])
     elif plan.inline == "int":
         test = "v.__class__ is int and -_SMALL < v < _SMALL"
@@ -257,6 +297,7 @@ def compile_encoder(cls: type, plans: list[FieldPlan], *, top: bool) -> Callable
     """
     namespace: dict[str, Any] = {
         "_at": at,
+        "_nest": check_nesting,
         "_bound": size_bound,
         "_check_size": _check_size,
         "_SMALL": 10**MAX_DIGITS,
@@ -447,8 +488,16 @@ def _not_mapping(item: Any) -> Invalid:
 
 
 def field_encoder(plan: FieldPlan) -> Callable[[Any], AttributeValue | None]:
-    """One field's encoder with its omission rules (``None``: the attribute is left out)."""
+    """One field's encoder with its omission rules (``None``: the attribute is left out)
+    and, where the annotation allows deep values, DynamoDB's nesting limit."""
     encoder = plan.encoder
+    if plan.deep:
+        unchecked = encoder
+
+        def encoder(value: Any) -> AttributeValue | None:
+            av = unchecked(value)
+            return None if av is None else check_nesting(av)
+
     key_encoder = plan.key_encoder
     if plan.mode == "key":
         assert key_encoder is not None

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import attrs
 
 from .codec._types import ScalarKind, scalar_kind, strip_optional, unsupported_reason
-from .errors import SchemaError
+from .errors import SchemaError, ValidationError
 
 Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
 IndexKind = Literal["GSI", "LSI"]
@@ -99,11 +99,15 @@ class ModelMeta:
         return (self.pk,) if self.sk is None else (self.pk, self.sk)
 
     def field(self, name: str) -> FieldMeta:
-        """The field called ``name`` (Python name); :class:`SchemaError` names the choices."""
+        """The field called ``name`` (Python name).
+
+        Raises:
+            ValidationError: There is none (a caller's mistake); the message lists the fields.
+        """
         try:
             return self.by_name[name]
         except KeyError:
-            raise SchemaError(
+            raise ValidationError(
                 f"{self.cls.__name__} has no field {name!r} (fields: {', '.join(self.by_name)})"
             ) from None
 

@@ -193,11 +193,15 @@ class EncodeError(ValidationError):
 
     Attributes:
         path: Where in the item the value sits, e.g. ``"meta.tags[2]"``.
+        model: The model class's name, when the value belongs to one.
     """
 
-    def __init__(self, message: str, *, path: str = "", **context: Any) -> None:
-        super().__init__(f"{path}: {message}" if path else message, **context)
+    def __init__(
+        self, message: str, *, path: str = "", model: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(_located(message, path, model), **context)
         self.path = path
+        self.model = model
 
 
 class DecodeError(DynamORMError):
@@ -205,11 +209,23 @@ class DecodeError(DynamORMError):
 
     Attributes:
         path: Where in the item the bad value sits.
+        model: The model class's name, when the item was read as one.
     """
 
-    def __init__(self, message: str, *, path: str = "", **context: Any) -> None:
-        super().__init__(f"{path}: {message}" if path else message, **context)
+    def __init__(
+        self, message: str, *, path: str = "", model: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(_located(message, path, model), **context)
         self.path = path
+        self.model = model
+
+
+def _located(message: str, path: str, model: str | None) -> str:
+    """``Model.path: message`` (the parts that are known)."""
+    where = ".".join(part for part in (model, path) if part)
+    if model and path.startswith("["):
+        where = model + path
+    return f"{where}: {message}" if where else message
 
 
 class QueryPlanError(ValidationError):

@@ -168,7 +168,7 @@ class Codec:
         try:
             return model.encode(obj)
         except Invalid as exc:
-            raise EncodeError(exc.message, path=exc.path()) from exc
+            raise EncodeError(exc.message, path=exc.path(), model=model.meta.cls.__name__) from exc
 
     def decode(
         self, cls: type[T], item: Mapping[str, AttributeValue], *, partial: bool = False
@@ -200,7 +200,7 @@ class Codec:
                 return model.decode_partial(item)  # type: ignore[no-any-return]
             return model.decode(item)  # type: ignore[no-any-return]
         except Invalid as exc:
-            raise DecodeError(exc.message, path=exc.path()) from exc
+            raise DecodeError(exc.message, path=exc.path(), model=model.meta.cls.__name__) from exc
 
     # -- single values -----------------------------------------------------------------------
 
@@ -278,17 +278,20 @@ class Codec:
 
         Raises:
             EncodeError: The value cannot be stored in that field.
-            SchemaError: ``cls`` has no such field.
+            ValidationError: ``cls`` has no such field.
         """
         model = self._model(cls)
         encoder = model.fields.get(name)
         if encoder is None:
-            model.meta.field(name)  # raises SchemaError naming the fields
+            model.meta.field(name)  # raises ValidationError naming the fields
         assert encoder is not None
         try:
             return encoder(value)
         except Exception as exc:
-            raise _failure(EncodeError, exc, name) from exc
+            invalid = wrap(exc)
+            raise EncodeError(
+                invalid.message, path=invalid.path(name), model=model.meta.cls.__name__
+            ) from exc
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -346,7 +349,9 @@ class Codec:
                 item[stored] = encoder(getattr(obj, name))
             except Exception as exc:
                 invalid = wrap(exc)
-                raise EncodeError(invalid.message, path=name) from exc
+                raise EncodeError(
+                    invalid.message, path=name, model=model.meta.cls.__name__
+                ) from exc
         return item
 
     # -- cattrs ------------------------------------------------------------------------------

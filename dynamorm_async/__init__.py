@@ -27,6 +27,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .expr import Path
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
 from .query import Query
@@ -57,6 +58,7 @@ __all__ = [
     "EncodeError",
     "ItemNotFound",
     "Page",
+    "Path",
     "Query",
     "QueryPlanError",
     "RequestTimeout",

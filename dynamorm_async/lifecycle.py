@@ -29,6 +29,7 @@ import attrs
 
 from ._schema import FieldMeta, ModelMeta, model_meta
 from .codec import Codec, Item
+from .conditions import field_name
 from .errors import EncodeError, ValidationError, shown
 from .expr import Condition, Path, Update, compare
 from .updates import Changes
@@ -156,10 +157,6 @@ def on_delete(codec: Codec, item: Any, *, check_version: bool = True) -> Stamp:
     return Stamp({}, _version_guard(codec, meta, meta.version, current))
 
 
-def _top_field(path: str) -> str:
-    return path.split(".", 1)[0].split("[", 1)[0]
-
-
 def on_changes(
     meta: ModelMeta, changes: Changes, *, now: dt.datetime, upsert: bool = False
 ) -> Changes:
@@ -170,7 +167,7 @@ def on_changes(
     created) ``created_at`` is set where the item has none. A field the actions already
     name is left as they say.
     """
-    touched = {_top_field(field) for _, field, _ in changes.actions}
+    touched = {field_name(field) for _, field, _ in changes.actions}
     if meta.updated_at is not None and meta.updated_at.name not in touched:
         changes = changes.set(meta.updated_at.name, now)
     if meta.version is not None and meta.version.name not in touched:

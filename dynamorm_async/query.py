@@ -26,7 +26,7 @@ import attrs
 
 from ._fanout import run_all
 from ._schema import model_meta
-from .conditions import Cond, compile_condition, cond, resolve_path
+from .conditions import Cond, FieldPath, compile_condition, cond, resolve_path
 from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
 from .expr import Condition, Path, Predicate, and_, or_
 from .pagination import Cursor, Page, Pager, Stream
@@ -70,7 +70,9 @@ class _FilterChain:
     def _add(self, connector: Connector, condition: Condition) -> Self:
         raise NotImplementedError
 
-    def _compile(self, field: str | Cond, op: str | None, values: tuple[Any, ...]) -> Condition:
+    def _compile(
+        self, field: FieldPath | Cond, op: str | None, values: tuple[Any, ...]
+    ) -> Condition:
         if isinstance(field, Cond):
             if op is not None or values:
                 raise ValidationError("pass either a Cond or a field, operator and values")
@@ -79,7 +81,7 @@ class _FilterChain:
             raise ValidationError(f"filter on {field!r} needs an operator")
         return compile_condition(cond(field, op, *values), self._model, self._db.codec)
 
-    def filter(self, field: str | Cond, op: str | None = None, *values: Any) -> Self:
+    def filter(self, field: FieldPath | Cond, op: str | None = None, *values: Any) -> Self:
         """AND a filter: ``.filter("status", "in", ["pending", "failed"])``.
 
         Args:
@@ -94,7 +96,7 @@ class _FilterChain:
         """
         return self._add("AND", self._compile(field, op, values))
 
-    def or_filter(self, field: str | Cond, op: str | None = None, *values: Any) -> Self:
+    def or_filter(self, field: FieldPath | Cond, op: str | None = None, *values: Any) -> Self:
         """OR a filter with what came before (AND binds tighter, as in DynamoDB).
 
         ``.filter(a).filter(b).or_filter(c)`` is ``(a AND b) OR c``; use
@@ -186,7 +188,7 @@ class Query(_FilterChain, Generic[T]):
 
     # -- building ----------------------------------------------------------------------------
 
-    def where(self, field: str, op: str, *values: Any) -> Self:
+    def where(self, field: FieldPath, op: str, *values: Any) -> Self:
         """Add a test the planner may use as a key condition: ``.where("customer_id", "=", c)``.
 
         ``=`` on a partition key (of the table or an index) and one of

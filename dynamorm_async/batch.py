@@ -59,6 +59,8 @@ from .errors import (
     Throttled,
     TransportError,
     ValidationError,
+    masked,
+    masked_key,
 )
 from .expr import Path, Placeholders, projection
 from .retry import Backoff, Stop
@@ -298,7 +300,7 @@ class _WritePlan:
 
     def put(self, item: Any, mode: WriteMode) -> None:
         if isinstance(item, type | tuple):
-            raise ValidationError(f"batch puts take model instances, not {item!r}")
+            raise ValidationError(f"batch puts take model instances, not {type(item).__name__}")
         meta = model_meta(type(item))
         codec = self.db.codec
         if mode == "create":
@@ -317,13 +319,16 @@ class _WritePlan:
         if isinstance(target, tuple):
             if len(target) != 2 or not isinstance(target[0], type):
                 raise ValidationError(
-                    f"a delete by key is a (Model, {{field: value}}) pair, not {target!r}"
+                    "a delete by key is a (Model, {field: value}) pair, not a "
+                    f"{type(target).__name__} of {len(target)}"
                 )
             model, fields = target
             meta = model_meta(model)
             key = codec.encode_key(model, fields)
         elif isinstance(target, type):
-            raise ValidationError(f"deletes take instances or (Model, key) pairs, not {target!r}")
+            raise ValidationError(
+                f"deletes take instances or (Model, key) pairs, not the class {target.__name__}"
+            )
         else:
             meta = model_meta(type(target))
             self._versioned(meta, "delete")
@@ -334,7 +339,9 @@ class _WritePlan:
 
 
 def _describe_key(write: _Write) -> str:
-    return repr(write.fingerprint[1:])
+    # Key values are data (emails, account numbers): only masked in messages.
+    parts = [masked(dict([part])) for part in write.fingerprint[1:] if isinstance(part, tuple)]
+    return f"the key ({', '.join(parts)})"
 
 
 async def write(
@@ -458,8 +465,11 @@ def _known(
         fingerprint = None
     if fingerprint is None or fingerprint not in sent:
         # Never count as done what the answer does not account for: resend the chunk.
+        described = (
+            masked_key(attributes) if isinstance(attributes, Mapping) else type(attributes).__name__
+        )
         raise TransportError(
-            f"the answer names an item or key that was not requested: {attributes!r}",
+            f"the answer names an item or key that was not requested: {described}",
             operation=operation,
             table=table,
         )

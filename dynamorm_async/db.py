@@ -31,6 +31,7 @@ from .errors import (
     TableExists,
     TableNotFound,
     ValidationError,
+    masked_key,
 )
 from .expr import Condition, and_, compile_request
 from .metrics import Metrics
@@ -216,7 +217,7 @@ class DB:
         item = await self.find(model, consistent=consistent, **key)
         if item is None:
             raise ItemNotFound(
-                f"no {model.__name__} with key {key!r}",
+                f"no {model.__name__} with key {masked_key(key)}",
                 operation="GetItem",
                 table=self.table_name(model),
             )

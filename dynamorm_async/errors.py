@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -68,6 +69,8 @@ __all__ = [
     "ValidationError",
     "from_client_error",
     "masked",
+    "masked_key",
+    "scrub",
     "shown",
     "transport_failure",
     "values_in_errors",
@@ -124,6 +127,25 @@ def masked(value: Any) -> str:
         ((kind, inner),) = value.items()
         return f"<{kind} {_size_of(inner)}>"
     return f"<{type(value).__name__} {_size_of(value)}>"
+
+
+def masked_key(key: Mapping[str, Any]) -> str:
+    """A key (field or stored names to values) as messages print it: ``{id=<str of 17 chars>}``."""
+    return "{" + ", ".join(f"{name}={masked(value)}" for name, value in key.items()) + "}"
+
+
+# An AWS account id (12 digits, in ARNs and messages) and an access key id (AKIA.../ASIA...).
+_ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
+
+
+def scrub(text: str) -> str:
+    """``text`` (a server's or HTTP library's message) without account ids or access key ids.
+
+    DynamoDB's AccessDenied messages name the caller's ARN, which holds the account id.
+    """
+    text = _ACCOUNT_ID.sub("<account>", text)
+    return _ACCESS_KEY_ID.sub("<access key>", text)
 
 
 def _size_of(value: Any) -> str:
@@ -437,7 +459,7 @@ def from_client_error(
     code = str(error.get("Code") or "Unknown")
     # Some error codes arrive namespaced ("com.amazonaws.dynamodb.v20120810#ValidationException").
     code = code.rsplit("#", 1)[-1]
-    message = str(error.get("Message") or code)
+    message = scrub(str(error.get("Message") or code))
     request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
     context: dict[str, Any] = {
         "operation": operation,
@@ -482,7 +504,7 @@ def transport_failure(exc: BaseException, *, operation: str, table: str | None) 
         table: The physical table name, if the call had one.
     """
     cls = RequestTimeout if _timed_out(exc) else TransportError
-    return cls(f"{type(exc).__name__}: {exc}", operation=operation, table=table)
+    return cls(f"{type(exc).__name__}: {scrub(str(exc))}", operation=operation, table=table)
 
 
 def _timed_out(exc: BaseException) -> bool:

@@ -53,6 +53,7 @@ from .errors import (
     TransactionConflict,
     TransportError,
     ValidationError,
+    masked_key,
 )
 from .expr import Condition, compare, compile_request
 from .retry import Backoff, Stop
@@ -272,7 +273,7 @@ class Transaction:
         meta = model_meta(builder.model)
         codec = self._db.codec
         shown = {f.name: codec.decode_value(f.type, body["Key"][f.stored]) for f in meta.key_fields}
-        what = f"update {meta.cls.__name__} {shown!r}"
+        what = f"update {meta.cls.__name__} {masked_key(shown)}"
         self._add(_Action("Update", body, meta, self._print(meta, body["Key"]), what))
 
     def delete(self, target: Any, /, *, condition: AnyCondition | None = None, **key: Any) -> None:
@@ -322,7 +323,9 @@ class Transaction:
 
     def _instance_meta(self, item: Any, verb: str) -> ModelMeta:
         if isinstance(item, type | tuple):
-            raise ValidationError(f"tx.{verb} takes a model instance here, not {item!r}")
+            raise ValidationError(
+                f"tx.{verb} takes a model instance here, not {type(item).__name__}"
+            )
         return model_meta(type(item))
 
     def _table(self, meta: ModelMeta) -> str:
@@ -447,9 +450,10 @@ def _only_transient(exc: TransactionCanceled) -> bool:
 
 def _show(target: Any, key: Mapping[str, Any] | None = None) -> str:
     if isinstance(target, type):
-        return f"{target.__name__} {dict(key or {})!r}"
+        return f"{target.__name__} {masked_key(dict(key or {}))}"
     meta = model_meta(type(target))
-    return f"{meta.cls.__name__} { ({f.name: getattr(target, f.name) for f in meta.key_fields})!r}"
+    key = {f.name: getattr(target, f.name) for f in meta.key_fields}
+    return f"{meta.cls.__name__} {masked_key(key)}"
 
 
 async def transact_get(db: DB, targets: Sequence[Any]) -> list[Any]:
@@ -479,7 +483,7 @@ async def transact_get(db: DB, targets: Sequence[Any]) -> list[Any]:
             key = db.codec.encode_key(model, fields)
         elif isinstance(target, type):
             raise ValidationError(
-                f"transact_get takes instances or (Model, key) pairs, not {target!r}"
+                f"transact_get takes instances or (Model, key) pairs, not {type(target).__name__}"
             )
         else:
             model = type(target)

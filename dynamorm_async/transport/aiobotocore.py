@@ -23,6 +23,7 @@ from ..errors import (
     DynamORMError,
     ValidationError,
     from_client_error,
+    scrub,
     transport_failure,
 )
 from . import table_of
@@ -115,6 +116,9 @@ def translate(exc: Exception, operation: str, table: str | None) -> DynamORMErro
     context: dict[str, Any] = {"operation": operation, "table": table}
     if isinstance(exc, DynamORMError):
         return exc
+    # The original stays the cause (a ClientError's response has the details), but its text
+    # loses account ids and access key ids: tracebacks print it.
+    exc.args = tuple(scrub(arg) if isinstance(arg, str) else arg for arg in exc.args)
     if isinstance(exc, bce.ClientError):
         return from_client_error(exc.response, operation=operation, table=table)
     if isinstance(exc, bce.ParamValidationError):

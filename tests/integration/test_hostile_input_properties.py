@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import enum
 import uuid
 from decimal import Decimal
@@ -152,8 +153,6 @@ async def _exercise(db: DB, thing: Thing, cursor: str, key: str) -> int:
         lambda: db.model(Thing).scan().page(size=2, cursor=cursor),
         lambda: db.batch_put([thing], unconditional=True),
     ):
-        try:
+        with contextlib.suppress(DynamORMError):
             await attempt()
-        except DynamORMError:
-            pass
     return written

@@ -23,7 +23,11 @@ physical table name and the DynamoDB request id are attributes::
     ├── AccessDenied                       credentials missing, invalid or not allowed
     ├── TransportError                     the request did not get an answer (network, 5xx)
     │   └── RequestTimeout (also TimeoutError)  ... because connecting or reading timed out
-    └── DeadlineExceeded (also TimeoutError)  the operation ran out of time
+    ├── DeadlineExceeded (also TimeoutError)  the operation ran out of time
+    ├── UnknownPartner                     no partner account is configured under that id
+    │   └── InvalidPartnerId (also ValidationError)  ... because the id is malformed
+    ├── MissingPartner                     an event names no partner
+    └── AssumeRoleFailed                   STS did not give a partner's role credentials
 
 **One rule for mistakes.** A mistake in a *call* (an unknown field name, a value that does
 not fit its field, a bad operator, key or cursor) is a :class:`ValidationError`, which is a
@@ -46,6 +50,7 @@ from typing import Any
 
 __all__ = [
     "AccessDenied",
+    "AssumeRoleFailed",
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchWriteError",
@@ -56,7 +61,9 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "InvalidPartnerId",
     "ItemNotFound",
+    "MissingPartner",
     "QueryPlanError",
     "RequestTimeout",
     "SchemaError",
@@ -66,6 +73,7 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownPartner",
     "ValidationError",
     "from_client_error",
     "masked",
@@ -358,6 +366,51 @@ class DeadlineExceeded(DynamORMError, TimeoutError):
 
     The deadline is a Lambda's remaining time, ``with_deadline`` or a table wait's timeout.
     """
+
+
+class UnknownPartner(DynamORMError):
+    """No partner account is configured under this id (see :mod:`dynamorm_async.partners`).
+
+    Attributes:
+        partner: The id asked for (only a well-formed id is ever kept here).
+    """
+
+    def __init__(self, message: str, *, partner: str | None = None, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.partner = partner
+
+
+class InvalidPartnerId(UnknownPartner, ValidationError):
+    """A partner id is not 1-64 letters, digits, ``_`` or ``-``.
+
+    Raised before the id reaches a table name, an STS session name or a log line; the
+    message gives its length, never the text (which came from a request).
+    """
+
+
+class MissingPartner(DynamORMError):
+    """An event carries no partner id where the event's reader looked for one.
+
+    See :func:`~dynamorm_async.aws_lambda.partner_id_from_event`.
+    """
+
+
+class AssumeRoleFailed(DynamORMError):
+    """STS did not give credentials for a partner's role (on first use or on a refresh).
+
+    Nothing is cached after a failure: the next request for the partner asks STS again.
+    The message names the partner and STS's error code, with account ids masked; it never
+    holds credentials or the ExternalId. A refusal is not chained to botocore's
+    ``ClientError``, whose text names accounts unmasked: its code, request id and (masked)
+    message are here; a failure to reach STS is chained to its cause.
+
+    Attributes:
+        partner: The partner id.
+    """
+
+    def __init__(self, message: str, *, partner: str, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.partner = partner
 
 
 class BatchWriteError(DynamORMError):

@@ -139,8 +139,7 @@ class Credentials:
     session_token: str | None = attrs.field(default=None, validator=_credential_text, repr=False)
 
     def __repr__(self) -> str:
-        token = ", session_token=<hidden>" if self.session_token is not None else ""
-        return f"Credentials(access_key_id=<hidden>, secret_access_key=<hidden>{token})"
+        return "Credentials(<hidden>)"
 
 
 def _credentials(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

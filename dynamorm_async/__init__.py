@@ -37,7 +37,10 @@ from .errors import (
 from .expr import Path
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
+from .planning.writes import Write
 from .query import Query
+from .session import Session
+from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
@@ -80,6 +83,7 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
     "MissingPartner",
@@ -91,6 +95,8 @@ __all__ = [
     "QueryPlanError",
     "RequestTimeout",
     "SchemaError",
+    "Session",
+    "TableDescription",
     "TableExists",
     "TableNotFound",
     "Throttled",
@@ -101,6 +107,7 @@ __all__ = [
     "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
+    "Write",
     "attr",
     "cond",
     "created_at",

@@ -32,10 +32,12 @@ class Changes:
     actions: tuple[tuple[Action, FieldPath, Any], ...] = ()
 
     def _with(self, action: Action, field: FieldPath, value: Any = None) -> Changes:
-        if not isinstance(field, Path) and (not isinstance(field, str) or not field):
-            raise ValidationError(
-                f"an update action needs a field name or Path, not {type(field).__name__}"
+        if not isinstance(field, str | Path):
+            raise TypeError(
+                f"an update action's field is a name (str) or a Path, not {type(field).__name__}"
             )
+        if not field:
+            raise ValidationError("an update action needs a field name, not ''")
         return Changes((*self.actions, (action, field, value)))
 
     def set(self, field: FieldPath, value: Any) -> Changes:

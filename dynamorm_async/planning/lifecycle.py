@@ -27,12 +27,12 @@ from typing import Any
 
 import attrs
 
-from ._schema import FieldMeta, ModelMeta, model_meta
-from .codec import Codec, Item
-from .conditions import field_name
-from .errors import EncodeError, ValidationError, shown
-from .expr import Condition, Path, Update, compare
-from .updates import Changes
+from .._schema import FieldMeta, ModelMeta, model_meta
+from ..codec import Codec, Item
+from ..conditions import field_name
+from ..errors import EncodeError, ValidationError, shown
+from ..expr import Condition, Path, Update, compare
+from ..updates import Changes
 
 __all__ = [
     "Stamp",

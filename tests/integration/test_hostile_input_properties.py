@@ -142,14 +142,16 @@ async def _exercise(db: DB, thing: Thing, cursor: str, key: str) -> int:
     except DynamORMError:
         pass
     if written:
-        stored = await db.get(Thing, id=thing.id)
+        stored = await db.get(Thing, {"id": thing.id})
         assert stored == thing, (stored, thing)
     for attempt in (
-        lambda: db.find(Thing, id=thing.id),
+        lambda: db.find(Thing, {"id": thing.id}),
         lambda: db.model(Thing).scan().filter(Path.of("counts", key), "=", 1).limit(5).all(),
         lambda: db.model(Thing).scan().filter("extra", "=", thing.extra).limit(5).all(),
         lambda: db.model(Thing).where("id", "=", thing.id).filter("color", "=", thing.color).all(),
-        lambda: db.model(Thing).key(id=thing.id).update().set(Path.of("counts", key), 2).execute(),
+        lambda: (
+            db.model(Thing).key({"id": thing.id}).update().set(Path.of("counts", key), 2).execute()
+        ),
         lambda: db.model(Thing).scan().page(size=2, cursor=cursor),
         lambda: db.batch_put([thing], unconditional=True),
     ):

@@ -143,7 +143,7 @@ async def test_a_read_timeout_is_a_timeout_error(config: Config, fault_proxy: Fa
     slow = through(config, fault_proxy, timeout=0.2, max_retries=0)
     async with DB(slow) as db:
         with pytest.raises(TimeoutError) as caught:
-            await db.find(Ghost, id="g1")
+            await db.find(Ghost, {"id": "g1"})
     assert isinstance(caught.value, RequestTimeout)
     assert isinstance(caught.value, TransportError | DynamORMError)
     assert caught.value.operation == "GetItem"

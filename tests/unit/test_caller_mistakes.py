@@ -18,7 +18,9 @@ import pytest
 from dynamorm_async import (
     DB,
     GSI,
+    BatchWriteError,
     Changes,
+    EncodeError,
     SchemaError,
     ValidationError,
     attr,
@@ -46,14 +48,17 @@ Call = Callable[[DB], Awaitable[object]]
 
 async def _tx_update(db: DB, changes: Changes) -> None:
     async with db.transaction() as tx:
-        tx.update(Payment, id="p", changes=changes)
+        builder = db.model(Payment).key({"id": "p"}).update()
+        for action, field, value in changes.actions:
+            builder = getattr(builder, action)(field, value)
+        tx.update(builder)
 
 
 CALLER_MISTAKES: dict[str, Call] = {
-    "get: unknown key field": lambda db: db.get(Payment, id="p", nope=1),
-    "get: missing key part": lambda db: db.get(Payment),
-    "get: key of the wrong type": lambda db: db.get(Payment, id=5),
-    "get: empty key": lambda db: db.get(Payment, id=""),
+    "get: unknown key field": lambda db: db.get(Payment, {"id": "p", "nope": 1}),
+    "get: missing key part": lambda db: db.get(Payment, {}),
+    "get: key of the wrong type": lambda db: db.get(Payment, {"id": 5}),
+    "get: empty key": lambda db: db.get(Payment, {"id": ""}),
     "put: value of the wrong type": lambda db: db.put(
         Payment(id="p", amount="4111111111111111", customer_id="c")  # type: ignore[arg-type]
     ),
@@ -73,10 +78,6 @@ CALLER_MISTAKES: dict[str, Call] = {
         Payment(id="p", amount=Decimal(1), customer_id="c", version="1"),  # type: ignore[arg-type]
         fields=["amount"],
     ),
-    "batch_put: version holding None": lambda db: db.batch_put(
-        [Payment(id="p", amount=Decimal(1), customer_id="c", version=None)],  # type: ignore[arg-type]
-        unconditional=True,
-    ),
     "update: unknown field": lambda db: db.update(
         Payment(id="p", amount=Decimal(1), customer_id="c"), fields=["nope"]
     ),
@@ -87,7 +88,7 @@ CALLER_MISTAKES: dict[str, Call] = {
     "filter: raw enum value": lambda db: (
         db.model(Payment).scan().filter("status", "=", "paid").all()
     ),
-    "select: unknown field": lambda db: db.model(Payment).key(id="p").select("nope").all(),
+    "select: unknown field": lambda db: db.model(Payment).key({"id": "p"}).select("nope").all(),
     "index: unknown index": lambda db: db.model(Payment).index("nope").all(),
     "order: bad direction": lambda db: db.model(Payment).where("id", "=", "p").order("up").all(),
     "limit: negative": lambda db: db.model(Payment).scan().limit(-1).all(),
@@ -95,13 +96,13 @@ CALLER_MISTAKES: dict[str, Call] = {
     "scan: zero segments": lambda db: db.model(Payment).scan(segments=0).all(),
     "query without a key condition": lambda db: db.model(Payment).filter("amount", ">", 1).all(),
     "key update: unknown field": lambda db: (
-        db.model(Payment).key(id="p").update().set("nope", 1).execute()
+        db.model(Payment).key({"id": "p"}).update().set("nope", 1).execute()
     ),
     "transaction changes: unknown field": lambda db: _tx_update(db, Changes().set("nope", 1)),
     "update: delete from a non-set": lambda db: (
-        db.model(Payment).key(id="p").update().delete("amount", {1}).execute()
+        db.model(Payment).key({"id": "p"}).update().delete("amount", {1}).execute()
     ),
-    "delete: unknown key field": lambda db: db.delete(Payment, nope="p"),
+    "delete: unknown key field": lambda db: db.delete(Payment, {"nope": "p"}),
     "batch_get: bad key": lambda db: db.batch_get(Payment, [{"nope": 1}]),
     "batch_put: duplicate item": lambda db: db.batch_put(
         [Payment(id="p", amount=Decimal(1), customer_id="c")] * 2, unconditional=True
@@ -208,12 +209,22 @@ def test_declaration_mistakes_are_schema_errors(name: str) -> None:
 
 
 async def test_something_that_is_not_a_model_is_a_type_error() -> None:
-    # The class lacks @table (or an instance was expected): a declaration-side TypeError.
+    # A class where an instance is expected (or a class without @table): a TypeError.
     db, _ = fake_db()
     async with db:
-        with pytest.raises(SchemaError) as caught:
+        with pytest.raises(TypeError):
             await db.put(Payment)
-    assert isinstance(caught.value, TypeError)
+
+
+async def test_a_batch_reports_a_bad_version_as_its_typed_error() -> None:
+    # Batches encode chunk by chunk and report what failed, chained from the EncodeError.
+    db, transport = fake_db()
+    bad = Payment(id="p", amount=Decimal(1), customer_id="c", version=None)  # type: ignore[arg-type]
+    async with db:
+        with pytest.raises(BatchWriteError) as caught:
+            await db.batch_put([bad], unconditional=True)
+    assert isinstance(caught.value.__cause__, EncodeError)
+    assert transport.requests == []
 
 
 def test_a_real_cursor_still_reads_back() -> None:

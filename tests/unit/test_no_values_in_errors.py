@@ -124,12 +124,12 @@ async def _encode() -> object:
 
 async def _decode() -> object:
     db, _ = fake_db(answering(GetItem={"Item": stored()}))
-    return await db.get(Customer, email=EMAIL)
+    return await db.get(Customer, {"email": EMAIL})
 
 
 async def _not_found() -> object:
     db, _ = fake_db()
-    return await db.get(Customer, email=EMAIL)
+    return await db.get(Customer, {"email": EMAIL})
 
 
 async def _batch_duplicate() -> object:
@@ -141,7 +141,7 @@ async def _transaction_duplicate() -> object:
     db, _ = fake_db()
     async with db.transaction() as tx:
         tx.put(customer())
-        tx.delete(Customer, email=EMAIL)
+        tx.delete(Customer, {"email": EMAIL})
     return None
 
 
@@ -152,7 +152,7 @@ async def _query_plan() -> object:
 
 async def _wrong_key_type() -> object:
     db, _ = fake_db()
-    return await db.get(Customer, email=int(CARD))
+    return await db.get(Customer, {"email": int(CARD)})
 
 
 async def _condition_failed() -> object:
@@ -208,7 +208,7 @@ async def _batch_get() -> object:
 
 async def _deadline() -> object:
     db, _ = fake_db(delay=5.0)
-    return await db.with_deadline(0.01).get(Customer, email=EMAIL)
+    return await db.with_deadline(0.01).get(Customer, {"email": EMAIL})
 
 
 async def _timeout() -> object:
@@ -219,7 +219,7 @@ async def _timeout() -> object:
         return error
 
     db, _ = fake_db(answering(timed_out))
-    return await db.get(Customer, email=EMAIL)
+    return await db.get(Customer, {"email": EMAIL})
 
 
 SCENARIOS: dict[type[DynamORMError], Scenario] = {

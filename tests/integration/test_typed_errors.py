@@ -42,7 +42,7 @@ class Ghost:
 
 
 async def _count(db: DB) -> object:
-    return await db.model(Ghost, allow_scan=True).scan().count()
+    return await db.model(Ghost).scan().count()
 
 
 async def _count_segments(db: DB) -> object:

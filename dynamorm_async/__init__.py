@@ -29,6 +29,7 @@ from .errors import (
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
 from .query import Query
+from .table_options import Provisioned, TableOptions
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
@@ -56,11 +57,13 @@ __all__ = [
     "EncodeError",
     "ItemNotFound",
     "Page",
+    "Provisioned",
     "Query",
     "QueryPlanError",
     "SchemaError",
     "TableExists",
     "TableNotFound",
+    "TableOptions",
     "Throttled",
     "Transaction",
     "TransactionCanceled",

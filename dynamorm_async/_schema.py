@@ -16,6 +16,7 @@ import attrs
 
 from .codec._types import ScalarKind, scalar_kind, strip_optional, unsupported_reason
 from .errors import SchemaError
+from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
 Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
 IndexKind = Literal["GSI", "LSI"]
@@ -87,6 +88,7 @@ class ModelMeta:
     created_at: FieldMeta | None
     updated_at: FieldMeta | None
     ttl: FieldMeta | None
+    options: TableOptions = DEFAULT_TABLE_OPTIONS
 
     @property
     def key_fields(self) -> tuple[FieldMeta, ...]:
@@ -130,7 +132,14 @@ def field_spec(field: attrs.Attribute[Any]) -> FieldSpec:
     return spec if isinstance(spec, FieldSpec) else _PLAIN
 
 
-def declare(cls: type, *, table: str, indexes: tuple[Any, ...], naming: str) -> None:
+def declare(
+    cls: type,
+    *,
+    table: str,
+    indexes: tuple[Any, ...],
+    naming: str,
+    options: TableOptions = DEFAULT_TABLE_OPTIONS,
+) -> None:
     """Attach a declaration to ``cls`` and validate it (called by ``@table``)."""
     if not isinstance(cls, type) or not attrs.has(cls):
         raise SchemaError(
@@ -138,7 +147,9 @@ def declare(cls: type, *, table: str, indexes: tuple[Any, ...], naming: str) -> 
         )
     if naming not in _NAMINGS:
         raise SchemaError(f"{cls.__name__}: naming must be one of {_NAMINGS}, not {naming!r}")
-    setattr(cls, _SPEC_ATTR, (table, indexes, naming))
+    if not isinstance(options, TableOptions):
+        raise SchemaError(f"{cls.__name__}: options must be a TableOptions, not {options!r}")
+    setattr(cls, _SPEC_ATTR, (table, indexes, naming, options))
     if _META_ATTR in cls.__dict__:
         delattr(cls, _META_ATTR)
     try:
@@ -162,13 +173,15 @@ def model_meta(cls: type) -> ModelMeta:
         raise SchemaError(
             f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table"
         )
-    table, indexes, naming = cls.__dict__[_SPEC_ATTR]
-    meta = _build(cls, table, indexes, naming)
+    table, indexes, naming, options = cls.__dict__[_SPEC_ATTR]
+    meta = _build(cls, table, indexes, naming, options)
     setattr(cls, _META_ATTR, meta)
     return meta
 
 
-def _build(cls: type, table: str, indexes: tuple[Any, ...], naming: str) -> ModelMeta:
+def _build(
+    cls: type, table: str, indexes: tuple[Any, ...], naming: str, options: TableOptions
+) -> ModelMeta:
     where = cls.__name__
     try:
         attrs.resolve_types(cls)
@@ -225,6 +238,7 @@ def _build(cls: type, table: str, indexes: tuple[Any, ...], naming: str) -> Mode
         created_at=by_role.get("created_at"),
         updated_at=by_role.get("updated_at"),
         ttl=by_role.get("ttl"),
+        options=options,
     )
 
 

@@ -35,7 +35,7 @@ from .errors import (
 from .expr import Condition, and_, compile_request
 from .metrics import Metrics
 from .query import Query
-from .tables import BillingMode, create_table_params, ttl_params
+from .tables import backup_params, create_table_params, ttl_params
 from .transaction import Transaction
 
 __all__ = ["DB"]
@@ -590,20 +590,17 @@ class DB:
         model: type,
         *,
         wait: bool = True,
-        billing_mode: BillingMode = "PAY_PER_REQUEST",
-        read_capacity: int | None = None,
-        write_capacity: int | None = None,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
     ) -> dict[str, Any]:
-        """Create the model's table (keys, indexes, billing) and enable TTL if it has a TTL field.
+        """Create the model's table: keys, indexes, TTL and the model's :class:`TableOptions`.
+
+        Billing, stream, encryption, table class, deletion protection and tags go into
+        ``CreateTable``; TTL and point-in-time recovery are switched on after it.
 
         Args:
             model: The model class.
             wait: Wait until the table and its indexes are ACTIVE.
-            billing_mode: ``"PAY_PER_REQUEST"`` (default) or ``"PROVISIONED"``.
-            read_capacity: Provisioned read units (table and GSIs).
-            write_capacity: Provisioned write units (table and GSIs).
             ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
                 TTL support, such as dynalite).
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
@@ -616,20 +613,16 @@ class DB:
         """
         meta = model_meta(model)
         name = self.table_name(model)
-        params = create_table_params(
-            meta,
-            name,
-            billing_mode=billing_mode,
-            read_capacity=read_capacity,
-            write_capacity=write_capacity,
-        )
-        response = await self._call("CreateTable", params)
+        response = await self._call("CreateTable", create_table_params(meta, name))
         description: dict[str, Any] = response["TableDescription"]
         if wait:
             description = await self._wait_for_table(name, wait_seconds)
         ttl_request = ttl_params(meta, name) if ttl else None
         if ttl_request is not None:
             await self._call("UpdateTimeToLive", ttl_request)
+        backups = backup_params(meta, name)
+        if backups is not None:
+            await self._call("UpdateContinuousBackups", backups)
         return description
 
     async def ensure_table(self, model: type, *, wait: bool = True, ttl: bool = True) -> bool:

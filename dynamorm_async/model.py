@@ -24,6 +24,7 @@ import attrs
 from . import _schema
 from ._schema import FieldMeta, IndexMeta, ModelMeta, model_meta
 from .errors import SchemaError
+from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
 __all__ = [
     "GSI",
@@ -94,7 +95,11 @@ class LSI:
 
 
 def table(
-    name: str, *, indexes: Sequence[GSI | LSI] = (), naming: Naming = "camelCase"
+    name: str,
+    *,
+    indexes: Sequence[GSI | LSI] = (),
+    naming: Naming = "camelCase",
+    options: TableOptions = DEFAULT_TABLE_OPTIONS,
 ) -> Callable[[T], T]:
     """Mark an attrs class as a DynamoDB model stored in table ``name``.
 
@@ -106,12 +111,14 @@ def table(
         indexes: GSI and LSI declarations.
         naming: How stored attribute names derive from field names: ``"camelCase"``
             (DynamORM's convention: ``customer_id`` → ``customerId``) or ``"snake_case"``.
+        options: The table's settings (billing, backups, stream, encryption, class,
+            deletion protection, tags), used by ``create_table`` and the deploy tooling.
     """
     if not isinstance(name, str) or not name:
         raise SchemaError(f"@table needs a non-empty table name, not {name!r}")
 
     def decorate(cls: T) -> T:
-        _schema.declare(cls, table=name, indexes=tuple(indexes), naming=naming)
+        _schema.declare(cls, table=name, indexes=tuple(indexes), naming=naming, options=options)
         return cls
 
     return decorate

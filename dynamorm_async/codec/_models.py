@@ -10,9 +10,11 @@ source is registered with ``linecache`` so tracebacks show it.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import linecache
 import marshal
+import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -24,6 +26,7 @@ from ..errors import SchemaError
 from ._hooks import Hooks, may_omit, non_empty, optional_decoder, optional_encoder
 from ._invalid import Invalid, at, type_name
 from ._numbers import MAX_DIGITS
+from .precompiled import lookup
 from ._scalars import (
     AttributeValue,
     Decoder,
@@ -196,8 +199,21 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
 
 _serial = itertools.count(1)
 
+GENERATED: contextvars.ContextVar[list[tuple[str, str, str]] | None] = contextvars.ContextVar(
+    "dynamorm_async_generated", default=None
+)
+"""Set by the code generator: every function compiled meanwhile is recorded as
+``(owner, name, source)``."""
 
-def _compile(name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+
+def _compile(cls: type, name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    owner = f"{cls.__module__}.{cls.__qualname__}"
+    recorder = GENERATED.get()
+    if recorder is not None:
+        recorder.append((owner, name, source))
+    precompiled = lookup(owner, source)
+    if precompiled is not None:  # `dynamorm-async gen` compiled this very source already
+        return types.FunctionType(precompiled, namespace, name)
     filename = f"<dynamorm_async codec {name} #{next(_serial)}>"
     code = compile(source, filename, "exec")
     exec(code, namespace)
@@ -295,7 +311,7 @@ def compile_encoder(cls: type, plans: list[FieldPlan], *, top: bool) -> Callable
         body += ["if _STATIC + 4 * ns + nx > _MAX:", "    _check_size(item)"]
     body.append("return item")
     source = "def encode(obj):\n" + "\n".join(_indent(body)) + "\n"
-    return _compile("encode", source, namespace)
+    return _compile(cls, "encode", source, namespace)
 
 
 def size_bound(av: AttributeValue) -> int:
@@ -427,7 +443,7 @@ def compile_decoder(
             body += [f"if a{i} is not _UNSET:", f"    _setattr(obj, {plan.name!r}, a{i})"]
     body.append("return obj")
     source = "def decode(item):\n" + "\n".join(_indent(body)) + "\n"
-    return _compile("decode", source, namespace)
+    return _compile(cls, "decode", source, namespace)
 
 
 _UNSET = object()

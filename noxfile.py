@@ -128,6 +128,23 @@ def interop(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def lambda_layer(session: nox.Session) -> None:
+    """Build the Lambda layer (pip reaches the package index) and test it from a fresh dir.
+
+    Writes dynamorm-async-layer.zip (and -untrimmed.zip) for this interpreter's version, prints
+    both sizes, then runs tests/layer: same bytes twice, CRUD and AssumeRole from the unzipped
+    layer alone.
+    """
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    output = str(ROOT / "build" / "dynamorm-async-layer.zip")
+    session.run(PYTHON, "-m", PACKAGE, "layer", "--python", version, "-o", output, "--untrimmed")
+    session.run(
+        PYTHON, "-m", "pytest", "tests/layer", "-s", *session.posargs,
+        env={"DYNAMORM_LAYER_TESTS": "1"},
+    )  # fmt: skip
+
+
+@nox.session(python=False)
 def example(session: nox.Session) -> None:
     """Run the payments example end to end (python -m examples.payments)."""
     session.run(PYTHON, "-m", "examples.payments")

@@ -219,15 +219,25 @@ def _layer(args: argparse.Namespace) -> int:
     from ..deploy.layer import LayerBuildError, LayerSpec, build_layer
 
     spec = LayerSpec(python=args.python, arch=args.arch, package=args.package)
+    untrimmed = args.output.with_name(args.output.stem + "-untrimmed.zip")
     try:
-        built = build_layer(spec, args.output)
-        print(f"{built.path}: {built.size:,} bytes ({built.files} files)")
-        if args.untrimmed:
-            untrimmed_path = args.output.with_name(args.output.stem + "-untrimmed.zip")
-            untrimmed = build_layer(spec, untrimmed_path, trim=False)
-            print(f"{untrimmed.path}: {untrimmed.size:,} bytes untrimmed ({untrimmed.files} files)")
+        build = build_layer(spec, args.output, untrimmed_output=untrimmed if args.untrimmed else None)
     except LayerBuildError as exc:
         raise _Failed(str(exc)) from exc
+    print(f"{build.trimmed.path}: {build.trimmed.size:,} bytes, {build.trimmed.files} files")
+    if build.untrimmed is not None:
+        saved = 1 - build.trimmed.size / build.untrimmed.size
+        print(
+            f"{build.untrimmed.path}: {build.untrimmed.size:,} bytes, {build.untrimmed.files} "
+            f"files untrimmed (trimming saves {saved:.0%})"
+        )
+    if not build.compiled:
+        print(
+            f"note: no python{args.python} here to byte-compile with; the layer holds sources "
+            "only (the runtime compiles them on first import)",
+            file=sys.stderr,
+        )
+    print("packages: " + ", ".join(f"{k} {v}" for k, v in build.versions.items()))
     return EXIT_OK
 
 

@@ -209,9 +209,9 @@ GENERATED: contextvars.ContextVar[list[tuple[str, str, str]] | None] = contextva
 def _compile(cls: type, name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
     owner = f"{cls.__module__}.{cls.__qualname__}"
     recorder = GENERATED.get()
-    if recorder is not None:
+    if recorder is not None:  # generating: record, and use no earlier generated code
         recorder.append((owner, name, source))
-    precompiled = lookup(owner, source)
+    precompiled = lookup(owner, source) if recorder is None else None
     if precompiled is not None:  # `dynamorm-async gen` compiled this very source already
         return types.FunctionType(precompiled, namespace, name)
     filename = f"<dynamorm_async codec {name} #{next(_serial)}>"

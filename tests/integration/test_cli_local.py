@@ -1,0 +1,63 @@
+"""`dynamorm-async local`: serves the example's tables, prints what to export, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from dynamorm_async import DB
+from dynamorm_async.local import local_config
+from examples.payments.models import Payment
+
+ROOT = Path(__file__).parents[2]
+
+
+def _exports(process: subprocess.Popen[str]) -> dict[str, str]:
+    assert process.stdout is not None
+    exports: dict[str, str] = {}
+    for line in process.stdout:
+        if line.strip().startswith("export "):
+            name, _, value = line.strip().removeprefix("export ").partition("=")
+            exports[name] = value
+            if name == "AWS_SECRET_ACCESS_KEY":  # the last line printed
+                return exports
+    raise AssertionError(f"the command ended without printing its exports: {process.wait()}")
+
+
+async def test_local_serves_the_example_and_stops_on_sigint() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dynamorm_async", "local", "--create", "examples.payments.models"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        exports = _exports(process)
+        endpoint = exports["DYNAMODB_ENDPOINT"]
+        assert exports["AWS_ENDPOINT_URL_DYNAMODB"] == endpoint
+        assert exports["AWS_REGION"] == "us-east-1"
+        # The table exists already (--create), so the example's model works right away.
+        async with DB(local_config(endpoint)) as db:
+            await db.create(Payment(id="p1", amount=Decimal("12.30"), customer_id="c1"))
+            assert (await db.get(Payment, id="p1")).amount == Decimal("12.30")
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "table payments: created" in stderr
+    assert "local server stopped" in stderr
+    assert "Traceback" not in stderr
+    host, port = endpoint.removeprefix("http://").split(":")
+    with socket.socket() as probe:  # the server went with the command
+        assert probe.connect_ex((host, int(port))) != 0

@@ -1,0 +1,123 @@
+"""The Lambda layer `dynamorm-async layer` builds: reproducible, and working on its own.
+
+Slow (pip downloads the runtime's wheels), so it runs in `nox -s lambda_layer`, which sets
+DYNAMORM_LAYER_TESTS=1; `nox -s tests` leaves this folder out (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dynamorm_async.deploy.layer import LayerBuild, LayerSpec, build_layer
+from dynamorm_async.local import LocalServer
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+# Runs with -I -S: no site-packages, so only the layer's copies can be imported.
+LAYER_SCRIPT = r"""
+import asyncio, json, sys
+layer, endpoint = sys.argv[1], sys.argv[2]
+sys.path.insert(0, layer)
+import attrs, aiobotocore, aiohttp, botocore, dynamorm_async
+from aiobotocore.session import get_session
+from dynamorm_async import DB, Credentials, attr, pk, table
+from dynamorm_async.local import local_config
+
+origins = {m.__name__: m.__file__ for m in (dynamorm_async, botocore, aiobotocore, aiohttp)}
+assert all(f.startswith(layer) for f in origins.values()), origins
+
+@table("layer_check")
+@attrs.define
+class Note:
+    id: str = pk()
+    text: str = attr()
+
+async def main():
+    async with get_session().create_client(
+        "sts", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    ) as sts:
+        role = await sts.assume_role(
+            RoleArn="arn:aws:iam::210987654321:role/layer", RoleSessionName="layer-test"
+        )
+    c = role["Credentials"]
+    credentials = Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    async with DB(local_config(endpoint, credentials=credentials)) as db:
+        await db.create_table(Note)
+        await db.create(Note(id="n1", text="hello"))
+        got = await db.get(Note, id="n1")
+        await db.put(Note(id="n1", text="changed"))
+        changed = await db.get(Note, id="n1")
+        await db.delete(Note, id="n1")
+        gone = await db.find(Note, id="n1")
+    print(json.dumps({
+        "account": role["AssumedRoleUser"]["Arn"].split(":")[4],
+        "got": got.text, "changed": changed.text, "gone": gone is None,
+    }))
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[LayerBuild, LayerBuild]:
+    folder = tmp_path_factory.mktemp("layer")
+    spec = LayerSpec(python=PYTHON, arch="x86_64")  # type: ignore[arg-type]
+    first = build_layer(spec, folder / "a.zip", untrimmed_output=folder / "full.zip")
+    second = build_layer(spec, folder / "b.zip")
+    return first, second
+
+
+def test_same_input_gives_the_same_zip_bytes(built: tuple[LayerBuild, LayerBuild]) -> None:
+    first, second = built
+    assert first.versions == second.versions
+    assert first.trimmed.path.read_bytes() == second.trimmed.path.read_bytes()
+
+
+def test_trimmed_layer_keeps_only_what_the_library_loads(
+    built: tuple[LayerBuild, LayerBuild],
+) -> None:
+    first, _ = built
+    assert first.untrimmed is not None
+    assert first.trimmed.size < first.untrimmed.size
+    print(f"layer sizes: trimmed {first.trimmed.size:,} B, untrimmed {first.untrimmed.size:,} B")
+    with zipfile.ZipFile(first.trimmed.path) as archive:
+        names = archive.namelist()
+        infos = archive.infolist()
+    assert names == sorted(names)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    services = {n.split("/")[3] for n in names if n.startswith("python/botocore/data/")}
+    assert services == {
+        "dynamodb", "sts", "endpoints.json", "partitions.json", "_retry.json",
+        "sdk-default-configuration.json",
+    }  # fmt: skip
+    assert not [n for n in names if n.endswith(".pyi") or "/tests/" in n]
+    # Byte-compiled for the target, as unchecked-hash pycs (flags field = 0b01).
+    pycs = [n for n in names if n.endswith(f".cpython-{PYTHON.replace('.', '')}.pyc")]
+    assert "python/dynamorm_async/__pycache__/db.cpython-" + PYTHON.replace(".", "") + ".pyc" in pycs
+    with zipfile.ZipFile(first.trimmed.path) as archive:
+        header = archive.read(pycs[0])[4:8]
+    assert int.from_bytes(header, "little") == 0b01
+
+
+def test_layer_runs_crud_and_assume_role_from_a_fresh_directory(
+    built: tuple[LayerBuild, LayerBuild], tmp_path: Path
+) -> None:
+    first, _ = built
+    with zipfile.ZipFile(first.trimmed.path) as archive:
+        archive.extractall(tmp_path)
+    with LocalServer() as server:
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", LAYER_SCRIPT, str(tmp_path / "python"),
+             server.endpoint_url],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"account": "210987654321", "got": "hello", "changed": "changed", "gone": True}

@@ -11,7 +11,7 @@ import copy
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 import anyio
 
@@ -33,10 +33,12 @@ from .errors import (
     ValidationError,
 )
 from .expr import Condition, and_, compile_request
-from .metrics import Metrics
 from .query import Query
 from .tables import backup_params, create_table_params, ttl_params
 from .transaction import Transaction
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 __all__ = ["DB"]
 
@@ -65,10 +67,21 @@ class DB:
     ) -> None:
         self.config = config if config is not None else Config()
         self.codec = Codec()
-        self.metrics = Metrics.from_config(self.config)
-        """This DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
-        self.engine = Engine(self.config, transport_factory, metrics=self.metrics)
+        # The metrics module is imported only when metrics are on (or first looked at).
+        self._metrics: Metrics | None = None
+        if self.config.metrics:
+            self._metrics = self.metrics
+        self.engine = Engine(self.config, transport_factory, metrics=self._metrics)
         self._deadline: float | None = None
+
+    @property
+    def metrics(self) -> Metrics:
+        """This DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
+        if self._metrics is None:
+            from .metrics import Metrics
+
+            self._metrics = Metrics.from_config(self.config)
+        return self._metrics
 
     @classmethod
     def from_environment(

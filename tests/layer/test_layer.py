@@ -47,7 +47,10 @@ async def main():
             RoleArn="arn:aws:iam::210987654321:role/layer", RoleSessionName="layer-test"
         )
     c = role["Credentials"]
-    credentials = Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    credentials = Credentials(
+        access_key_id=c["AccessKeyId"], secret_access_key=c["SecretAccessKey"],
+        session_token=c["SessionToken"],
+    )
     async with DB(local_config(endpoint, credentials=credentials)) as db:
         await db.create_table(Note)
         await db.create(Note(id="n1", text="hello"))

@@ -145,6 +145,13 @@ def lambda_layer(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def cdk(session: nox.Session) -> None:
+    """Install the cdk extra (aws-cdk-lib; needs node) and test the construct's synthesis."""
+    session.run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[cdk]")
+    session.run(PYTHON, "-m", "pytest", "tests/integration/test_cdk.py", *session.posargs)
+
+
+@nox.session(python=False)
 def example(session: nox.Session) -> None:
     """Run the payments example end to end (python -m examples.payments)."""
     session.run(PYTHON, "-m", "examples.payments")

@@ -7,6 +7,7 @@ opens the one pooled client.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +26,7 @@ from .conditions import Cond, compile_condition
 from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import (
+    AccessDenied,
     ConditionFailed,
     DeadlineExceeded,
     ItemNotFound,
@@ -76,7 +78,7 @@ class DB:
 
     @property
     def metrics(self) -> Metrics:
-        """This DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
+        """The DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
         if self._metrics is None:
             from .metrics import Metrics
 
@@ -160,9 +162,21 @@ class DB:
     ) -> None:
         await self.close()
 
-    async def open(self) -> None:
-        """Open the connection pool now instead of on the first request (no request is sent)."""
+    async def open(self, *, connect: bool = False) -> None:
+        """Open the client now instead of on the first request.
+
+        Args:
+            connect: Also open a connection (TCP and TLS handshakes) and leave it in the
+                pool, by sending one ``ListTables`` with ``Limit=1``: the next request reuses
+                it. A role without ``dynamodb:ListTables`` gets :class:`AccessDenied`, which
+                is expected and ignored here (the connection was made all the same); any
+                other failure is raised.
+        """
         await self.engine.transport()
+        if connect:
+            # An AccessDenied answer came back over a pooled connection: that was the point.
+            with contextlib.suppress(AccessDenied):
+                await self._call("ListTables", {"Limit": 1})
 
     async def close(self) -> None:
         """Close the connection pool. Harmless to call twice; a later request reopens it."""

@@ -60,7 +60,9 @@ def _tags(value: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         raise SchemaError(f"tags is a mapping of tag names to values, not {value!r}")
     for key, tag in value.items():
         if not isinstance(key, str) or not key or not isinstance(tag, str):
-            raise SchemaError(f"a tag is a non-empty str name with a str value, not {key!r}: {tag!r}")
+            raise SchemaError(
+                f"a tag is a non-empty str name with a str value, not {key!r}: {tag!r}"
+            )
     return tuple(sorted(value.items()))
 
 

@@ -175,16 +175,17 @@ def lambda_handler(
         db: The DB to flush metrics of (and to pre-open); default :func:`get_db`'s.
         buffer: Seconds kept back from each invocation's remaining time for the handler to
             answer and log (the DB operations' deadline is the remaining time less this).
-        preopen: Open the DB's client while the module is imported, i.e. in Lambda's init
-            phase, which runs at full CPU before the first invocation is timed: the first
-            request then does not load botocore's service model. Only where the Lambda
+        preopen: Open the DB's client and one pooled connection (TCP + TLS) while the
+            module is imported, i.e. in Lambda's init phase, which runs at full CPU before
+            the first invocation is timed: the first request then neither loads botocore's
+            service model nor waits for a handshake (see :meth:`DB.open`). Only where the Lambda
             runtime runs (``AWS_LAMBDA_RUNTIME_API`` is set); importing the module in a test
             or a script does no I/O.
     """
 
     def wrap(function: AsyncHandler[T]) -> LambdaHandler[T]:
         if preopen and os.environ.get(RUNTIME_API):
-            _loop().run((db if db is not None else get_db()).open())
+            _loop().run((db if db is not None else get_db()).open(connect=True))
         return LambdaHandler(function, db=db, buffer=buffer)
 
     return wrap if handler is None else wrap(handler)

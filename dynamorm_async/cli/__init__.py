@@ -221,7 +221,9 @@ def _layer(args: argparse.Namespace) -> int:
     spec = LayerSpec(python=args.python, arch=args.arch, package=args.package)
     untrimmed = args.output.with_name(args.output.stem + "-untrimmed.zip")
     try:
-        build = build_layer(spec, args.output, untrimmed_output=untrimmed if args.untrimmed else None)
+        build = build_layer(
+            spec, args.output, untrimmed_output=untrimmed if args.untrimmed else None
+        )
     except LayerBuildError as exc:
         raise _Failed(str(exc)) from exc
     print(f"{build.trimmed.path}: {build.trimmed.size:,} bytes, {build.trimmed.files} files")

@@ -26,7 +26,6 @@ from ..errors import SchemaError
 from ._hooks import Hooks, may_omit, non_empty, optional_decoder, optional_encoder
 from ._invalid import Invalid, at, type_name
 from ._numbers import MAX_DIGITS
-from .precompiled import lookup
 from ._scalars import (
     AttributeValue,
     Decoder,
@@ -40,6 +39,7 @@ from ._scalars import (
 from ._sets import empty_set_factory, is_set_type
 from ._size import item_size, value_size
 from ._types import strip_optional
+from .precompiled import lookup
 
 if TYPE_CHECKING:
     from .._schema import ModelMeta

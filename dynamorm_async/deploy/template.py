@@ -1,5 +1,4 @@
-"""CloudFormation and SAM templates for models' tables, built from the same parameters as
-``DB.create_table``.
+"""CloudFormation and SAM templates for models' tables, from ``DB.create_table``'s parameters.
 
 ::
 

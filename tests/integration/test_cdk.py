@@ -6,6 +6,8 @@ Needs the `cdk` extra (aws-cdk-lib, which runs node); synthesis works offline. R
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from dynamorm_async.deploy.template import build_template
@@ -15,6 +17,13 @@ from tests.deploy_models import Customer, Entry, Order, Quota
 cdk = pytest.importorskip("aws_cdk", reason="the cdk extra (aws-cdk-lib) is not installed")
 
 MODELS = [Payment, Entry, Quota, Customer, Order]
+
+
+def outputs_of(template: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {"Description": output["Description"], "Value": output["Value"]}
+        for name, output in template["Outputs"].items()
+    }
 
 
 def test_synthesised_stack_matches_the_template() -> None:
@@ -31,8 +40,5 @@ def test_synthesised_stack_matches_the_template() -> None:
         if r["Type"] != "AWS::CDK::Metadata"
     }
     assert resources == expected["Resources"]
-    outputs = {name: {k: o[k] for k in ("Description", "Value")} for name, o in synthesised["Outputs"].items()}
-    assert outputs == {
-        name: {k: o[k] for k in ("Description", "Value")} for name, o in expected["Outputs"].items()
-    }
+    assert outputs_of(synthesised) == outputs_of(expected)
     assert sorted(construct.tables) == ["LedgerTable", "PaymentsTable", "QuotasTable", "ShopTable"]

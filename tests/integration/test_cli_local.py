@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -29,7 +30,14 @@ def _exports(process: subprocess.Popen[str]) -> dict[str, str]:
     raise AssertionError(f"the command ended without printing its exports: {process.wait()}")
 
 
-async def test_local_serves_the_example_and_stops_on_sigint() -> None:
+async def use_the_example(endpoint: str) -> None:
+    # The table exists already (--create), so the example's model works right away.
+    async with DB(local_config(endpoint)) as db:
+        await db.create(Payment(id="p1", amount=Decimal("12.30"), customer_id="c1"))
+        assert (await db.get(Payment, id="p1")).amount == Decimal("12.30")
+
+
+def test_local_serves_the_example_and_stops_on_sigint() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "dynamorm_async", "local", "--create", "examples.payments.models"],
         cwd=ROOT,
@@ -44,10 +52,7 @@ async def test_local_serves_the_example_and_stops_on_sigint() -> None:
         endpoint = exports["DYNAMODB_ENDPOINT"]
         assert exports["AWS_ENDPOINT_URL_DYNAMODB"] == endpoint
         assert exports["AWS_REGION"] == "us-east-1"
-        # The table exists already (--create), so the example's model works right away.
-        async with DB(local_config(endpoint)) as db:
-            await db.create(Payment(id="p1", amount=Decimal("12.30"), customer_id="c1"))
-            assert (await db.get(Payment, id="p1")).amount == Decimal("12.30")
+        asyncio.run(use_the_example(endpoint))
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
     finally:

@@ -49,14 +49,16 @@ def test_cli_prints_the_template(capsys: pytest.CaptureFixture[str]) -> None:
     assert document["Transform"] == "AWS::Serverless-2016-10-31"
     resources = document["Resources"]
     # Customer and Order share "shop": one table, both models' indexes.
-    assert sorted(resources) == ["DynamormAsyncAccessPolicy", "LedgerTable", "QuotasTable", "ShopTable"]
+    tables = ["LedgerTable", "QuotasTable", "ShopTable"]
+    assert sorted(resources) == ["DynamormAsyncAccessPolicy", *tables]
     shop = resources["ShopTable"]["Properties"]
     assert [i["IndexName"] for i in shop["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
     policy = resources["DynamormAsyncAccessPolicy"]["Properties"]["PolicyDocument"]
-    tables, indexes = policy["Statement"]
-    assert tables["Action"] == list(DATA_ACTIONS)
-    assert tables["Resource"] == [{"Fn::GetAtt": [t, "Arn"]} for t in ("LedgerTable", "QuotasTable", "ShopTable")]
-    assert indexes["Resource"] == [{"Fn::Sub": f"${{{t}.Arn}}/index/*"} for t in ("LedgerTable", "ShopTable")]
+    on_tables, on_indexes = policy["Statement"]
+    assert on_tables["Action"] == list(DATA_ACTIONS)
+    assert on_tables["Resource"] == [{"Fn::GetAtt": [t, "Arn"]} for t in tables]
+    with_indexes = ("LedgerTable", "ShopTable")
+    assert on_indexes["Resource"] == [{"Fn::Sub": f"${{{t}.Arn}}/index/*"} for t in with_indexes]
     outputs = document["Outputs"]
     assert outputs["LedgerTableStreamArn"]["Value"] == {"Fn::GetAtt": ["LedgerTable", "StreamArn"]}
     assert "QuotasTableStreamArn" not in outputs

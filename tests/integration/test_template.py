@@ -135,7 +135,11 @@ async def table_shape(client: Any, name: str) -> dict[str, Any]:
                 i["IndexName"],
                 i["KeySchema"],
                 i["Projection"],
-                {k: v for k, v in i.get("ProvisionedThroughput", {}).items() if k.endswith("Units")},
+                {
+                    k: v
+                    for k, v in i.get("ProvisionedThroughput", {}).items()
+                    if k.endswith("Units")
+                },
             )
             for i in table.get(key, [])
         )

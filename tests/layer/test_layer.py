@@ -102,8 +102,9 @@ def test_trimmed_layer_keeps_only_what_the_library_loads(
     }  # fmt: skip
     assert not [n for n in names if n.endswith(".pyi") or "/tests/" in n]
     # Byte-compiled for the target, as unchecked-hash pycs (flags field = 0b01).
-    pycs = [n for n in names if n.endswith(f".cpython-{PYTHON.replace('.', '')}.pyc")]
-    assert "python/dynamorm_async/__pycache__/db.cpython-" + PYTHON.replace(".", "") + ".pyc" in pycs
+    tag = f"cpython-{PYTHON.replace('.', '')}"
+    pycs = [n for n in names if n.endswith(f".{tag}.pyc")]
+    assert f"python/dynamorm_async/__pycache__/db.{tag}.pyc" in pycs
     with zipfile.ZipFile(first.trimmed.path) as archive:
         header = archive.read(pycs[0])[4:8]
     assert int.from_bytes(header, "little") == 0b01

@@ -124,4 +124,5 @@ def test_layer_runs_crud_and_assume_role_from_a_fresh_directory(
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    assert outcome == {"account": "210987654321", "got": "hello", "changed": "changed", "gone": True}
+    expected = {"account": "210987654321", "got": "hello", "changed": "changed", "gone": True}
+    assert outcome == expected

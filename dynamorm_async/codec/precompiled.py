@@ -38,9 +38,7 @@ def fingerprint(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
-def install(
-    module: str, functions: Mapping[str, Sequence[tuple[str, Callable[..., Any]]]]
-) -> None:
+def install(module: str, functions: Mapping[str, Sequence[tuple[str, Callable[..., Any]]]]) -> None:
     """Offer precompiled codec functions (called by the module ``gen`` writes).
 
     Args:

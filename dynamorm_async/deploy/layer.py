@@ -162,9 +162,7 @@ def _install(spec: LayerSpec, target: Path, pip_args: Sequence[str]) -> None:
         )
     if spec.package is None:
         source = Path(__file__).resolve().parents[1]
-        shutil.copytree(
-            source, target / source.name, ignore=shutil.ignore_patterns("__pycache__")
-        )
+        shutil.copytree(source, target / source.name, ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def _requirements() -> list[str]:
@@ -252,9 +250,7 @@ def write_zip(root: str | os.PathLike[str], output: str | os.PathLike[str]) -> B
         LayerBuildError: The zip could not be written.
     """
     base = Path(root)
-    files = sorted(
-        (p.relative_to(base).as_posix(), p) for p in base.rglob("*") if p.is_file()
-    )
+    files = sorted((p.relative_to(base).as_posix(), p) for p in base.rglob("*") if p.is_file())
     destination = Path(output)
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)

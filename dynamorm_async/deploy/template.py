@@ -107,9 +107,7 @@ def table_properties(metas: Sequence[ModelMeta], table_name: str) -> dict[str, A
         properties["TimeToLiveSpecification"] = ttl["TimeToLiveSpecification"]
     backups = backup_params(meta, table_name)
     if backups is not None:
-        properties["PointInTimeRecoverySpecification"] = backups[
-            "PointInTimeRecoverySpecification"
-        ]
+        properties["PointInTimeRecoverySpecification"] = backups["PointInTimeRecoverySpecification"]
     return properties
 
 

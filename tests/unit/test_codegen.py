@@ -18,7 +18,7 @@ from dynamorm_async.codec import Codec
 from dynamorm_async.codec.precompiled import StaleCodeWarning
 from tests.models import Order
 
-MODELS_V1 = '''
+MODELS_V1 = """
 import attrs
 from decimal import Decimal
 from dynamorm_async import attr, pk, table
@@ -34,7 +34,7 @@ class Invoice:
     id: str = pk()
     total: Decimal = attr()
     lines: list[Line] = attrs.field(factory=list)
-'''
+"""
 
 
 def _frames(exc: BaseException) -> list[str]:

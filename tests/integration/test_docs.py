@@ -34,7 +34,11 @@ async def test_page_examples_run(page: Path, config: Config, server_kind: str) -
     if not blocks:
         pytest.skip(f"{page.name} has no runnable examples")
     needs = {word for match in NEEDS.findall(text) for word in match.split()}
-    if server_kind == "dynalite" and needs & {"needs_transactions", "needs_ttl"}:
+    if server_kind == "dynalite" and needs & {
+        "needs_transactions",
+        "needs_ttl",
+        "needs_table_options",
+    }:
         pytest.skip(f"dynalite lacks what {page.name} needs: {sorted(needs)}")
     name = f"docs_{page.stem}"
     module = types.ModuleType(name)

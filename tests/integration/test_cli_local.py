@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from dynamorm_async import DB
 from dynamorm_async.local import local_config
@@ -37,9 +40,9 @@ async def use_the_example(endpoint: str) -> None:
         assert (await db.get(Payment, id="p1")).amount == Decimal("12.30")
 
 
-def test_local_serves_the_example_and_stops_on_sigint() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dynamorm_async", "local", "--create", "examples.payments.models"],
+def start(*options: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dynamorm_async", "local", *options],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -47,14 +50,24 @@ def test_local_serves_the_example_and_stops_on_sigint() -> None:
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """Ctrl-C the command; its stderr once it has exited."""
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    return stderr
+
+
+def test_local_serves_the_example_and_stops_on_sigint() -> None:
+    process = start("--create", "examples.payments.models")
     try:
         exports = _exports(process)
         endpoint = exports["DYNAMODB_ENDPOINT"]
         assert exports["AWS_ENDPOINT_URL_DYNAMODB"] == endpoint
         assert exports["AWS_REGION"] == "us-east-1"
         asyncio.run(use_the_example(endpoint))
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        stderr = stop(process)
     finally:
         if process.poll() is None:
             process.kill()
@@ -66,3 +79,28 @@ def test_local_serves_the_example_and_stops_on_sigint() -> None:
     host, port = endpoint.removeprefix("http://").split(":")
     with socket.socket() as probe:  # the server went with the command
         assert probe.connect_ex((host, int(port))) != 0
+
+
+async def read_back(endpoint: str) -> Decimal:
+    async with DB(local_config(endpoint)) as db:
+        return (await db.get(Payment, id="p1")).amount
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="--persist runs dynalite: needs node")
+def test_persist_keeps_the_data_across_runs(tmp_path: Path) -> None:
+    for run in ("first", "second"):
+        process = start("--persist", str(tmp_path / "data"), "--create", "examples.payments.models")
+        try:
+            endpoint = _exports(process)["DYNAMODB_ENDPOINT"]
+            if run == "first":
+                asyncio.run(use_the_example(endpoint))
+            else:
+                assert asyncio.run(read_back(endpoint)) == Decimal("12.30")
+            stderr = stop(process)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert process.returncode == 0, stderr
+        state = "created" if run == "first" else "exists"
+        assert f"table payments: {state}" in stderr

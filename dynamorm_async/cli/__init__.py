@@ -88,8 +88,8 @@ def _parser() -> argparse.ArgumentParser:
         "--package",
         default=None,
         metavar="SPEC",
-        help="what to install for dynamorm_async (default: this installed version's source "
-        "tree, or 'dynamorm_async' from the index)",
+        help="pip requirement or wheel file for dynamorm_async (default: copy the installed "
+        "package and install its run-time dependencies)",
     )
     layer.add_argument(
         "--untrimmed",

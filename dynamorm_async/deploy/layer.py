@@ -72,8 +72,9 @@ class LayerSpec:
     Args:
         python: The Lambda runtime's Python version.
         arch: The function's architecture.
-        package: The pip requirement for dynamorm_async itself (``"dynamorm_async==0.1.0"``,
-            a path); ``None`` copies the installed package's source tree.
+        package: The pip requirement for dynamorm_async itself, installed with its
+            dependencies (``"dynamorm_async==0.1.0"`` or a wheel file: binary wheels only);
+            ``None`` copies the installed package and installs its run-time dependencies.
     """
 
     python: PythonVersion = "3.12"

@@ -24,8 +24,6 @@ from examples.payments.models import Payment
 from tests import deploy_models
 from tests.deploy_models import Customer, Entry, Order, Quota
 
-pytestmark = pytest.mark.needs_table_options
-
 MODEL_SETS = {
     "payments example": [Payment],
     "every option": [Entry],
@@ -167,6 +165,7 @@ async def table_shape(client: Any, name: str) -> dict[str, Any]:
 
 
 @pytest.mark.needs_ttl
+@pytest.mark.needs_table_options
 @pytest.mark.parametrize("model", [Entry, Quota, Payment], ids=lambda m: m.__name__)
 async def test_table_from_template_equals_create_table(
     model: type, config: Config, dynamodb_client: Any

@@ -2,7 +2,7 @@
 
 A page's blocks run as one module with top-level ``await``; ``config`` is predefined (a
 Config for the test server, with a table prefix of its own per page). Blocks fenced ```py
-are shown but not run. A page that needs transactions or TTL says so in a comment
+are shown but not run. A page that needs transactions, TTL or STS says so in a comment
 ``<!-- docs-test: needs_transactions -->`` and is skipped on dynalite.
 """
 
@@ -37,6 +37,7 @@ async def test_page_examples_run(page: Path, config: Config, server_kind: str) -
     if server_kind == "dynalite" and needs & {
         "needs_transactions",
         "needs_ttl",
+        "needs_sts",
         "needs_table_options",
     }:
         pytest.skip(f"dynalite lacks what {page.name} needs: {sorted(needs)}")

@@ -11,11 +11,13 @@ import sys
 
 import pytest
 
-# Optional parts, loaded only when used: metrics (EMF), the X-Ray SDK, the Lambda adapter,
-# the CLI (and argparse), code generation, deploy tooling, the local servers and moto,
-# the testing helpers.
+# Optional parts, loaded only when used: metrics (EMF), the X-Ray SDK, multi-account partners,
+# the Lambda adapter, the CLI (and argparse), code generation, deploy tooling, the local
+# servers and moto, the testing helpers. (tests/unit/test_partner_accounts.py also checks
+# that the lazy `dynamorm_async.MultiAccountDB` loads partners on first use.)
 FORBIDDEN = (
     "aws_xray_sdk",
+    "dynamorm_async.partners",
     "dynamorm_async.metrics",
     "dynamorm_async.aws_lambda",
     "dynamorm_async.cli",

@@ -16,7 +16,7 @@ The clients, all sending the same 10-attribute item and the same key:
 * ``aiobotocore + hand mapping``: the same, plus hand-written code turning the model
   instance into AttributeValues and the response back into an instance: what any
   application on raw aiobotocore has to do.
-* ``dynamorm_async``: ``db.put(order)`` and ``db.get(Order, id=...)``.
+* ``dynamorm_async``: ``db.put(order)`` and ``db.get(Order, {"id": ...})``.
 * ``aiodynamo``: ``table.put_item(dict)``/``table.get_item(key)`` on its aiohttp client, with
   plain Python values (``numeric_type=Decimal``); skipped if aiodynamo is not installed.
 
@@ -172,7 +172,7 @@ async def open_contenders(stack: AsyncExitStack, endpoint_url: str) -> list[Cont
         return await db.put(ORDER)
 
     async def orm_get() -> Order:
-        return await db.get(Order, id=ORDER.id)
+        return await db.get(Order, {"id": ORDER.id})
 
     # The benchmark is only fair if every client sends and reads the same item.
     assert to_item(ORDER) == ITEM == db.codec.encode(ORDER), "the item drifted from the model"
@@ -184,7 +184,7 @@ async def open_contenders(stack: AsyncExitStack, endpoint_url: str) -> list[Cont
         return await alone.put(ORDER)
 
     async def alone_get() -> Order:
-        return await alone.get(Order, id=ORDER.id)
+        return await alone.get(Order, {"id": ORDER.id})
 
     assert await alone_get() == ORDER
     contenders = [
@@ -517,7 +517,7 @@ async def probe(endpoint_url: str, ops: int) -> dict[str, dict[str, float]]:
         for _ in range(ops):
             await db.put(ORDER)
         for _ in range(ops):
-            await db.get(Order, id=ORDER.id)
+            await db.get(Order, {"id": ORDER.id})
         for _ in range(ops):
             await db.engine.call("PutItem", {"TableName": TABLE, "Item": encode(ORDER)})
         for _ in range(ops):

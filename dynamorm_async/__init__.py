@@ -35,8 +35,11 @@ from .errors import (
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
+from .planning.writes import Write
 from .query import Query
+from .session import Session
 from .table_options import Provisioned, TableOptions
+from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
@@ -79,6 +82,7 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
     "MissingPartner",
@@ -89,6 +93,8 @@ __all__ = [
     "Query",
     "QueryPlanError",
     "SchemaError",
+    "Session",
+    "TableDescription",
     "TableExists",
     "TableNotFound",
     "TableOptions",
@@ -100,6 +106,7 @@ __all__ = [
     "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
+    "Write",
     "attr",
     "cond",
     "created_at",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("tables")
 async def round_trip(config: Config, session: Any) -> None:
     async with DB(attrs.evolve(config, session=session)) as db:
         await db.put(Payment(id="s-1", amount=Decimal("1.5"), customer_id="c"))
-        assert (await db.get(Payment, id="s-1")).amount == Decimal("1.5")
+        assert (await db.get(Payment, {"id": "s-1"})).amount == Decimal("1.5")
 
 
 async def test_aiobotocore_session(config: Config) -> None:

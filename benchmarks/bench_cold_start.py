@@ -60,7 +60,7 @@ marks["codec"] = time.perf_counter()
 async def main():
     await db.open()
     marks["client"] = time.perf_counter()
-    await db.get(_common.Order, id=_common.ORDER.id)
+    await db.get(_common.Order, {"id": _common.ORDER.id})
     marks["first get"] = time.perf_counter()
     await db.close()
 

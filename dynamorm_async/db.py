@@ -56,20 +56,21 @@ class DB:
         self, config: Config | None = None, *, transport_factory: TransportFactory | None = None
     ) -> None:
         config = config if config is not None else Config()
-        # The metrics module is imported only when metrics are on (or first looked at).
-        self._metrics: Metrics | None = None
-        if config.metrics:
-            self._metrics = _metrics_of(config)
-        engine = Engine(config, transport_factory, metrics=self._metrics)
+        # The metrics module is imported only when metrics are on (or first looked at). The
+        # box is shared by this DB's views (copies), so they all see the one Metrics.
+        self._metrics: list[Metrics] = [_metrics_of(config)] if config.metrics else []
+        engine = Engine(
+            config, transport_factory, metrics=self._metrics[0] if self._metrics else None
+        )
         self._session = Session(config, Codec(), engine)
         self._writes = WritePlanner(self._session.codec, config)
 
     @property
     def metrics(self) -> Metrics:
         """The DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
-        if self._metrics is None:
-            self._metrics = _metrics_of(self.config)
-        return self._metrics
+        if not self._metrics:
+            self._metrics.append(_metrics_of(self.config))
+        return self._metrics[0]
 
     @property
     def session(self) -> Session:

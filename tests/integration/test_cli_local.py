@@ -37,7 +37,7 @@ async def use_the_example(endpoint: str) -> None:
     # The table exists already (--create), so the example's model works right away.
     async with DB(local_config(endpoint)) as db:
         await db.create(Payment(id="p1", amount=Decimal("12.30"), customer_id="c1"))
-        assert (await db.get(Payment, id="p1")).amount == Decimal("12.30")
+        assert (await db.get(Payment, {"id": "p1"})).amount == Decimal("12.30")
 
 
 def start(*options: str) -> subprocess.Popen[str]:
@@ -83,7 +83,7 @@ def test_local_serves_the_example_and_stops_on_sigint() -> None:
 
 async def read_back(endpoint: str) -> Decimal:
     async with DB(local_config(endpoint)) as db:
-        return (await db.get(Payment, id="p1")).amount
+        return (await db.get(Payment, {"id": "p1"})).amount
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="--persist runs dynalite: needs node")

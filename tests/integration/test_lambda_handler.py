@@ -180,7 +180,7 @@ def test_preopen_warms_a_connection_the_first_invocation_reuses(
 
     @lambda_handler(db=db, preopen=True)
     async def handler(event: Any, context: Any) -> bool:
-        return await db.find(Payment, id="nothing") is None
+        return await db.find(Payment, {"id": "nothing"}) is None
 
     # The init phase opened one connection (one request went over it) ...
     assert (fault_proxy.accepted, [e.operation for e in fault_proxy.log]) == (1, ["ListTables"])

@@ -56,11 +56,11 @@ async def main():
     async with DB(local_config(endpoint, credentials=credentials)) as db:
         await db.create_table(Note)
         await db.create(Note(id="n1", text="hello"))
-        got = await db.get(Note, id="n1")
+        got = await db.get(Note, {"id": "n1"})
         await db.put(Note(id="n1", text="changed"))
-        changed = await db.get(Note, id="n1")
-        await db.delete(Note, id="n1")
-        gone = await db.find(Note, id="n1")
+        changed = await db.get(Note, {"id": "n1"})
+        await db.delete(Note, {"id": "n1"})
+        gone = await db.find(Note, {"id": "n1"})
     print(json.dumps({
         "account": role["AssumedRoleUser"]["Arn"].split(":")[4],
         "got": got.text, "changed": changed.text, "gone": gone is None,

@@ -30,7 +30,7 @@ from .planning.reads import get_request
 from .planning.writes import WritePlanner
 from .query import Query
 from .session import Session
-from .tables import TABLE_WAIT_TIMEOUT, TableDescription
+from .tables import TABLE_WAIT_TIMEOUT, StreamViewType, TableDescription
 from .transaction import Transaction, transact_get
 
 if TYPE_CHECKING:
@@ -582,6 +582,7 @@ class DB:
         wait: bool = True,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
+        stream: StreamViewType | None = None,
     ) -> TableDescription:
         """Create the model's table: keys, indexes, TTL and the model's :class:`TableOptions`.
 
@@ -594,6 +595,8 @@ class DB:
             ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
                 TTL support, such as dynalite).
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
+            stream: Enable the table's DynamoDB stream with this view type
+                (``"NEW_AND_OLD_IMAGES"``...), for :mod:`dynamorm_async.aws_lambda.streams`.
 
         Returns:
             DynamoDB's description of the table (ACTIVE when ``wait``).
@@ -602,12 +605,23 @@ class DB:
             TableExists: the table exists already.
         """
         return await tables.create_table(
-            self._session, model, wait=wait, ttl=ttl, wait_seconds=wait_seconds
+            self._session, model, wait=wait, ttl=ttl, wait_seconds=wait_seconds, stream=stream
         )
 
-    async def ensure_table(self, model: type, *, wait: bool = True, ttl: bool = True) -> bool:
-        """Create the model's table unless it exists. Returns whether it was created."""
-        return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl)
+    async def ensure_table(
+        self,
+        model: type,
+        *,
+        wait: bool = True,
+        ttl: bool = True,
+        stream: StreamViewType | None = None,
+    ) -> bool:
+        """Create the model's table unless it exists. Returns whether it was created.
+
+        ``ttl`` and ``stream`` are as for :meth:`create_table` (an existing table is left as
+        it is).
+        """
+        return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl, stream=stream)
 
     async def describe_table(self, model: type) -> TableDescription:
         """DynamoDB's description of the model's table.

@@ -23,6 +23,7 @@ __all__ = [
     "TABLE_WAIT_TIMEOUT",
     "BillingMode",
     "IndexDescription",
+    "StreamViewType",
     "TableDescription",
     "attribute_definitions",
     "backup_params",
@@ -36,6 +37,9 @@ __all__ = [
 
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
 """How a table is billed: on demand or by provisioned capacity."""
+
+StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
+"""What a table's stream records carry: the keys only, or the new / old / both images."""
 
 TABLE_WAIT_TIMEOUT = 300.0
 """How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
@@ -143,7 +147,9 @@ def _projection(index: IndexMeta) -> dict[str, Any]:
     return projection
 
 
-def create_table_params(meta: ModelMeta, table_name: str) -> dict[str, Any]:
+def create_table_params(
+    meta: ModelMeta, table_name: str, *, stream: StreamViewType | None = None
+) -> dict[str, Any]:
     """The ``CreateTable`` parameters for a model, its :class:`TableOptions` applied.
 
     Point-in-time recovery is not part of ``CreateTable``: see :func:`backup_params`.
@@ -151,6 +157,8 @@ def create_table_params(meta: ModelMeta, table_name: str) -> dict[str, Any]:
     Args:
         meta: The model's metadata.
         table_name: The physical table name (with the config's prefix).
+        stream: Enable the table's stream with this view type, instead of the model's
+            ``TableOptions.stream``.
     """
     options = meta.options
     params: dict[str, Any] = {
@@ -190,8 +198,9 @@ def create_table_params(meta: ModelMeta, table_name: str) -> dict[str, Any]:
     if lsis:
         params["LocalSecondaryIndexes"] = lsis
     # Only what the model declares: a default table sends exactly what DynamoDB defaults to.
-    if options.stream is not None:
-        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": options.stream}
+    view = stream if stream is not None else options.stream
+    if view is not None:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
     if options.kms_key is not None:
         params["SSESpecification"] = {
             "Enabled": True,
@@ -248,11 +257,12 @@ async def create_table(
     wait: bool = True,
     ttl: bool = True,
     wait_seconds: float = TABLE_WAIT_TIMEOUT,
+    stream: StreamViewType | None = None,
 ) -> TableDescription:
     """Create the model's table; see :meth:`DB.create_table <dynamorm_async.DB.create_table>`."""
     meta = model_meta(model)
     name = session.table_name(model)
-    response = await session.send("CreateTable", create_table_params(meta, name))
+    response = await session.send("CreateTable", create_table_params(meta, name, stream=stream))
     description = TableDescription.from_response(response["TableDescription"])
     if wait:
         description = await _wait_for_table(session, name, wait_seconds)
@@ -266,7 +276,12 @@ async def create_table(
 
 
 async def ensure_table(
-    session: Session, model: type, *, wait: bool = True, ttl: bool = True
+    session: Session,
+    model: type,
+    *,
+    wait: bool = True,
+    ttl: bool = True,
+    stream: StreamViewType | None = None,
 ) -> bool:
     """Create the model's table unless it exists. Returns whether it was created."""
     try:
@@ -275,7 +290,7 @@ async def ensure_table(
     except TableNotFound:
         pass
     try:
-        await create_table(session, model, wait=wait, ttl=ttl)
+        await create_table(session, model, wait=wait, ttl=ttl, stream=stream)
     except TableExists:
         if wait:  # created concurrently by someone else
             await _wait_for_table(session, session.table_name(model), TABLE_WAIT_TIMEOUT)

@@ -141,6 +141,30 @@ def interop(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def lambda_layer(session: nox.Session) -> None:
+    """Build the Lambda layer (pip reaches the package index) and test it from a fresh dir.
+
+    Writes build/dynamorm-async-layer.zip (and -untrimmed.zip) for this interpreter's version,
+    prints both sizes, then runs tests/layer: a second build in another process gives the same
+    bytes, and CRUD and AssumeRole work from the unzipped layer alone.
+    """
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    output = str(ROOT / "build" / "dynamorm-async-layer.zip")
+    session.run(PYTHON, "-m", PACKAGE, "layer", "--python", version, "-o", output, "--untrimmed")
+    session.run(
+        PYTHON, "-m", "pytest", "tests/layer", "-s", *session.posargs,
+        env={"DYNAMORM_LAYER_TESTS": "1", "DYNAMORM_LAYER_ZIP": output},
+    )  # fmt: skip
+
+
+@nox.session(python=False)
+def cdk(session: nox.Session) -> None:
+    """Install the cdk extra (aws-cdk-lib; needs node) and test the construct's synthesis."""
+    session.run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[cdk]")
+    session.run(PYTHON, "-m", "pytest", "tests/integration/test_cdk.py", *session.posargs)
+
+
+@nox.session(python=False)
 def example(session: nox.Session) -> None:
     """Run the payments example end to end (python -m examples.payments)."""
     session.run(PYTHON, "-m", "examples.payments")

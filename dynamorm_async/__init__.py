@@ -47,23 +47,24 @@ from .errors import (
     ValidationError,
 )
 from .expr import Path
-from .metrics import Metrics
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
 from .planning.writes import Write
 from .query import Query
 from .session import Session
+from .table_options import Provisioned, TableOptions
 from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
 
 if TYPE_CHECKING:
+    from .metrics import Metrics
     from .partners import MultiAccountDB, PartnerAccount
 
 # Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts.
-_LAZY = {"MultiAccountDB": "partners", "PartnerAccount": "partners"}
+_LAZY = {"Metrics": "metrics", "MultiAccountDB": "partners", "PartnerAccount": "partners"}
 
 
 def __getattr__(name: str) -> Any:
@@ -112,6 +113,7 @@ __all__ = [
     "Path",
     "Plan",
     "PoolTimeout",
+    "Provisioned",
     "Query",
     "QueryPlanError",
     "RequestTimeout",
@@ -122,6 +124,7 @@ __all__ = [
     "TableDescription",
     "TableExists",
     "TableNotFound",
+    "TableOptions",
     "Throttled",
     "Transaction",
     "TransactionCanceled",

@@ -19,6 +19,7 @@ import attrs
 
 from ._annotations import ScalarKind, scalar_kind, strip_optional, unsupported_reason
 from .errors import SchemaError, ValidationError
+from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
 Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
 IndexKind = Literal["GSI", "LSI"]
@@ -146,6 +147,7 @@ class ModelMeta:
     created_at: FieldMeta | None
     updated_at: FieldMeta | None
     ttl: FieldMeta | None
+    options: TableOptions = DEFAULT_TABLE_OPTIONS
 
     @property
     def key_fields(self) -> tuple[FieldMeta, ...]:
@@ -193,7 +195,14 @@ def field_spec(field: attrs.Attribute[Any]) -> FieldSpec:
     return spec if isinstance(spec, FieldSpec) else _PLAIN
 
 
-def declare(cls: type, *, table: str, indexes: tuple[Index, ...], naming: str) -> None:
+def declare(
+    cls: type,
+    *,
+    table: str,
+    indexes: tuple[Index, ...],
+    naming: str,
+    options: TableOptions = DEFAULT_TABLE_OPTIONS,
+) -> None:
     """Attach a declaration to ``cls`` and validate it (called by ``@table``)."""
     if not isinstance(cls, type) or not attrs.has(cls):
         raise SchemaError(
@@ -201,7 +210,9 @@ def declare(cls: type, *, table: str, indexes: tuple[Index, ...], naming: str) -
         )
     if naming not in _NAMINGS:
         raise SchemaError(f"{cls.__name__}: naming must be one of {_NAMINGS}, not {naming!r}")
-    setattr(cls, _SPEC_ATTR, (cls, table, indexes, naming))
+    if not isinstance(options, TableOptions):
+        raise SchemaError(f"{cls.__name__}: options must be a TableOptions, not {options!r}")
+    setattr(cls, _SPEC_ATTR, (cls, table, indexes, naming, options))
     if _META_ATTR in cls.__dict__:
         delattr(cls, _META_ATTR)
     try:
@@ -240,7 +251,7 @@ def model_meta(cls: type) -> ModelMeta:
         raise SchemaError(
             f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table"
         )
-    declared, table, indexes, naming = cls.__dict__[_SPEC_ATTR]
+    declared, table, indexes, naming, options = cls.__dict__[_SPEC_ATTR]
     if declared is not cls:
         # A class decorator above @table (such as @attrs.define) made a new class from the
         # declared one; its fields lost the markers, so it must not be read as the model.
@@ -248,12 +259,14 @@ def model_meta(cls: type) -> ModelMeta:
             f"{cls.__name__}: a decorator above @table made a new class from the model; "
             "put @table on top (it makes the attrs class itself)"
         )
-    meta = _build(cls, table, indexes, naming)
+    meta = _build(cls, table, indexes, naming, options)
     setattr(cls, _META_ATTR, meta)
     return meta
 
 
-def _build(cls: type, table: str, indexes: tuple[Index, ...], naming: str) -> ModelMeta:
+def _build(
+    cls: type, table: str, indexes: tuple[Index, ...], naming: str, options: TableOptions
+) -> ModelMeta:
     where = cls.__name__
     try:
         attrs.resolve_types(cls)
@@ -314,6 +327,7 @@ def _build(cls: type, table: str, indexes: tuple[Index, ...], naming: str) -> Mo
         created_at=by_role.get("created_at"),
         updated_at=by_role.get("updated_at"),
         ttl=by_role.get("ttl"),
+        options=options,
     )
 
 

@@ -9,10 +9,11 @@ module imports it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 from . import tables
 from ._deadline import DEFAULT_BUFFER, LambdaContext
@@ -22,16 +23,18 @@ from .codec import Codec
 from .conditions import Cond
 from .config import Config
 from .engine import Engine, TransportFactory
-from .errors import ItemNotFound, masked_key
+from .errors import AccessDenied, ItemNotFound, masked_key
 from .items import get_item, send_write
-from .metrics import Metrics
 from .planning import _keys
 from .planning.reads import get_request
 from .planning.writes import WritePlanner
 from .query import Query
 from .session import Session
-from .tables import TABLE_WAIT_TIMEOUT, BillingMode, StreamViewType, TableDescription
+from .tables import TABLE_WAIT_TIMEOUT, StreamViewType, TableDescription
 from .transaction import Transaction, transact_get
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 __all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
 
@@ -53,11 +56,21 @@ class DB:
         self, config: Config | None = None, *, transport_factory: TransportFactory | None = None
     ) -> None:
         config = config if config is not None else Config()
-        self.metrics = Metrics.from_config(config)
-        """This DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
-        engine = Engine(config, transport_factory, metrics=self.metrics)
+        # The metrics module is imported only when metrics are on (or first looked at). The
+        # box is shared by this DB's views (copies), so they all see the one Metrics.
+        self._metrics: list[Metrics] = [_metrics_of(config)] if config.metrics else []
+        engine = Engine(
+            config, transport_factory, metrics=self._metrics[0] if self._metrics else None
+        )
         self._session = Session(config, Codec(), engine)
         self._writes = WritePlanner(self._session.codec, config)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
+        if not self._metrics:
+            self._metrics.append(_metrics_of(self.config))
+        return self._metrics[0]
 
     @property
     def session(self) -> Session:
@@ -157,9 +170,21 @@ class DB:
     ) -> None:
         await self.close()
 
-    async def open(self) -> None:
-        """Open the connection pool now instead of on the first request (no request is sent)."""
+    async def open(self, *, connect: bool = False) -> None:
+        """Open the client now instead of on the first request.
+
+        Args:
+            connect: Also open a connection (TCP and TLS handshakes) and leave it in the
+                pool, by sending one ``ListTables`` with ``Limit=1``: the next request reuses
+                it. A role without ``dynamodb:ListTables`` gets :class:`AccessDenied`, which
+                is expected and ignored here (the connection was made all the same); any
+                other failure is raised.
+        """
         await self.engine.transport()
+        if connect:
+            # An AccessDenied answer came back over a pooled connection: that was the point.
+            with contextlib.suppress(AccessDenied):
+                await self._session.send("ListTables", {"Limit": 1})
 
     async def close(self) -> None:
         """Close the connection pool. Harmless to call twice; a later request reopens it."""
@@ -555,21 +580,18 @@ class DB:
         model: type,
         *,
         wait: bool = True,
-        billing_mode: BillingMode = "PAY_PER_REQUEST",
-        read_capacity: int | None = None,
-        write_capacity: int | None = None,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
         stream: StreamViewType | None = None,
     ) -> TableDescription:
-        """Create the model's table (keys, indexes, billing) and enable TTL if it has a TTL field.
+        """Create the model's table: keys, indexes, TTL and the model's :class:`TableOptions`.
+
+        Billing, stream, encryption, table class, deletion protection and tags go into
+        ``CreateTable``; TTL and point-in-time recovery are switched on after it.
 
         Args:
             model: The model class.
             wait: Wait until the table and its indexes are ACTIVE.
-            billing_mode: ``"PAY_PER_REQUEST"`` (default) or ``"PROVISIONED"``.
-            read_capacity: Provisioned read units (table and GSIs).
-            write_capacity: Provisioned write units (table and GSIs).
             ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
                 TTL support, such as dynalite).
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
@@ -583,15 +605,7 @@ class DB:
             TableExists: the table exists already.
         """
         return await tables.create_table(
-            self._session,
-            model,
-            wait=wait,
-            billing_mode=billing_mode,
-            read_capacity=read_capacity,
-            write_capacity=write_capacity,
-            ttl=ttl,
-            wait_seconds=wait_seconds,
-            stream=stream,
+            self._session, model, wait=wait, ttl=ttl, wait_seconds=wait_seconds, stream=stream
         )
 
     async def ensure_table(
@@ -639,3 +653,9 @@ class DB:
         await tables.delete_table(
             self._session, model, wait=wait, missing_ok=missing_ok, wait_seconds=wait_seconds
         )
+
+
+def _metrics_of(config: Config) -> Metrics:
+    from .metrics import Metrics
+
+    return Metrics.from_config(config)

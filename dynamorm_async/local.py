@@ -497,6 +497,8 @@ class Dynalite(_ServerProcess):
         create_table_ms: How long a new table stays ``CREATING`` (dynalite's default 500).
         delete_table_ms: How long a deleted table stays ``DELETING`` (default 500).
         update_table_ms: How long an updated table stays ``UPDATING`` (default 500).
+        path: Keep the data in LevelDB files in this directory (created if missing), so it
+            outlives the process; ``None`` (default) keeps it in memory.
         node: The ``node`` executable; ``None`` finds it on ``PATH``.
         npm: The ``npm`` executable; ``None`` finds it on ``PATH``.
     """
@@ -515,6 +517,7 @@ class Dynalite(_ServerProcess):
         create_table_ms: int | None = None,
         delete_table_ms: int | None = None,
         update_table_ms: int | None = None,
+        path: str | os.PathLike[str] | None = None,
         node: str | None = None,
         npm: str | None = None,
     ) -> None:
@@ -528,6 +531,7 @@ class Dynalite(_ServerProcess):
             "--deleteTableMs": delete_table_ms,
             "--updateTableMs": update_table_ms,
         }
+        self._path = Path(path) if path is not None else None
         self._node = node
         self._npm = npm
 
@@ -595,6 +599,9 @@ class Dynalite(_ServerProcess):
         for flag, value in self._table_ms.items():
             if value is not None:
                 command += [flag, str(value)]
+        if self._path is not None:
+            self._path.mkdir(parents=True, exist_ok=True)
+            command += ["--path", str(self._path)]
         return command
 
     @staticmethod

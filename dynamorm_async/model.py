@@ -47,6 +47,7 @@ from ._schema import (
     model_meta,
 )
 from .errors import SchemaError
+from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
 __all__ = [
     "GSI",
@@ -202,6 +203,7 @@ def table(
     indexes: Sequence[GSI | LSI] = (),
     naming: Naming = "camelCase",
     frozen: bool = False,
+    options: TableOptions = DEFAULT_TABLE_OPTIONS,
 ) -> Callable[[C], C]:
     """Make a class a DynamoDB model stored in table ``name``.
 
@@ -216,6 +218,8 @@ def table(
             (DynamORM's convention: ``customer_id`` → ``customerId``) or ``"snake_case"``.
         frozen: Make an immutable (``attrs.frozen``) class. Only for a class ``@table``
             makes: an attrs class you declared keeps what you declared.
+        options: The table's settings (billing, backups, stream, encryption, class,
+            deletion protection, tags), used by ``create_table`` and the deploy tooling.
     """
     if not isinstance(name, str) or not name:
         raise SchemaError(f"@table needs a non-empty table name, not {name!r}")
@@ -232,7 +236,7 @@ def table(
                 f"{cls.__name__} is already an attrs class: frozen=True is for a class @table "
                 "makes (use @attrs.frozen, or drop the attrs decorator)"
             )
-        declare(cls, table=name, indexes=tuple(indexes), naming=naming)
+        declare(cls, table=name, indexes=tuple(indexes), naming=naming, options=options)
         return cls
 
     return decorate

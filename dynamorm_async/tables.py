@@ -1,4 +1,4 @@
-"""Tables of models: their definitions (key schema, indexes, TTL), creation and deletion.
+"""Tables of models: their definitions (keys, indexes, TTL, TableOptions), creation, deletion.
 
 :func:`create_table_params` and :func:`ttl_params` are pure; :func:`create_table`,
 :func:`describe_table`, :func:`ensure_table` and :func:`delete_table` send them on a
@@ -25,6 +25,8 @@ __all__ = [
     "IndexDescription",
     "StreamViewType",
     "TableDescription",
+    "attribute_definitions",
+    "backup_params",
     "create_table",
     "create_table_params",
     "delete_table",
@@ -146,41 +148,30 @@ def _projection(index: IndexMeta) -> dict[str, Any]:
 
 
 def create_table_params(
-    meta: ModelMeta,
-    table_name: str,
-    *,
-    billing_mode: BillingMode = "PAY_PER_REQUEST",
-    read_capacity: int | None = None,
-    write_capacity: int | None = None,
-    stream: StreamViewType | None = None,
+    meta: ModelMeta, table_name: str, *, stream: StreamViewType | None = None
 ) -> dict[str, Any]:
-    """The ``CreateTable`` parameters for a model.
+    """The ``CreateTable`` parameters for a model, its :class:`TableOptions` applied.
+
+    Point-in-time recovery is not part of ``CreateTable``: see :func:`backup_params`.
 
     Args:
         meta: The model's metadata.
         table_name: The physical table name (with the config's prefix).
-        billing_mode: ``"PAY_PER_REQUEST"`` (default) or ``"PROVISIONED"``.
-        read_capacity: Read capacity units for PROVISIONED (table and each GSI).
-        write_capacity: Write capacity units for PROVISIONED (table and each GSI).
-        stream: Enable the table's stream with this view type (``None``: no stream).
+        stream: Enable the table's stream with this view type, instead of the model's
+            ``TableOptions.stream``.
     """
-    key_fields: dict[str, FieldMeta] = {f.stored: f for f in meta.key_fields}
-    for index in meta.indexes:
-        key_fields.update((f.stored, f) for f in index.key_fields)
+    options = meta.options
     params: dict[str, Any] = {
         "TableName": table_name,
         "KeySchema": _key_schema(meta.pk, meta.sk),
-        "AttributeDefinitions": [
-            {"AttributeName": stored, "AttributeType": key_kind(field)}
-            for stored, field in sorted(key_fields.items())
-        ],
-        "BillingMode": billing_mode,
+        "AttributeDefinitions": attribute_definitions(meta),
+        "BillingMode": options.billing_mode,
     }
     throughput = None
-    if billing_mode == "PROVISIONED":
+    if options.provisioned is not None:
         throughput = {
-            "ReadCapacityUnits": read_capacity or 1,
-            "WriteCapacityUnits": write_capacity or 1,
+            "ReadCapacityUnits": options.provisioned.read,
+            "WriteCapacityUnits": options.provisioned.write,
         }
         params["ProvisionedThroughput"] = throughput
     gsis = [
@@ -206,9 +197,44 @@ def create_table_params(
         params["GlobalSecondaryIndexes"] = gsis
     if lsis:
         params["LocalSecondaryIndexes"] = lsis
-    if stream is not None:
-        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
+    # Only what the model declares: a default table sends exactly what DynamoDB defaults to.
+    view = stream if stream is not None else options.stream
+    if view is not None:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
+    if options.kms_key is not None:
+        params["SSESpecification"] = {
+            "Enabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": options.kms_key,
+        }
+    if options.table_class != "STANDARD":
+        params["TableClass"] = options.table_class
+    if options.deletion_protection:
+        params["DeletionProtectionEnabled"] = True
+    if options.tags:
+        params["Tags"] = [{"Key": key, "Value": value} for key, value in options.tags]
     return params
+
+
+def attribute_definitions(meta: ModelMeta) -> list[dict[str, str]]:
+    """The ``AttributeDefinitions`` of a model's table: every table and index key, by name."""
+    key_fields: dict[str, FieldMeta] = {f.stored: f for f in meta.key_fields}
+    for index in meta.indexes:
+        key_fields.update((f.stored, f) for f in index.key_fields)
+    return [
+        {"AttributeName": stored, "AttributeType": str(key_kind(field))}
+        for stored, field in sorted(key_fields.items())
+    ]
+
+
+def backup_params(meta: ModelMeta, table_name: str) -> dict[str, Any] | None:
+    """The ``UpdateContinuousBackups`` parameters enabling point-in-time recovery, if declared."""
+    if not meta.options.point_in_time_recovery:
+        return None
+    return {
+        "TableName": table_name,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    }
 
 
 def ttl_params(meta: ModelMeta, table_name: str) -> dict[str, Any] | None:
@@ -229,9 +255,6 @@ async def create_table(
     model: type,
     *,
     wait: bool = True,
-    billing_mode: BillingMode = "PAY_PER_REQUEST",
-    read_capacity: int | None = None,
-    write_capacity: int | None = None,
     ttl: bool = True,
     wait_seconds: float = TABLE_WAIT_TIMEOUT,
     stream: StreamViewType | None = None,
@@ -239,17 +262,16 @@ async def create_table(
     """Create the model's table; see :meth:`DB.create_table <dynamorm_async.DB.create_table>`."""
     meta = model_meta(model)
     name = session.table_name(model)
-    params = create_table_params(
-        meta, name, billing_mode=billing_mode, read_capacity=read_capacity,
-        write_capacity=write_capacity, stream=stream,
-    )  # fmt: skip
-    response = await session.send("CreateTable", params)
+    response = await session.send("CreateTable", create_table_params(meta, name, stream=stream))
     description = TableDescription.from_response(response["TableDescription"])
     if wait:
         description = await _wait_for_table(session, name, wait_seconds)
     ttl_request = ttl_params(meta, name) if ttl else None
     if ttl_request is not None:
         await session.send("UpdateTimeToLive", ttl_request)
+    backups = backup_params(meta, name)
+    if backups is not None:
+        await session.send("UpdateContinuousBackups", backups)
     return description
 
 

@@ -15,6 +15,7 @@ under ``tests/integration`` is marked ``integration``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,18 @@ from dynamorm_async.testing.plugin import server_kind_from_env
 
 pytest_plugins = ["pytester"]
 
-# The sample user suite runs in pytest processes of its own (test_testing_plugin.py).
+# The sample user suite runs in pytest processes of its own (test_testing_plugin.py); the
+# Lambda layer tests download wheels, so only `nox -s lambda_layer` runs them.
 collect_ignore = ["sample_user_suite"]
+if not os.environ.get("DYNAMORM_LAYER_TESTS"):
+    collect_ignore.append("layer")
 
 # Server features that some implementations lack: marker -> reason, per server kind.
 UNSUPPORTED: dict[str, dict[str, str]] = {
     "dynalite": {
         "needs_transactions": "dynalite has no TransactWriteItems",
         "needs_ttl": "dynalite has no UpdateTimeToLive",
+        "needs_table_options": "dynalite has no PITR, table classes or deletion protection",
         "needs_streams": "dynalite has no DynamoDB Streams API",
         "needs_sts": "dynalite has no STS (AssumeRole) and no per-account data",
     },

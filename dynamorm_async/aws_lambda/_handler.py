@@ -204,9 +204,10 @@ def lambda_handler(
             that recorded any, this one or not.
         buffer: Seconds kept back from each invocation's remaining time for the handler to
             answer and log (the DB operations' deadline is the remaining time less this).
-        preopen: Open the DB's client while the module is imported, i.e. in Lambda's init
-            phase, which runs at full CPU before the first invocation is timed: the first
-            request then does not load botocore's service model. Only where the Lambda
+        preopen: Open the DB's client and one pooled connection (TCP + TLS) while the
+            module is imported, i.e. in Lambda's init phase, which runs at full CPU before
+            the first invocation is timed: the first request then neither loads botocore's
+            service model nor waits for a handshake (see :meth:`DB.open`). Only where the Lambda
             runtime runs (``AWS_LAMBDA_RUNTIME_API`` is set); importing the module in a test
             or a script does no I/O. Not with ``partners``: a partner's DB is made on its
             first use.
@@ -240,7 +241,7 @@ def lambda_handler(
 
             function = with_partner_db(function, partners, resolve_partner, partner_error)
         if preopen and partners is None and os.environ.get(RUNTIME_API):
-            _loop().run((db if db is not None else get_db()).open())
+            _loop().run((db if db is not None else get_db()).open(connect=True))
         return LambdaHandler(function, db=db, buffer=buffer)
 
     return wrap if handler is None else wrap(handler)

@@ -10,9 +10,11 @@ source is registered with ``linecache`` so tracebacks show it.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import linecache
 import marshal
+import types
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -51,6 +53,7 @@ from ._size import (
     size_limited,
     value_size,
 )
+from .precompiled import lookup
 
 Mode = Literal["plain", "omit_empty", "sparse", "key"]
 Missing = Literal["default", "none", "empty", "error"]
@@ -251,8 +254,21 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
 
 _serial = itertools.count(1)
 
+GENERATED: contextvars.ContextVar[list[tuple[str, str, str]] | None] = contextvars.ContextVar(
+    "dynamorm_async_generated", default=None
+)
+"""Set by the code generator: every function compiled meanwhile is recorded as
+``(owner, name, source)``."""
 
-def _compile(name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+
+def _compile(cls: type, name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    owner = f"{cls.__module__}.{cls.__qualname__}"
+    recorder = GENERATED.get()
+    if recorder is not None:  # generating: record, and use no earlier generated code
+        recorder.append((owner, name, source))
+    precompiled = lookup(owner, source) if recorder is None else None
+    if precompiled is not None:  # `dynamorm-async gen` compiled this very source already
+        return types.FunctionType(precompiled, namespace, name)
     filename = f"<dynamorm_async codec {name} #{next(_serial)}>"
     code = compile(source, filename, "exec")
     exec(code, namespace)
@@ -363,7 +379,7 @@ def compile_encoder(cls: type, plans: list[FieldPlan], *, top: bool) -> Callable
         body += ["if _STATIC + 4 * ns + nx > _MAX:", "    _check_size(item)"]
     body.append("return item")
     source = "def encode(obj):\n" + "\n".join(_indent(body)) + "\n"
-    return _compile("encode", source, namespace)
+    return _compile(cls, "encode", source, namespace)
 
 
 def size_bound(av: AttributeValue) -> int:
@@ -495,7 +511,7 @@ def compile_decoder(
             body += [f"if a{i} is not _UNSET:", f"    _setattr(obj, {plan.name!r}, a{i})"]
     body.append("return obj")
     source = "def decode(item):\n" + "\n".join(_indent(body)) + "\n"
-    return _compile("decode", source, namespace)
+    return _compile(cls, "decode", source, namespace)
 
 
 _UNSET = object()

@@ -35,7 +35,13 @@ async def test_page_examples_run(page: Path, config: Config, server_kind: str) -
     if not blocks:
         pytest.skip(f"{page.name} has no runnable examples")
     needs = {word for match in NEEDS.findall(text) for word in match.split()}
-    unsupported = {"needs_transactions", "needs_ttl", "needs_sts", "needs_streams"}
+    unsupported = {
+        "needs_transactions",
+        "needs_ttl",
+        "needs_sts",
+        "needs_streams",
+        "needs_table_options",
+    }
     if server_kind == "dynalite" and needs & unsupported:
         pytest.skip(f"dynalite lacks what {page.name} needs: {sorted(needs)}")
     name = f"docs_{page.stem}"

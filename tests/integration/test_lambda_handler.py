@@ -236,3 +236,23 @@ def test_a_plain_def_is_refused_at_decoration() -> None:
             return 7
 
     assert lambda_handler(Callable())({}, FakeLambdaContext()) == 7
+
+
+def test_preopen_warms_a_connection_the_first_invocation_reuses(
+    config: Config, fault_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = DB(through(config, fault_proxy))
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+
+    @lambda_handler(db=db, preopen=True)
+    async def handler(event: Any, context: Any) -> bool:
+        return await db.find(Payment, {"id": "nothing"}) is None
+
+    # The init phase opened one connection (one request went over it) ...
+    assert (fault_proxy.accepted, [e.operation for e in fault_proxy.log]) == (1, ["ListTables"])
+    assert handler({}, FakeLambdaContext()) is True
+    # ... and the first invocation's request used it: no new connection, no handshake.
+    assert (fault_proxy.accepted, [e.operation for e in fault_proxy.log]) == (
+        1,
+        ["ListTables", "GetItem"],
+    )

@@ -7,7 +7,19 @@ from typing import Any
 import attrs
 import pytest
 
-from dynamorm_async import GSI, LSI, SchemaError, attr, pk, sk, table, ttl, version
+from dynamorm_async import (
+    GSI,
+    LSI,
+    Provisioned,
+    SchemaError,
+    TableOptions,
+    attr,
+    pk,
+    sk,
+    table,
+    ttl,
+    version,
+)
 from dynamorm_async._schema import model_meta, stored_name
 from dynamorm_async.tables import create_table_params, ttl_params
 from tests.models import Order, Payment
@@ -223,7 +235,11 @@ def test_create_table_params() -> None:
 
 
 def test_provisioned_and_include_projection() -> None:
-    @table("t", indexes=[GSI("g", pk="x", projection=["amount"])])
+    @table(
+        "t",
+        indexes=[GSI("g", pk="x", projection=["amount"])],
+        options=TableOptions(provisioned=Provisioned(read=5, write=2)),
+    )
     @attrs.define
     class M:
         id: str = pk()
@@ -231,9 +247,8 @@ def test_provisioned_and_include_projection() -> None:
         amount: Decimal = Decimal(0)
         when: dt.datetime | None = None
 
-    params = create_table_params(
-        model_meta(M), "t", billing_mode="PROVISIONED", read_capacity=5, write_capacity=2
-    )
+    params = create_table_params(model_meta(M), "t")
+    assert params["BillingMode"] == "PROVISIONED"
     assert params["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 2}
     (gsi,) = params["GlobalSecondaryIndexes"]
     assert gsi["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["amount"]}

@@ -1,0 +1,70 @@
+"""Cold-start budget: a plain `import dynamorm_async` loads no optional part.
+
+Checked in a fresh interpreter, since this test process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Optional parts, loaded only when used: metrics (EMF), the X-Ray SDK, multi-account partners,
+# the Lambda adapter, the CLI (and argparse), code generation, deploy tooling, the local
+# servers and moto, the testing helpers. (tests/unit/test_partner_accounts.py also checks
+# that the lazy `dynamorm_async.MultiAccountDB` loads partners on first use.)
+FORBIDDEN = (
+    "aws_xray_sdk",
+    "dynamorm_async.partners",
+    "dynamorm_async.metrics",
+    "dynamorm_async.aws_lambda",
+    "dynamorm_async.cli",
+    "argparse",
+    "dynamorm_async.codec.codegen",
+    "dynamorm_async.deploy",
+    "dynamorm_async.local",
+    "moto",
+    "dynamorm_async.testing",
+    "pytest",
+)
+
+CHECK = """
+import json, sys
+{setup}
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def modules_after(setup: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK.format(setup=setup)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    return set(json.loads(result.stdout))
+
+
+def loaded(modules: set[str], name: str) -> list[str]:
+    return sorted(m for m in modules if m == name or m.startswith(name + "."))
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "import dynamorm_async",
+        "from dynamorm_async import DB, Config; DB(Config(region='us-east-1'))",
+    ],
+    ids=["import", "DB()"],
+)
+def test_plain_import_loads_no_optional_part(setup: str) -> None:
+    modules = modules_after(setup)
+    assert "dynamorm_async.db" in modules
+    assert {name: loaded(modules, name) for name in FORBIDDEN if loaded(modules, name)} == {}
+
+
+def test_the_check_sees_an_optional_part_once_it_is_used() -> None:
+    modules = modules_after(
+        "from dynamorm_async import DB, Config; DB(Config(region='us-east-1', metrics=True))"
+    )
+    assert loaded(modules, "dynamorm_async.metrics") == ["dynamorm_async.metrics"]

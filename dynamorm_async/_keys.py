@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 from ._schema import ModelMeta
+from .codec._scalars import binary_value
 
 Fingerprint: TypeAlias = tuple[Hashable, ...]
 """``(table, (tag, value), ...)``: equal for two encodings of one item's key."""
@@ -23,7 +24,8 @@ def _scalar(av: Mapping[str, Any]) -> Hashable:
         if tag == "N":
             return ("N", Decimal(value))
         if tag == "B":
-            return ("B", bytes(value))
+            # bytes from the codec or botocore, base64 text from the direct transport.
+            return ("B", binary_value(value))
         return (tag, value)
     raise ValueError("empty AttributeValue")
 

@@ -80,8 +80,10 @@ class CredentialSource:
             self._frozen = (c.access_key_id, c.secret_access_key, c.session_token)
         elif config.session is not None:
             self._session = _aio_session(config.session)
-        elif env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY") and (
-            not env.get("AWS_CREDENTIAL_EXPIRATION")
+        elif (
+            env.get("AWS_ACCESS_KEY_ID")
+            and env.get("AWS_SECRET_ACCESS_KEY")
+            and (not env.get("AWS_CREDENTIAL_EXPIRATION"))
         ):
             # botocore's EnvProvider, the chain's first: same keys, same precedence.
             self._frozen = (

@@ -54,7 +54,9 @@ THROTTLING_CODES = frozenset(
         "EC2ThrottledException",
     }
 )
-TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
+TRANSIENT_CODES = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
+)
 TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 
 _MAX_BACKOFF = 20.0

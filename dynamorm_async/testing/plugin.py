@@ -88,7 +88,7 @@ def server_kind_from_env() -> str:
     return "other" if os.environ.get(ENDPOINT_ENV, "").strip() else "moto"
 
 
-def transport_from_env() -> dict[str, str]:
+def transport_from_env() -> dict[str, Any]:
     """``{"transport": ...}`` from ``DYNAMORM_TEST_TRANSPORT``, or ``{}`` when it is unset.
 
     Raises:

@@ -101,7 +101,7 @@ class RateLimiter:
         self._last_fill: float | None = None
         self._measured = 0.0
         self._count = 0
-        self._last_bucket = math.floor(now)
+        self._last_bucket = float(math.floor(now))
 
     async def acquire(self) -> bool:
         """Wait for a send token once throttling was seen; ``False`` if the wait would end late."""

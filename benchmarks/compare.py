@@ -224,7 +224,9 @@ async def aiodynamo_contender(stack: AsyncExitStack, url: str) -> Contender | No
         from aiodynamo.models import BatchWriteRequest
 
         async def write(part: list[Order]) -> None:
-            await client.batch_write({TABLE: BatchWriteRequest(items_to_put=[as_plain(o) for o in part])})
+            await client.batch_write(
+                {TABLE: BatchWriteRequest(items_to_put=[as_plain(o) for o in part])}
+            )
 
         await gather_limited(WIDTH, [lambda p=p: write(p) for p in chunks(orders)])
 
@@ -306,7 +308,7 @@ def pynamodb_contender(url: str) -> Contender | None:
             max_pool_connections = WIDTH
 
         id = UnicodeAttribute(hash_key=True)
-        customerId = UnicodeAttribute()  # noqa: N815 (the stored names)
+        customerId = UnicodeAttribute()  # the stored names
         amount = NumberAttribute()
         currency = UnicodeAttribute()
         status = UnicodeAttribute()
@@ -314,7 +316,7 @@ def pynamodb_contender(url: str) -> Contender | None:
         quantity = NumberAttribute()
         gift = BooleanAttribute()
         tags = UnicodeSetAttribute()
-        placedAt = UnicodeAttribute()  # noqa: N815
+        placedAt = UnicodeAttribute()
 
     def model(order: Order) -> Any:
         values = {k: v for k, v in as_plain(order).items() if k != "id"}
@@ -398,12 +400,14 @@ async def measure_in_process(contenders: list[Contender], ops: int, rounds: int)
                 record.setdefault(name, []).append(cpu / ops * 1e6)
                 if c.wide:
                     cpu, _ = await cpu_of(lambda op=op: wide(op, ops))
-                    record.setdefault(f"{name} x{WIDTH}", []).append(cpu / (ops // WIDTH * WIDTH) * 1e6)
+                    record.setdefault(f"{name} x{WIDTH}", []).append(
+                        cpu / (ops // WIDTH * WIDTH) * 1e6
+                    )
             cpu, _ = await cpu_of(lambda c=c: c.batch(orders))
             record.setdefault("batch", []).append(cpu / BATCH_ITEMS * 1e6)
             counted: list[int] = []
 
-            async def query_pages(c: Contender = c) -> None:
+            async def query_pages(c: Contender = c, counted: list[int] = counted) -> None:
                 for _ in range(3):
                     counted.append(await c.query())
 
@@ -546,7 +550,8 @@ async def main():
             count = 0
             paginator = client.get_paginator('query')
             async for page in paginator.paginate(TableName='bench-orders',
-                    KeyConditionExpression='id = :i', ExpressionAttributeValues={{':i': {{'S': 'x'}}}}):
+                    KeyConditionExpression='id = :i',
+                    ExpressionAttributeValues={{':i': {{'S': 'x'}}}}):
                 count += len(page['Items'])
                 if count >= ITEMS:
                     break
@@ -555,7 +560,8 @@ async def main():
     from dynamorm_async.local import local_config
     async with DB(local_config(URL, transport=TRANSPORT)) as db:
         count = 0
-        async for _ in db.model(CustomerOrder).where('customer_id', '=', 'c').page_size(1000).stream():
+        query = db.model(CustomerOrder).where('customer_id', '=', 'c').page_size(1000)
+        async for _ in query.stream():
             count += 1
             if count >= ITEMS:
                 break
@@ -587,7 +593,7 @@ def paired_ratio(values: list[float], base: list[float]) -> float:
 
 
 COLUMNS = ["put", "get", f"put x{WIDTH}", f"get x{WIDTH}", "batch", "query"]
-UNITS = {c: "µs" for c in COLUMNS}
+UNITS = dict.fromkeys(COLUMNS, "µs")
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -609,31 +615,33 @@ def markdown(results: dict[str, Any]) -> str:
         for column in COLUMNS:
             values = row.get(column)
             if not values:
-                cells.append("–")
+                cells.append("-")
                 continue
             ratio = paired_ratio(values, base[column])
-            cells.append(f"{median(values):.1f} ({ratio:.2f}×)")
+            cells.append(f"{median(values):.1f} ({ratio:.2f}x)")
         latency = results["latency"].get(name, {})
         if latency.get("batch 10ms"):
             cells.append(
                 f"{median(latency['batch 10ms']):.2f} (C={int(latency['batch 10ms C'][0])})"
             )
         else:
-            cells.append("–")
+            cells.append("-")
         cold = results["cold"].get(name)
         base_cold = results["cold"][BASELINE]
         if cold:
             total = median(cold["total"])
             rss = median(cold["rss_mb"])
-            cells.append(f"{total:.0f} ({total / median(base_cold['total']):.2f}×)")
-            cells.append(f"{rss:.0f} ({rss / median(base_cold['rss_mb']):.2f}×)")
+            cells.append(f"{total:.0f} ({total / median(base_cold['total']):.2f}x)")
+            cells.append(f"{rss:.0f} ({rss / median(base_cold['rss_mb']):.2f}x)")
         else:
-            cells += ["–", "–"]
+            cells += ["-", "-"]
         lines.append("| " + " | ".join(cells) + " |")
     stream = results.get("stream") or {}
     if stream:
         lines.append("")
-        lines.append("| streaming (one item at a time) | peak RSS MB, 10,000 items | 100,000 items |")
+        lines.append(
+            "| streaming (one item at a time) | peak RSS MB, 10,000 items | 100,000 items |"
+        )
         lines.append("|---|---|---|")
         for name, peaks in stream.items():
             lines.append(f"| {name} | {peaks['small']:.0f} | {peaks['large']:.0f} |")

@@ -138,9 +138,7 @@ _UNKNOWN = _response(
 class _Protocol(asyncio.Protocol):
     """HTTP/1.1 with keep-alive, just enough for DynamoDB clients (Content-Length bodies)."""
 
-    def __init__(
-        self, responses: dict[bytes, bytes], pages: list[bytes], latency: float
-    ) -> None:
+    def __init__(self, responses: dict[bytes, bytes], pages: list[bytes], latency: float) -> None:
         self._responses = responses
         self._pages = pages
         self._latency = latency

@@ -130,23 +130,29 @@ _DYNAMIC_DECODERS: dict[str, Callable[[Any], Any]] = {
 
 def decode_any(av: Any) -> Any:
     """An untyped AttributeValue to the closest Python value."""
-    if isinstance(av, Mapping) and len(av) == 1:
-        for kind, value in av.items():
-            scalar = _DYNAMIC_DECODERS.get(kind)
-            if scalar is not None:
-                return scalar(value)
-            if kind == "L":
-                try:
-                    return [decode_any(x) for x in value]
-                except Exception as exc:
-                    invalid = locate_in_sequence(exc, decode_any, value)
-                    raise invalid from invalid.__cause__
-            if kind == "M":
-                try:
-                    return {k: decode_any(x) for k, x in value.items()}
-                except Exception as exc:
-                    invalid = locate_in_mapping(exc, decode_any, value)
-                    raise invalid from invalid.__cause__
+    # Exact dicts (what every transport returns) skip the Mapping ABC check: untyped
+    # attributes are walked value by value, so this is their per-value cost.
+    if (av.__class__ is dict or isinstance(av, Mapping)) and len(av) == 1:
+        ((kind, value),) = av.items()
+        if kind == "S":
+            return value
+        if kind == "N":
+            return parse_number(value)
+        if kind == "M":
+            try:
+                return {k: decode_any(x) for k, x in value.items()}
+            except Exception as exc:
+                invalid = locate_in_mapping(exc, decode_any, value)
+                raise invalid from invalid.__cause__
+        if kind == "L":
+            try:
+                return [decode_any(x) for x in value]
+            except Exception as exc:
+                invalid = locate_in_sequence(exc, decode_any, value)
+                raise invalid from invalid.__cause__
+        scalar = _DYNAMIC_DECODERS.get(kind)
+        if scalar is not None:
+            return scalar(value)
     raise wrong_type(av, "an AttributeValue")
 
 

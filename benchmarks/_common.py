@@ -155,7 +155,17 @@ def print_table(
 def environment() -> dict[str, Any]:
     """The machine and package versions, recorded with every result."""
     versions: dict[str, str | None] = {}
-    for name in ("dynamorm_async", "aiobotocore", "botocore", "aiohttp", "aiodynamo", "boto3"):
+    for name in (
+        "dynamorm_async",
+        "aiobotocore",
+        "botocore",
+        "aiohttp",
+        "orjson",
+        "aiodynamo",
+        "pydynox",
+        "pynamodb",
+        "boto3",
+    ):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -697,9 +697,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", help="write every figure here")
     parser.add_argument("--markdown", help="write the table here")
     parser.add_argument("--profile", action="store_true", help="profile dynamorm_async instead")
+    parser.add_argument("--ops", type=int, help="operations per round (default 640; quick 64)")
+    parser.add_argument("--rounds", type=int, help="rounds (default 5; quick 1)")
     args = parser.parse_args(argv)
     quick = quick_requested(args.quick)
     ops, rounds, repeats = (64, 1, 1) if quick else (640, 5, 3)
+    ops, rounds = args.ops or ops, args.rounds or rounds
     started = time.perf_counter()
     load = os.getloadavg()[0]
     if args.profile:

@@ -16,8 +16,8 @@ The pattern::
 environment, so the DB's pooled connections survive between warm invocations; binds the
 invocation's deadline (remaining time less ``buffer``) for every DB operation inside it; and
 flushes the DB's metrics at the end, also when the handler raises. Nothing of dynamorm_async
-runs between invocations: no thread, no timer (aiobotocore builds its TLS context once, in the
-loop's default executor, whose thread then idles).
+runs between invocations: no thread, no timer (with ``transport="botocore"``, aiobotocore
+builds its TLS context once, in the loop's default executor, whose thread then idles).
 
 The environment variables :meth:`Config.from_environment <dynamorm_async.Config.from_environment>`
 reads are listed in :mod:`dynamorm_async.aws_lambda.environment`.

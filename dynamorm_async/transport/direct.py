@@ -171,7 +171,7 @@ class DirectTransport:
                 timeout = isinstance(exc, TimeoutError)
             else:
                 checksum = headers.get("x-amz-crc32")
-                if status == 200 and (checksum is None or zlib.crc32(data) == int(checksum)):
+                if status == 200 and (checksum is None or _crc32_matches(data, checksum)):
                     if retry.limiter is not None:
                         retry.limiter.record(False)
                     retry.succeeded(cost)
@@ -272,6 +272,11 @@ class DirectTransport:
             return
         self._closed = True
         await self._session.close()
+
+
+def _crc32_matches(data: bytes, checksum: str) -> bool:
+    # A header that is not a number is as damaged as a wrong one.
+    return checksum.isdigit() and zlib.crc32(data) == int(checksum)
 
 
 def _observe(attempts: int, throttles: int) -> None:

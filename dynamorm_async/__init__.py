@@ -1,11 +1,15 @@
 """dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .batch import BatchGetResult, BatchResult
 from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
 from .errors import (
     AccessDenied,
+    AssumeRoleFailed,
     BatchDeadlineExceeded,
     BatchGetError,
     BatchWriteError,
@@ -15,7 +19,9 @@ from .errors import (
     DecodeError,
     DynamORMError,
     EncodeError,
+    InvalidPartnerId,
     ItemNotFound,
+    MissingPartner,
     QueryPlanError,
     SchemaError,
     TableExists,
@@ -24,6 +30,7 @@ from .errors import (
     TransactionCanceled,
     TransactionConflict,
     TransportError,
+    UnknownPartner,
     ValidationError,
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
@@ -33,11 +40,28 @@ from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
 
+if TYPE_CHECKING:
+    from .partners import MultiAccountDB, PartnerAccount
+
+# Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts.
+_LAZY = {"MultiAccountDB": "partners", "PartnerAccount": "partners"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "DB",
     "GSI",
     "LSI",
     "AccessDenied",
+    "AssumeRoleFailed",
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchGetResult",
@@ -54,8 +78,12 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "InvalidPartnerId",
     "ItemNotFound",
+    "MissingPartner",
+    "MultiAccountDB",
     "Page",
+    "PartnerAccount",
     "Query",
     "QueryPlanError",
     "SchemaError",
@@ -66,6 +94,7 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
     "attr",

@@ -22,7 +22,11 @@ physical table name and the DynamoDB request id are attributes::
     ├── TableExists                        create_table on a table that exists
     ├── AccessDenied                       credentials missing, invalid or not allowed
     ├── TransportError                     the request did not get an answer (network, 5xx)
-    └── DeadlineExceeded (also TimeoutError)  the operation ran out of time
+    ├── DeadlineExceeded (also TimeoutError)  the operation ran out of time
+    ├── UnknownPartner                     no partner account is configured under that id
+    │   └── InvalidPartnerId (also ValidationError)  ... because the id is malformed
+    ├── MissingPartner                     an event names no partner
+    └── AssumeRoleFailed                   STS did not give a partner's role credentials
 
 A botocore ``ClientError`` is translated by :func:`from_client_error`, the one place that
 knows DynamoDB's error codes; it never reaches the user untranslated.
@@ -35,6 +39,7 @@ from typing import Any
 
 __all__ = [
     "AccessDenied",
+    "AssumeRoleFailed",
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchWriteError",
@@ -45,7 +50,9 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "InvalidPartnerId",
     "ItemNotFound",
+    "MissingPartner",
     "QueryPlanError",
     "SchemaError",
     "TableExists",
@@ -54,6 +61,7 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownPartner",
     "ValidationError",
     "from_client_error",
 ]
@@ -232,6 +240,51 @@ class DeadlineExceeded(DynamORMError, TimeoutError):
 
     The deadline is a Lambda's remaining time, ``with_deadline`` or a table wait's timeout.
     """
+
+
+class UnknownPartner(DynamORMError):
+    """No partner account is configured under this id (see :mod:`dynamorm_async.partners`).
+
+    Attributes:
+        partner: The id asked for (only a well-formed id is ever kept here).
+    """
+
+    def __init__(self, message: str, *, partner: str | None = None, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.partner = partner
+
+
+class InvalidPartnerId(UnknownPartner, ValidationError):
+    """A partner id is not 1-64 letters, digits, ``_`` or ``-``.
+
+    Raised before the id reaches a table name, an STS session name or a log line; the
+    message gives its length, never the text (which came from a request).
+    """
+
+
+class MissingPartner(DynamORMError):
+    """An event carries no partner id where the event's reader looked for one.
+
+    See :func:`~dynamorm_async.aws_lambda.partner_id_from_event`.
+    """
+
+
+class AssumeRoleFailed(DynamORMError):
+    """STS did not give credentials for a partner's role (on first use or on a refresh).
+
+    Nothing is cached after a failure: the next request for the partner asks STS again.
+    The message names the partner and STS's error code, with account ids masked; it never
+    holds credentials or the ExternalId. A refusal is not chained to botocore's
+    ``ClientError``, whose text names accounts unmasked: its code, request id and (masked)
+    message are here; a failure to reach STS is chained to its cause.
+
+    Attributes:
+        partner: The partner id.
+    """
+
+    def __init__(self, message: str, *, partner: str, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.partner = partner
 
 
 class BatchWriteError(DynamORMError):

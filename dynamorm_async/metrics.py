@@ -31,8 +31,9 @@ flushes.
 
 **Dimensions.** ``Operation`` and ``Table`` (the physical name; several tables of one batch
 call are joined with ``,``), plus ``service`` when ``metrics_service`` is set
-(``POWERTOOLS_SERVICE_NAME``), in one dimension set: the metrics sit beside those of
-Powertools Metrics in the same namespace (``POWERTOOLS_METRICS_NAMESPACE``).
+(``POWERTOOLS_SERVICE_NAME``) and any in :attr:`Metrics.dimensions` (``Partner`` on a
+partner's DB, see :mod:`dynamorm_async.partners`), in one dimension set: the metrics sit
+beside those of Powertools Metrics in the same namespace (``POWERTOOLS_METRICS_NAMESPACE``).
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ class Metrics:
         self.service = service
         self.emit: Callable[[str], None] = emit or _print_line
         """Receives each document as one line of JSON (replace it to capture them)."""
+        self.dimensions: dict[str, str] = {}
+        """Dimensions added to every document (a partner's DB sets ``Partner``)."""
         self._groups: dict[tuple[str, str | None], _Group] = {}
         self._custom: dict[str, tuple[str, list[float]]] = {}
 
@@ -269,7 +272,10 @@ class Metrics:
             self.emit(json.dumps(document, separators=(",", ":")))
 
     def _dimensions(self) -> dict[str, str]:
-        return {} if self.service is None else {"service": self.service}
+        dimensions = dict(self.dimensions)
+        if self.service is not None:
+            dimensions["service"] = self.service
+        return dimensions
 
     def _group_documents(
         self, key: tuple[str, str | None], group: _Group, timestamp: int

@@ -12,8 +12,9 @@ and, per operation, may:
 * answer a ``BatchWriteItem`` / ``BatchGetItem`` *partially*: it holds back some of the
   request's items (keys), forwards only the rest, and adds the held-back ones to the
   answer's ``UnprocessedItems`` (``UnprocessedKeys``), as DynamoDB does under load;
-* answer with a throttling error (400 ``ProvisionedThroughputExceededException``) or a
-  500 ``InternalServerError`` without forwarding;
+* answer with a throttling error (400 ``ProvisionedThroughputExceededException``), a
+  500 ``InternalServerError`` or a refusal (``AccessDenied``: 403 in STS's XML for
+  query-protocol services, 400 ``AccessDeniedException`` for DynamoDB) without forwarding;
 * reset the connection, either before forwarding (nothing written) or after (written, but
   the client never hears so);
 * answer the first ``conflicts`` ``TransactWriteItems`` with a ``TransactionConflict``
@@ -39,10 +40,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import random
+import re
 import threading
 import time
+import urllib.parse
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
@@ -68,6 +72,10 @@ class Faults:
         held_back: Share of a partial request's items held back; ``None`` draws 1..n.
         throttle: Answer ``ProvisionedThroughputExceededException`` (400).
         server_error: Answer ``InternalServerError`` (500).
+        deny: Answer ``AccessDenied`` (STS ``AssumeRole`` and other query-protocol
+            operations, whose name is the form's ``Action``) or ``AccessDeniedException``.
+        expires_in: Rewrite the ``Expiration`` of forwarded STS answers to this many
+            seconds from now (credentials about to expire, without waiting).
         reset: Drop the connection (half before forwarding, half after).
         bad_crc: Forward, then answer with an ``x-amz-crc32`` that does not match the body
             (a response damaged on the way: botocore retries it).
@@ -84,6 +92,8 @@ class Faults:
     held_back: float | None = None
     throttle: float = 0.0
     server_error: float = 0.0
+    deny: float = 0.0
+    expires_in: float | None = None
     reset: float = 0.0
     bad_crc: float = 0.0
     conflicts: int = 0
@@ -102,7 +112,7 @@ class Entry:
         ended: When the answer was written (or the connection dropped).
         sent: Items (writes, keys, actions) in the client's request.
         forwarded: How many of them reached the server (0 when nothing was forwarded).
-        fault: ``None``, ``"partial"``, ``"throttle"``, ``"500"``, ``"reset-before"``,
+        fault: ``None``, ``"partial"``, ``"throttle"``, ``"500"``, ``"deny"``, ``"reset-before"``,
             ``"reset-after"``, ``"bad-crc"`` or ``"conflict"``.
         status: The HTTP status answered (``None`` after a reset, or when the client hung
             up while its request waited).
@@ -274,8 +284,11 @@ class FaultProxy:
     ) -> tuple[int, dict[str, str], bytes]:
         amz_target = _header(headers, "x-amz-target") or ""
         operation = amz_target.rpartition(".")[2]
+        action = _query_action(headers, body)  # STS speaks the query protocol: a form
+        if action is not None:
+            operation = action
         faults = self.faults.get(operation, Faults())
-        payload: dict[str, Any] = json.loads(body) if body else {}
+        payload: dict[str, Any] = json.loads(body) if body and action is None else {}
         started = time.monotonic()
         sent = _count(operation, payload)
         token = payload.get("ClientRequestToken")
@@ -294,6 +307,12 @@ class FaultProxy:
                 return status, out_headers, out
             if fault == "500":
                 status, out_headers, out = _error(500, "InternalServerError")
+                return status, out_headers, out
+            if fault == "deny":
+                if action is not None:
+                    status, out_headers, out = _query_error(403, "AccessDenied")
+                else:
+                    status, out_headers, out = _error(400, "AccessDeniedException")
                 return status, out_headers, out
             if fault == "conflict":
                 status, out_headers, out = _conflict(payload)
@@ -314,6 +333,8 @@ class FaultProxy:
                 raise _Reset
             if held and status == 200:
                 out = _merge_unprocessed(operation, out, held)
+            if faults.expires_in is not None and status == 200:
+                out = _expiring(out, faults.expires_in)
             if fault == "bad-crc":
                 out_headers = {k: v for k, v in out_headers.items() if k.lower() != "x-amz-crc32"}
                 out_headers["x-amz-crc32"] = str((zlib.crc32(out) + 1) & 0xFFFFFFFF)
@@ -344,6 +365,7 @@ class FaultProxy:
             ("reset", faults.reset),
             ("throttle", faults.throttle),
             ("500", faults.server_error),
+            ("deny", faults.deny),
             ("bad-crc", faults.bad_crc),
             ("partial", faults.partial if operation in _BATCH else 0.0),
         ):
@@ -506,6 +528,33 @@ def _conflict(payload: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
         "CancellationReasons": reasons,
     }
     return 400, {"Content-Type": _JSON}, json.dumps(body).encode()
+
+
+def _query_action(headers: list[tuple[str, str]], body: bytes) -> str | None:
+    """The ``Action`` of a query-protocol request (STS), else ``None``."""
+    if not (_header(headers, "content-type") or "").startswith("application/x-www-form-urlencoded"):
+        return None
+    actions = urllib.parse.parse_qs(body.decode()).get("Action")
+    return actions[0] if actions else None
+
+
+def _expiring(body: bytes, seconds: float) -> bytes:
+    """An STS answer whose credentials expire ``seconds`` from now."""
+    when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return re.sub(
+        rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{stamp}</Expiration>".encode(), body
+    )
+
+
+def _query_error(status: int, code: str) -> tuple[int, dict[str, str], bytes]:
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+        f"<Type>Sender</Type><Code>{code}</Code>"
+        f"<Message>injected by the fault proxy: {code}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    return status, {"Content-Type": "text/xml"}, body.encode()
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:

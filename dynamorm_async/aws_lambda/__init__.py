@@ -19,12 +19,16 @@ flushes the DB's metrics at the end, also when the handler raises. Nothing of dy
 runs between invocations: no thread, no timer (with ``transport="botocore"``, aiobotocore
 builds its TLS context once, in the loop's default executor, whose thread then idles).
 
+One function serving many partner accounts takes ``@lambda_handler(partners=...)``: the
+handler gets the invocation's partner DB as a third argument (docs/partners.md).
+
 The environment variables :meth:`Config.from_environment <dynamorm_async.Config.from_environment>`
 reads are listed in :mod:`dynamorm_async.aws_lambda.environment`.
 """
 
 from .._deadline import DEFAULT_BUFFER, LambdaContext
 from ._handler import LambdaHandler, get_db, lambda_handler, set_db, shutdown
+from .apigateway import partner_id_from_event
 
 __all__ = [
     "DEFAULT_BUFFER",
@@ -32,6 +36,7 @@ __all__ = [
     "LambdaHandler",
     "get_db",
     "lambda_handler",
+    "partner_id_from_event",
     "set_db",
     "shutdown",
 ]

@@ -7,10 +7,14 @@ import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from .._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, deadline_from_context, earliest
 from ..db import DB
+
+if TYPE_CHECKING:
+    from ..partners import MultiAccountDB
+    from ._partner_handler import PartnerErrorHandler, PartnerHandler, PartnerResolver
 
 __all__ = ["LambdaHandler", "get_db", "lambda_handler", "set_db", "shutdown"]
 
@@ -157,6 +161,16 @@ def lambda_handler(
 ) -> Callable[[AsyncHandler[T]], LambdaHandler[T]]: ...
 
 
+@overload
+def lambda_handler(
+    *,
+    partners: MultiAccountDB,
+    resolve_partner: PartnerResolver | None = None,
+    partner_error: PartnerErrorHandler[T] | None = None,
+    buffer: float = DEFAULT_BUFFER,
+) -> Callable[[PartnerHandler[T]], LambdaHandler[T]]: ...
+
+
 def lambda_handler(
     handler: AsyncHandler[T] | None = None,
     /,
@@ -164,7 +178,10 @@ def lambda_handler(
     db: DB | None = None,
     buffer: float = DEFAULT_BUFFER,
     preopen: bool = False,
-) -> LambdaHandler[T] | Callable[[AsyncHandler[T]], LambdaHandler[T]]:
+    partners: MultiAccountDB | None = None,
+    resolve_partner: PartnerResolver | None = None,
+    partner_error: PartnerErrorHandler[T] | None = None,
+) -> Any:
     """Turn ``async def handler(event, context)`` into the entry point Lambda calls.
 
     Use bare (``@lambda_handler``) or with options (``@lambda_handler(buffer=0.5)``).
@@ -179,11 +196,28 @@ def lambda_handler(
             phase, which runs at full CPU before the first invocation is timed: the first
             request then does not load botocore's service model. Only where the Lambda
             runtime runs (``AWS_LAMBDA_RUNTIME_API`` is set); importing the module in a test
-            or a script does no I/O.
+            or a script does no I/O. Not with ``partners``: a partner's DB is made on its
+            first use.
+        partners: Serve many partner accounts: the handler is
+            ``async def handler(event, context, db)`` and ``db`` is the invocation's
+            partner DB (:meth:`MultiAccountDB.partner
+            <dynamorm_async.partners.MultiAccountDB.partner>`), whose metrics are flushed
+            after the invocation. See docs/partners.md.
+        resolve_partner: ``resolve(event, context) -> partner id``; the default reads an API
+            Gateway event with :func:`~dynamorm_async.aws_lambda.partner_id_from_event`.
+        partner_error: ``on_error(error, event) -> result``: the invocation's answer when the
+            event names no partner or an unknown one (:class:`MissingPartner`,
+            :class:`UnknownPartner`); without it that error propagates.
     """
+    if partners is None and (resolve_partner is not None or partner_error is not None):
+        raise TypeError("resolve_partner and partner_error need partners=")
 
-    def wrap(function: AsyncHandler[T]) -> LambdaHandler[T]:
-        if preopen and os.environ.get(RUNTIME_API):
+    def wrap(function: Any) -> LambdaHandler[T]:
+        if partners is not None:
+            from ._partner_handler import with_partner_db
+
+            function = with_partner_db(function, partners, resolve_partner, partner_error)
+        if preopen and partners is None and os.environ.get(RUNTIME_API):
             _loop().run((db if db is not None else get_db()).open())
         return LambdaHandler(function, db=db, buffer=buffer)
 

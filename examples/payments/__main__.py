@@ -7,6 +7,8 @@ handler is called as the Lambda runtime calls it (synchronously, one invocation 
 other, each with a context whose remaining time runs down) in the environment a deployed
 function has, plus the endpoint, metrics on, and the Powertools namespace and service name.
 Under each result, the metrics the invocation wrote (CloudWatch EMF documents) are summed up.
+Then the same service serves two partners whose tables live in two other accounts
+(:mod:`examples.payments.partners_demo`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 from dynamorm_async.aws_lambda import shutdown
 from dynamorm_async.local import LocalServer
 from dynamorm_async.testing import FakeLambdaContext, lambda_environment
+
+from . import partners_demo
 
 EVENTS = Path(__file__).parent / "events"
 TIMEOUT = 10.0
@@ -67,6 +71,7 @@ def main() -> int:
         print(f"table {db.table_name(Payment)}: {'created' if created else 'exists'}")
         try:
             failures, invocations = _invoke_all(module.handler, printed)
+            failures += partners_demo.run(server.endpoint_url)  # two partners, two accounts
         finally:
             shutdown()  # close the adapter's event loop (Lambda just freezes the process)
         print(f"\n{'all events behaved as expected' if not failures else f'{failures} unexpected'}")

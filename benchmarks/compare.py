@@ -639,8 +639,10 @@ def markdown(results: dict[str, Any]) -> str:
     stream = results.get("stream") or {}
     if stream:
         lines.append("")
+        sizes = results.get("stream_items") or {"small": 10_000, "large": 100_000}
         lines.append(
-            "| streaming (one item at a time) | peak RSS MB, 10,000 items | 100,000 items |"
+            f"| streaming (one item at a time) | peak RSS MB, {sizes['small']:,} items"
+            f" | {sizes['large']:,} items |"
         )
         lines.append("|---|---|---|")
         for name, peaks in stream.items():

@@ -179,7 +179,7 @@ async def dynamorm_contender(stack: AsyncExitStack, url: str, transport: str) ->
     )
     stack.push_async_callback(db.close)
     db.register(Order, CustomerOrder)
-    assert await db.get(Order, id=ORDER.id) == ORDER, "the null server's item drifted"
+    assert await db.get(Order, {"id": ORDER.id}) == ORDER, "the null server's item drifted"
 
     async def query() -> int:
         query = db.model(CustomerOrder).where("customer_id", "=", ORDER.customer_id)
@@ -191,7 +191,7 @@ async def dynamorm_contender(stack: AsyncExitStack, url: str, transport: str) ->
         f"dynamorm_async ({transport})",
         "models",
         lambda: db.put(ORDER),
-        lambda: db.get(Order, id=ORDER.id),
+        lambda: db.get(Order, {"id": ORDER.id}),
         db.batch_put,
         query,
     )
@@ -447,13 +447,13 @@ COLD = {
         "from dynamorm_async import DB\nfrom dynamorm_async.local import local_config\n"
         "from _common import Order",
         "db = DB(local_config(URL))\nawait db.open()",
-        "await db.get(Order, id='order-0001')",
+        "await db.get(Order, {'id': 'order-0001'})",
     ),
     "dynamorm_async (botocore)": (
         "from dynamorm_async import DB\nfrom dynamorm_async.local import local_config\n"
         "from _common import Order",
         "db = DB(local_config(URL, transport='botocore'))\nawait db.open()",
-        "await db.get(Order, id='order-0001')",
+        "await db.get(Order, {'id': 'order-0001'})",
     ),
     "aiodynamo": (
         "import aiohttp\nfrom aiodynamo.client import Client\n"

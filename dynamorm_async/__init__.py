@@ -35,7 +35,10 @@ from .errors import (
 )
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page
+from .planning.writes import Write
 from .query import Query
+from .session import Session
+from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes
@@ -78,6 +81,7 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
     "MissingPartner",
@@ -87,6 +91,8 @@ __all__ = [
     "Query",
     "QueryPlanError",
     "SchemaError",
+    "Session",
+    "TableDescription",
     "TableExists",
     "TableNotFound",
     "Throttled",
@@ -97,6 +103,7 @@ __all__ = [
     "UnknownPartner",
     "UpdateBuilder",
     "ValidationError",
+    "Write",
     "attr",
     "cond",
     "created_at",

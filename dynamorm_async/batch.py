@@ -1,15 +1,19 @@
 """Batch writes and reads: chunks sent concurrently, partial answers retried, nothing dropped.
 
-**Planning.** Writes are cut into ``BatchWriteItem`` requests of at most 25 puts/deletes
-(:data:`WRITE_CHUNK`), in input order; one request may hold several tables. Reads are cut
-into ``BatchGetItem`` requests of at most 100 distinct keys (:data:`GET_CHUNK`). Everything
-is encoded and checked before the first request is sent: two writes of the same item
-anywhere in one call raise :class:`ValidationError` (DynamoDB rejects them in one request,
-and in two concurrent requests their order would be a race).
+**Planning** (:mod:`dynamorm_async.planning.batches`). Writes are cut into
+``BatchWriteItem`` requests of at most 25 puts/deletes, in input order; one request may
+hold several tables. Reads are cut into ``BatchGetItem`` requests of at most 100 distinct
+keys. Every key is encoded and checked before the first request is sent: two writes of the
+same item anywhere in one call raise :class:`ValidationError` (DynamoDB rejects them in one
+request, and in two concurrent requests their order would be a race). The items
+themselves are encoded chunk by chunk, just before their chunk is sent, so a batch's CPU
+and memory per item do not grow with its size; an item that cannot be encoded fails the
+batch there, like any other hard failure (below), and is reported with everything not
+written.
 
-**Fan-out.** Every chunk is a task in one anyio task group; an :class:`anyio.CapacityLimiter`
-keeps at most ``concurrency`` of them in flight (``Config.batch_concurrency`` unless the
-call says otherwise).
+**Fan-out.** ``concurrency`` worker tasks (``Config.batch_concurrency`` unless the call
+says otherwise) in one anyio task group take the chunks in order, each planning, sending
+and settling one chunk at a time.
 
 **Retries** (see :mod:`dynamorm_async.retry`). A chunk resends what DynamoDB left in
 ``UnprocessedItems`` / ``UnprocessedKeys`` — and the whole chunk after a
@@ -40,14 +44,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import anyio
 import attrs
 
-from . import _keys, lifecycle
-from ._schema import ModelMeta, model_meta
-from .codec import Item
+from ._schema import model_meta
 from .errors import (
     BatchDeadlineExceeded,
     BatchGetError,
@@ -58,35 +60,31 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .expr import Path, Placeholders, projection
+from .expr import Path
+from .planning import _keys
+from .planning.batches import (
+    GET_CHUNK,
+    WRITE_CHUNK,
+    BatchGetPlan,
+    BatchWritePlan,
+    Entry,
+    KeyEntry,
+    WriteMode,
+    chunked,
+    read_options,
+)
+from .planning.lifecycle import utcnow
+from .planning.writes import WritePlanner
 from .retry import Backoff, Stop
+from .session import Session
 
-if TYPE_CHECKING:
-    from .db import DB
-
-__all__ = [
-    "GET_CHUNK",
-    "WRITE_CHUNK",
-    "BatchGetResult",
-    "BatchResult",
-    "KeyRef",
-    "get",
-    "write",
-]
-
-WRITE_CHUNK = 25
-"""Puts and deletes per ``BatchWriteItem`` request (DynamoDB's limit)."""
-
-GET_CHUNK = 100
-"""Keys per ``BatchGetItem`` request (DynamoDB's limit)."""
+__all__ = ["BatchGetResult", "BatchResult", "KeyRef", "fetch_keys", "get_items", "write_items"]
 
 KeyRef: TypeAlias = tuple[type, Mapping[str, Any]]
 """An item named by its model and key fields: ``(Payment, {"id": "p-1"})``."""
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-WriteMode = Literal["create", "put"]
 
 _RETRYABLE = (Throttled, TransportError)
 
@@ -168,176 +166,136 @@ class _Chunk(Generic[R]):
 
 
 @attrs.define(eq=False)
-class _Run:
+class _Run(Generic[R]):
     requests: int = 0
     retries: int = 0
-    hard: DynamORMError | None = None
+    hard: Exception | None = None
+    """The failure that stopped new chunks: a request's, or an item's that cannot be encoded."""
     deadline: DeadlineExceeded | None = None
     out_of_time: bool = False
+    chunks: list[_Chunk[R]] = attrs.field(factory=list)
+    """The chunks taken, in input order; their ``pending`` is what is not done."""
+    untaken: list[R] = attrs.field(factory=list)
+    """What no worker took (after a hard failure or the deadline)."""
+
+    def left(self) -> list[R]:
+        """Everything not done, in input order."""
+        return [r for chunk in self.chunks for r in chunk.pending] + self.untaken
+
+    def last_error(self) -> DynamORMError | None:
+        errors = [c.error for c in self.chunks if c.pending and c.error is not None]
+        return errors[-1] if errors else None
 
 
 async def _fan_out(
-    db: DB,
+    session: Session,
     operation: str,
-    chunks: Sequence[_Chunk[R]],
+    sources: Iterator[list[R]],
+    count: int,
+    prepare: Callable[[list[R]], list[R]],
     build: Callable[[list[R]], dict[str, Any]],
     settle: Callable[[list[R], dict[str, Any]], list[R]],
     concurrency: int | None,
-) -> _Run:
-    """Send every chunk, at most ``concurrency`` at once, retrying what is left.
+) -> _Run[R]:
+    """Send ``count`` chunks, at most ``concurrency`` at once, retrying what is left.
 
-    It raises no DynamORMError itself: what was not done stays in the chunks' ``pending``,
-    and the returned run tells why.
+    Each worker takes the next chunk from ``sources``, ``prepare``s it (plans its
+    requests) and sends it until it is done or out of attempts. It raises no
+    DynamORMError itself: what was not done stays in the run's chunks (or ``untaken``),
+    and the run tells why.
     """
-    limit = db.config.batch_concurrency if concurrency is None else concurrency
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValidationError(f"concurrency must be an integer >= 1, not {concurrency!r}")
-    limiter = anyio.CapacityLimiter(limit)
-    backoff = Backoff.for_batches(db.config)
-    run = _Run()
+    limit = session.config.batch_concurrency if concurrency is None else concurrency
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"concurrency must be an int, not {concurrency!r}")
+    if limit < 1:
+        raise ValidationError(f"concurrency must be >= 1, not {concurrency!r}")
+    backoff = Backoff.for_batches(session.config)
+    run: _Run[R] = _Run()
 
     async def drive(chunk: _Chunk[R], scope: anyio.CancelScope) -> None:
-        async with limiter:
-            if run.hard is not None:
-                return  # a chunk failed hard: do not start more
-            attempts = 0
-            while True:
-                attempts += 1
-                run.requests += 1
-                if attempts > 1:
-                    run.retries += 1
-                try:
-                    response = await db._call(operation, build(chunk.pending))
-                    chunk.pending = settle(chunk.pending, response)
-                    chunk.error = None
-                except DeadlineExceeded as exc:
-                    run.deadline = run.deadline or exc
-                    scope.cancel()  # no time left for the other chunks either
-                    return
-                except _RETRYABLE as exc:
-                    chunk.error = exc
-                except DynamORMError as exc:
-                    chunk.error = exc
-                    run.hard = run.hard or exc
-                    return
-                if not chunk.pending:
-                    return
-                stop = await backoff.pause(attempts, deadline=db.deadline)
-                if stop is Stop.DEADLINE:
-                    run.out_of_time = True
-                    return
-                if stop is Stop.ATTEMPTS:
-                    return
+        attempts = 0
+        while True:
+            attempts += 1
+            run.requests += 1
+            if attempts > 1:
+                run.retries += 1
+            try:
+                response = await session.send(operation, build(chunk.pending))
+                chunk.pending = settle(chunk.pending, response)
+                chunk.error = None
+            except DeadlineExceeded as exc:
+                run.deadline = run.deadline or exc
+                scope.cancel()  # no time left for the other chunks either
+                return
+            except _RETRYABLE as exc:
+                chunk.error = exc
+            except DynamORMError as exc:
+                chunk.error = exc
+                run.hard = run.hard or exc
+                return
+            if not chunk.pending:
+                return
+            stop = await backoff.pause(attempts, deadline=session.deadline)
+            if stop is Stop.DEADLINE:
+                run.out_of_time = True
+                return
+            if stop is Stop.ATTEMPTS:
+                return
+
+    async def worker(scope: anyio.CancelScope) -> None:
+        # A hard failure stops new chunks; chunks in flight finish, with their retries.
+        while run.hard is None and run.deadline is None:
+            source = next(sources, None)
+            if source is None:
+                return
+            chunk = _Chunk(source)
+            run.chunks.append(chunk)
+            try:
+                chunk.pending = prepare(source)
+            except Exception as exc:  # an item that cannot be encoded: reported, chained
+                run.hard = run.hard or exc
+                return
+            await drive(chunk, scope)
 
     async with anyio.create_task_group() as tg:
-        for chunk in chunks:
-            tg.start_soon(drive, chunk, tg.cancel_scope)
+        for _ in range(min(limit, count)):
+            tg.start_soon(worker, tg.cancel_scope)
+    run.untaken = [r for source in sources for r in source]
     return run
 
 
-def _chunks(requests: Sequence[R], size: int) -> list[_Chunk[R]]:
-    return [_Chunk(list(requests[i : i + size])) for i in range(0, len(requests), size)]
+def _known(
+    table: str,
+    names: Sequence[str] | None,
+    attributes: Any,
+    sent: set[_keys.Fingerprint],
+    operation: str,
+) -> _keys.Fingerprint:
+    fingerprint: _keys.Fingerprint | None = None
+    if names is not None:
+        try:
+            fingerprint = _keys.fingerprint(table, names, attributes)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            fingerprint = None
+    if fingerprint is None or fingerprint not in sent:
+        # Never count as done what the answer does not account for: resend the chunk.
+        raise TransportError(
+            f"the answer names an item or key that was not requested: {attributes!r}",
+            operation=operation,
+            table=table,
+        )
+    return fingerprint
 
 
-def _last_error(chunks: Iterable[_Chunk[Any]]) -> DynamORMError | None:
-    errors = [chunk.error for chunk in chunks if chunk.pending and chunk.error is not None]
-    return errors[-1] if errors else None
+def _chunk_count(total: int, size: int) -> int:
+    return -(-total // size)
 
 
 # -- writes ----------------------------------------------------------------------------------
 
 
-@attrs.define(eq=False)
-class _Write:
-    table: str
-    request: dict[str, Any]
-    fingerprint: _keys.Fingerprint
-    source: Any
-    is_put: bool
-    stamp: lifecycle.Stamp | None = None
-
-
-class _WritePlan:
-    """Encodes puts and deletes, checks them, and remembers each table's key names."""
-
-    def __init__(self, db: DB, *, unconditional: bool) -> None:
-        self.db = db
-        self.unconditional = unconditional
-        self.now = lifecycle.utcnow()
-        self.writes: list[_Write] = []
-        self.key_names: dict[str, tuple[str, ...]] = {}
-        self._items = _keys.Claims()
-
-    def _table(self, meta: ModelMeta) -> str:
-        table = self.db.config.table_name(meta.table)
-        names = _keys.key_names(meta)
-        known = self.key_names.setdefault(table, names)
-        if known != names:
-            raise ValidationError(
-                f"models of table {table} disagree on its key attributes: {known} and {names}"
-            )
-        return table
-
-    def _versioned(self, meta: ModelMeta, what: str) -> None:
-        if meta.version is not None and not self.unconditional:
-            raise ValidationError(
-                f"{meta.cls.__name__} has a version() field and BatchWriteItem cannot check "
-                f"it: {what} such items one by one with {what}() or in a transaction, or pass "
-                "unconditional=True to write them without the version check"
-            )
-
-    def _add(self, write: _Write) -> None:
-        first = self._items.claim(write.fingerprint, len(self.writes))
-        if first is not None:
-            raise ValidationError(
-                f"one batch cannot write the same item twice: writes {first} and "
-                f"{len(self.writes)} both target {_describe_key(write)} in table {write.table}"
-            )
-        self.writes.append(write)
-
-    def put(self, item: Any, mode: WriteMode) -> None:
-        if isinstance(item, type | tuple):
-            raise ValidationError(f"batch puts take model instances, not {item!r}")
-        meta = model_meta(type(item))
-        codec = self.db.codec
-        if mode == "create":
-            stamp = lifecycle.on_create(codec, item, now=self.now)
-        else:
-            self._versioned(meta, "put")
-            stamp = lifecycle.on_put(codec, item, now=self.now, check_version=False)
-        encoded = lifecycle.put_item(codec, item, stamp)
-        table = self._table(meta)
-        fingerprint = _keys.fingerprint(table, self.key_names[table], encoded)
-        self._add(_Write(table, {"PutRequest": {"Item": encoded}}, fingerprint, item, True, stamp))
-
-    def delete(self, target: Any) -> None:
-        codec = self.db.codec
-        key: Item
-        if isinstance(target, tuple):
-            if len(target) != 2 or not isinstance(target[0], type):
-                raise ValidationError(
-                    f"a delete by key is a (Model, {{field: value}}) pair, not {target!r}"
-                )
-            model, fields = target
-            meta = model_meta(model)
-            key = codec.encode_key(model, fields)
-        elif isinstance(target, type):
-            raise ValidationError(f"deletes take instances or (Model, key) pairs, not {target!r}")
-        else:
-            meta = model_meta(type(target))
-            self._versioned(meta, "delete")
-            key = codec.key_of(target)
-        table = self._table(meta)
-        fingerprint = _keys.fingerprint(table, self.key_names[table], key)
-        self._add(_Write(table, {"DeleteRequest": {"Key": key}}, fingerprint, target, False))
-
-
-def _describe_key(write: _Write) -> str:
-    return repr(write.fingerprint[1:])
-
-
-async def write(
-    db: DB,
+async def write_items(
+    session: Session,
     *,
     puts: Iterable[Any] = (),
     deletes: Iterable[Any] = (),
@@ -349,7 +307,7 @@ async def write(
     """Write ``puts`` and ``deletes`` with ``BatchWriteItem``; see the module docstring.
 
     Args:
-        db: The DB (view) to send through; its deadline bounds the whole batch.
+        session: The session to send on; its deadline bounds the whole batch.
         puts: Model instances to write.
         deletes: Instances, or ``(Model, key)`` pairs, to delete.
         mode: ``"create"`` (version 0, both timestamps) or ``"put"`` (version + 1,
@@ -360,62 +318,73 @@ async def write(
             retries (default), or return it in :attr:`BatchResult.unprocessed`.
 
     Raises:
+        TypeError: A put that is not a model instance, a delete that is neither an
+            instance nor a ``(Model, key)`` pair.
         ValidationError: Before sending: two writes of one item, a versioned model
             without ``unconditional``, a bad key.
-        EncodeError: Before sending: an item cannot be stored.
-        BatchWriteError: Some items were not written (``unprocessed``, ``written``).
+        BatchWriteError: Some items were not written (``unprocessed``, ``written``),
+            chained from the cause (an ``EncodeError`` for an item that cannot be stored).
         BatchDeadlineExceeded: The deadline came first (also a ``BatchWriteError``).
     """
-    plan = _WritePlan(db, unconditional=unconditional)
+    plan = BatchWritePlan(
+        WritePlanner(session.codec, session.config, utcnow()),
+        mode=mode,
+        unconditional=unconditional,
+    )
     for item in puts:
-        plan.put(item, mode)
+        plan.add_put(item)
     for target in deletes:
-        plan.delete(target)
-    chunks = _chunks(plan.writes, WRITE_CHUNK)
+        plan.add_delete(target)
+    total = len(plan.entries)
     written = 0
     capacity: dict[str, Decimal] = {}
 
-    def build(pending: list[_Write]) -> dict[str, Any]:
-        request_items: dict[str, list[dict[str, Any]]] = {}
-        for w in pending:
-            request_items.setdefault(w.table, []).append(w.request)
-        return {"RequestItems": request_items, "ReturnConsumedCapacity": "TOTAL"}
-
-    def settle(pending: list[_Write], response: dict[str, Any]) -> list[_Write]:
+    def settle(pending: list[Entry], response: dict[str, Any]) -> list[Entry]:
         nonlocal written
         left = _unprocessed_writes(response.get("UnprocessedItems"), plan.key_names, pending)
         _add_capacity(capacity, response.get("ConsumedCapacity"))
-        remaining: list[_Write] = []
-        for w in pending:
-            if w.fingerprint in left:
-                remaining.append(w)
+        remaining: list[Entry] = []
+        for entry in pending:
+            if entry.fingerprint in left:
+                remaining.append(entry)
                 continue
             written += 1
-            if w.stamp is not None:
-                lifecycle.apply(w.source, w.stamp)
+            assert entry.write is not None
+            entry.write.confirm()
+            entry.write = None if entry.is_put else entry.write  # let the encoded item go
         return remaining
 
-    run = await _fan_out(db, "BatchWriteItem", chunks, build, settle, concurrency)
-    left = [w for chunk in chunks for w in chunk.pending]
+    run = await _fan_out(
+        session,
+        "BatchWriteItem",
+        chunked(plan.entries, WRITE_CHUNK),
+        _chunk_count(total, WRITE_CHUNK),
+        plan.plan,
+        plan.request,
+        settle,
+        concurrency,
+    )
+    left = run.left()
     result = BatchResult(
         written=written,
         requests=run.requests,
         retries=run.retries,
         consumed_capacity=capacity,
-        unprocessed_puts=[w.source for w in left if w.is_put],
-        unprocessed_deletes=[w.source for w in left if not w.is_put],
+        unprocessed_puts=[e.source for e in left if e.is_put],
+        unprocessed_deletes=[e.source for e in left if not e.is_put],
     )
-    summary = f"{written} of {len(plan.writes)} writes confirmed, {len(left)} not"
+    summary = f"{written} of {total} writes confirmed, {len(left)} not"
     error: type[BatchWriteError] = BatchWriteError
-    cause: DynamORMError | None
+    cause: Exception | None
     if run.deadline is not None or run.out_of_time:
         why = "the deadline came" if run.deadline else "no time is left for another retry"
         error, cause, message = BatchDeadlineExceeded, run.deadline, f"stopped because {why}"
     elif run.hard is not None:
-        cause, message = run.hard, f"failed ({type(run.hard).__name__}: {run.hard.message})"
+        why = getattr(run.hard, "message", str(run.hard))
+        cause, message = run.hard, f"failed ({type(run.hard).__name__}: {why})"
     elif left and raise_on_unprocessed:
-        attempts = db.config.batch_max_attempts
-        cause, message = _last_error(chunks), f"gave up after {attempts} attempts per chunk"
+        attempts = session.config.batch_max_attempts
+        cause, message = run.last_error(), f"gave up after {attempts} attempts per chunk"
     else:
         return result
     raise error(
@@ -429,53 +398,97 @@ async def write(
 
 
 def _unprocessed_writes(
-    unprocessed: Any, key_names: Mapping[str, Sequence[str]], pending: Sequence[_Write]
+    unprocessed: Any, key_names: Mapping[str, Sequence[str]], pending: Sequence[Entry]
 ) -> set[_keys.Fingerprint]:
     """The fingerprints DynamoDB left unprocessed, each checked to be one we sent."""
-    sent = {w.fingerprint for w in pending}
+    if not unprocessed:
+        return set()
+    sent = {e.fingerprint for e in pending}
     left: set[_keys.Fingerprint] = set()
-    for table, requests in (unprocessed or {}).items():
+    for table, requests in unprocessed.items():
         for request in requests:
             attributes = (request.get("PutRequest") or {}).get("Item") or (
                 request.get("DeleteRequest") or {}
             ).get("Key")
-            left.add(_known(table, key_names, attributes, sent, "BatchWriteItem"))
+            left.add(_known(table, key_names.get(table), attributes, sent, "BatchWriteItem"))
     return left
-
-
-def _known(
-    table: str,
-    key_names: Mapping[str, Sequence[str]],
-    attributes: Any,
-    sent: set[_keys.Fingerprint],
-    operation: str,
-) -> _keys.Fingerprint:
-    fingerprint: _keys.Fingerprint | None
-    try:
-        fingerprint = _keys.fingerprint(table, key_names[table], attributes)
-    except (KeyError, TypeError, ValueError, ArithmeticError):
-        fingerprint = None
-    if fingerprint is None or fingerprint not in sent:
-        # Never count as done what the answer does not account for: resend the chunk.
-        raise TransportError(
-            f"the answer names an item or key that was not requested: {attributes!r}",
-            operation=operation,
-            table=table,
-        )
-    return fingerprint
 
 
 # -- reads -----------------------------------------------------------------------------------
 
 
 @attrs.define(eq=False)
-class _Get:
-    key: Item
-    fingerprint: _keys.Fingerprint
+class Fetched(Generic[T]):
+    """What the BatchGetItem executor read.
+
+    Attributes:
+        found: The decoded items by key fingerprint.
+        left: The fingerprints still unprocessed after the retries.
+        run: The requests, retries and any failure.
+        capacity: Read capacity units by table.
+    """
+
+    found: dict[_keys.Fingerprint, T]
+    left: set[_keys.Fingerprint]
+    run: _Run[KeyEntry]
+    capacity: dict[str, Decimal]
 
 
-async def get(
-    db: DB,
+async def fetch_keys(
+    session: Session,
+    plan: BatchGetPlan,
+    options: Mapping[str, Any],
+    decode: Callable[[Mapping[str, Any]], T],
+    *,
+    concurrency: int | None = None,
+) -> Fetched[T]:
+    """The one ``BatchGetItem`` executor: read every distinct key of ``plan``.
+
+    Chunks of 100 keys run under the concurrency bound; ``UnprocessedKeys`` and
+    throttled chunks are retried. Items are decoded as their chunk's answer arrives.
+    Raises nothing for unprocessed keys or failures: the callers decide (see
+    :class:`Fetched`).
+    """
+    table, names = plan.table, plan.names
+    found: dict[_keys.Fingerprint, T] = {}
+    capacity: dict[str, Decimal] = {}
+
+    def build(pending: list[KeyEntry]) -> dict[str, Any]:
+        entry = {"Keys": [g.key for g in pending], **options}
+        return {"RequestItems": {table: entry}, "ReturnConsumedCapacity": "TOTAL"}
+
+    def settle(pending: list[KeyEntry], response: dict[str, Any]) -> list[KeyEntry]:
+        sent = {g.fingerprint for g in pending}
+        left = {
+            _known(table, names, key, sent, "BatchGetItem")
+            for key in ((response.get("UnprocessedKeys") or {}).get(table) or {}).get("Keys", ())
+        }
+        for raw in (response.get("Responses") or {}).get(table, ()):
+            found[_known(table, names, raw, sent, "BatchGetItem")] = decode(raw)
+        _add_capacity(capacity, response.get("ConsumedCapacity"))
+        return [g for g in pending if g.fingerprint in left]
+
+    unique = list(plan.unique.values())
+    run = await _fan_out(
+        session,
+        "BatchGetItem",
+        chunked(unique, GET_CHUNK),
+        _chunk_count(len(unique), GET_CHUNK),
+        _same,
+        build,
+        settle,
+        concurrency,
+    )
+    left = {g.fingerprint for g in run.left()}
+    return Fetched(found, left, run, capacity)
+
+
+def _same(chunk: list[R]) -> list[R]:
+    return chunk
+
+
+async def get_items(
+    session: Session,
     model: type[T],
     keys: Iterable[Mapping[str, Any]],
     *,
@@ -486,52 +499,34 @@ async def get(
 ) -> BatchGetResult[T]:
     """Read items by key with ``BatchGetItem``; see :meth:`DB.batch_get`."""
     meta = model_meta(model)
-    table = db.config.table_name(meta.table)
-    names = _keys.key_names(meta)
-    given = list(keys)
-    positions: list[_keys.Fingerprint] = []
-    unique: dict[_keys.Fingerprint, _Get] = {}
+    plan = BatchGetPlan(session.table_name(model), meta)
+    if isinstance(keys, Mapping) or not isinstance(keys, Iterable):
+        raise TypeError(f"batch_get takes a list of key mappings, not {keys!r}")
+    given = [_keys.key_mapping(model, key) for key in keys]
     for key in given:
-        encoded = db.codec.encode_key(model, key)
-        fingerprint = _keys.fingerprint(table, names, encoded)
-        positions.append(fingerprint)
-        unique.setdefault(fingerprint, _Get(encoded, fingerprint))
-    extra: dict[str, Any] = {"ConsistentRead": consistent}
-    if select is not None:
-        extra.update(_projection(meta, select))
-    found: dict[_keys.Fingerprint, dict[str, Any]] = {}
-    capacity: dict[str, Decimal] = {}
+        plan.add(session.codec.encode_key(model, key))
+    paths = None if select is None else [Path.of(meta.field(name).stored) for name in select]
+    options = read_options(meta, paths, consistent=consistent)
+    partial = select is not None
+    codec = session.codec
 
-    def build(pending: list[_Get]) -> dict[str, Any]:
-        keys_and_attributes = {"Keys": [g.key for g in pending], **extra}
-        return {"RequestItems": {table: keys_and_attributes}, "ReturnConsumedCapacity": "TOTAL"}
+    def decode(raw: Mapping[str, Any]) -> T:
+        return codec.decode(model, raw, partial=partial)
 
-    def settle(pending: list[_Get], response: dict[str, Any]) -> list[_Get]:
-        sent = {g.fingerprint for g in pending}
-        left = {
-            _known(table, {table: names}, key, sent, "BatchGetItem")
-            for key in ((response.get("UnprocessedKeys") or {}).get(table) or {}).get("Keys", ())
-        }
-        for raw in (response.get("Responses") or {}).get(table, ()):
-            found[_known(table, {table: names}, raw, sent, "BatchGetItem")] = raw
-        _add_capacity(capacity, response.get("ConsumedCapacity"))
-        return [g for g in pending if g.fingerprint in left]
-
-    chunks = _chunks(list(unique.values()), GET_CHUNK)
-    run = await _fan_out(db, "BatchGetItem", chunks, build, settle, concurrency)
+    fetched = await fetch_keys(session, plan, options, decode, concurrency=concurrency)
+    run = fetched.run
     if run.deadline is not None:
         raise run.deadline
     if run.hard is not None:
         raise run.hard
-    left = {g.fingerprint for chunk in chunks for g in chunk.pending}
     items: list[T] = []
     missing: list[Mapping[str, Any]] = []
     unprocessed: list[Mapping[str, Any]] = []
-    for key, fingerprint in zip(given, positions, strict=True):
-        raw = found.get(fingerprint)
-        if raw is not None:
-            items.append(db.codec.decode(model, raw, partial=select is not None))
-        elif fingerprint in left:
+    for key, fingerprint in zip(given, plan.positions, strict=True):
+        item = fetched.found.get(fingerprint)
+        if item is not None:
+            items.append(item)
+        elif fingerprint in fetched.left:
             unprocessed.append(key)
         else:
             missing.append(key)
@@ -541,29 +536,21 @@ async def get(
         unprocessed=unprocessed,
         requests=run.requests,
         retries=run.retries,
-        consumed_capacity=capacity,
+        consumed_capacity=fetched.capacity,
     )
     if run.out_of_time:
         raise DeadlineExceeded(
             f"batch read stopped, no time left for another retry: {len(unprocessed)} keys not read",
             operation="BatchGetItem",
-            table=table,
+            table=plan.table,
         )
     if unprocessed and raise_on_unprocessed:
         raise BatchGetError(
-            f"batch read gave up after {db.config.batch_max_attempts} attempts per chunk: "
+            f"batch read gave up after {session.config.batch_max_attempts} attempts per chunk: "
             f"{len(unprocessed)} of {len(given)} keys not read",
             unprocessed=unprocessed,
             result=result,
             operation="BatchGetItem",
-            table=table,
-        ) from _last_error(chunks)
+            table=plan.table,
+        ) from run.last_error()
     return result
-
-
-def _projection(meta: ModelMeta, select: Iterable[str]) -> dict[str, Any]:
-    # The key attributes are always read: without them an item cannot be matched to its key.
-    paths = [Path.of(field.stored) for field in meta.key_fields]
-    paths.extend(Path.of(meta.field(name).stored) for name in select)
-    placeholders = Placeholders()
-    return {"ProjectionExpression": projection(paths, placeholders), **placeholders.params()}

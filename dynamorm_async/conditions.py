@@ -84,8 +84,10 @@ def cond(field: str, op: str, *values: Any) -> Cond:
 
         cond("status", "in", ["pending", "failed"]) | cond("size(tags)", ">", 2)
     """
-    if not isinstance(field, str) or not field:
-        raise ValidationError(f"a condition needs a field name, not {field!r}")
+    if not isinstance(field, str):
+        raise TypeError(f"a condition's field is a name (str), not {field!r}")
+    if not field:
+        raise ValidationError("a condition needs a field name, not ''")
     if op == "in" and len(values) == 1 and _is_collection(values[0]):
         values = tuple(values[0])
     return _Compare(field, op, values)
@@ -109,7 +111,7 @@ def compile_condition(condition: Cond, model: type, codec: Codec) -> Condition:
         return or_(*(compile_condition(c, model, codec) for c in condition.parts))
     if isinstance(condition, _Not):
         return not_(compile_condition(condition.part, model, codec))
-    raise ValidationError(f"not a condition: {condition!r} (build one with cond())")
+    raise TypeError(f"not a condition: {condition!r} (build one with cond())")
 
 
 def _compile_compare(c: _Compare, model: type, codec: Codec) -> Condition:

@@ -1,52 +1,41 @@
 """The DB facade users hold: CRUD on models, table management, lifecycle fields.
 
-A :class:`DB` owns a :class:`~dynamorm_async.codec.Codec` and an
-:class:`~dynamorm_async.engine.Engine`. It does no I/O when constructed; the first request
-opens the one pooled client.
+A :class:`DB` holds a :class:`~dynamorm_async.session.Session` (the codec, config,
+deadline and engine every operation runs on) and the metrics; each method plans its
+requests (:mod:`dynamorm_async.planning`) and sends them on that Session. It does no I/O
+when constructed; the first request opens the one pooled client. Nothing below this
+module imports it.
 """
 
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
 
-import anyio
-
-from . import batch, lifecycle, transaction
-from ._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, LambdaContext, deadline_from_context
-from ._deadline import earliest as _earliest
-from ._schema import ModelMeta, model_meta
-from .batch import BatchGetResult, BatchResult
+from . import tables
+from ._deadline import DEFAULT_BUFFER, LambdaContext
+from ._schema import model_meta
+from .batch import BatchGetResult, BatchResult, get_items, write_items
 from .codec import Codec
-from .conditions import Cond, compile_condition
+from .conditions import Cond
 from .config import Config
 from .engine import Engine, TransportFactory
-from .errors import (
-    ConditionFailed,
-    DeadlineExceeded,
-    ItemNotFound,
-    TableExists,
-    TableNotFound,
-    ValidationError,
-)
-from .expr import Condition, and_, compile_request
+from .errors import ItemNotFound
+from .items import get_item, send_write
 from .metrics import Metrics
+from .planning import _keys
+from .planning.reads import get_request
+from .planning.writes import WritePlanner
 from .query import Query
-from .tables import BillingMode, create_table_params, ttl_params
-from .transaction import Transaction
+from .session import Session
+from .tables import TABLE_WAIT_TIMEOUT, BillingMode, TableDescription
+from .transaction import Transaction, transact_get
 
-__all__ = ["DB"]
+__all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
 
 T = TypeVar("T")
-
-# A failed condition returns the stored item, so ConditionFailed can show it.
-_RETURN_ON_FAILURE = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-
-TABLE_WAIT_TIMEOUT = 300.0
-"""How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
 
 
 class DB:
@@ -63,12 +52,37 @@ class DB:
     def __init__(
         self, config: Config | None = None, *, transport_factory: TransportFactory | None = None
     ) -> None:
-        self.config = config if config is not None else Config()
-        self.codec = Codec()
-        self.metrics = Metrics.from_config(self.config)
+        config = config if config is not None else Config()
+        self.metrics = Metrics.from_config(config)
         """This DB's metrics (shared by its views); see :mod:`dynamorm_async.metrics`."""
-        self.engine = Engine(self.config, transport_factory, metrics=self.metrics)
-        self._deadline: float | None = None
+        engine = Engine(config, transport_factory, metrics=self.metrics)
+        self._session = Session(config, Codec(), engine)
+        self._writes = WritePlanner(self._session.codec, config)
+
+    @property
+    def session(self) -> Session:
+        """The Session every operation of this DB (view) runs on."""
+        return self._session
+
+    @property
+    def config(self) -> Config:
+        """The configuration this DB was built with."""
+        return self._session.config
+
+    @property
+    def codec(self) -> Codec:
+        """The codec of this DB's models (shared by its views)."""
+        return self._session.codec
+
+    @property
+    def engine(self) -> Engine:
+        """The engine that sends every request (shared by its views)."""
+        return self._session.engine
+
+    def _view(self, session: Session) -> Self:
+        view = copy.copy(self)
+        view._session = session
+        return view
 
     @classmethod
     def from_environment(
@@ -100,7 +114,7 @@ class DB:
         :meth:`with_lambda_context`) and the one the Lambda handler adapter binds for the
         running invocation; ``None`` when neither is set.
         """
-        return _earliest(self._deadline, INVOCATION_DEADLINE.get())
+        return self._session.deadline
 
     def with_deadline(self, seconds: float) -> Self:
         """A view of this DB whose every operation must finish within ``seconds`` from now.
@@ -110,9 +124,7 @@ class DB:
         flight at the deadline are cancelled and raise :class:`DeadlineExceeded`; an
         operation started with no time left fails at once without sending anything.
         """
-        view = copy.copy(self)
-        view._deadline = _earliest(time.monotonic() + seconds, self._deadline)
-        return view
+        return self._view(self._session.with_deadline(seconds))
 
     def with_lambda_context(self, context: LambdaContext, buffer: float = DEFAULT_BUFFER) -> Self:
         """A view of this DB whose operations end ``buffer`` seconds before the invocation does.
@@ -130,9 +142,7 @@ class DB:
         Raises:
             ValueError: ``buffer`` is negative or not a number.
         """
-        view = copy.copy(self)
-        view._deadline = _earliest(deadline_from_context(context, buffer), self._deadline)
-        return view
+        return self._view(self._session.with_lambda_context(context, buffer))
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -167,56 +177,52 @@ class DB:
 
     def table_name(self, model: type) -> str:
         """The physical table name of ``model`` (with the config's ``table_prefix``)."""
-        return self.config.table_name(model_meta(model).table)
-
-    async def _call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        return await self.engine.call(operation, params, deadline=self.deadline)
+        return self._session.table_name(model)
 
     # -- reads -------------------------------------------------------------------------------
 
-    def model(self, model: type[T], /, *, allow_scan: bool = False) -> Query[T]:
+    def model(self, model: type[T], /) -> Query[T]:
         """A query of ``model``'s items: ``db.model(Payment).where(...).all()``.
 
-        Args:
-            model: The model class.
-            allow_scan: Let the planner fall back to a Scan when no key condition serves
-                the query (otherwise that raises :class:`QueryPlanError`).
+        Every option is a builder method (``.allow_scan()``, ``.consistent()``...).
         """
-        query = Query(self, model)
-        return query.allow_scan() if allow_scan else query
+        return Query(self._session, model)
 
-    async def find(self, model: type[T], /, *, consistent: bool = False, **key: Any) -> T | None:
+    async def find(
+        self, model: type[T], key: Mapping[str, Any], /, *, consistent: bool = False
+    ) -> T | None:
         """Fetch one item by its full primary key, or ``None`` if it does not exist.
 
         Args:
             model: The model class.
+            key: The key fields by Python name: ``{"id": "p-1"}``.
             consistent: Use a strongly consistent read.
-            **key: The key fields by Python name, e.g. ``id="p-1"``.
 
         Raises:
+            TypeError: ``key`` is not a mapping.
             ValidationError: a key field is missing, unknown or of the wrong type.
         """
-        params: dict[str, Any] = {
-            "TableName": self.table_name(model),
-            "Key": self.codec.encode_key(model, key),
-        }
-        if consistent:
-            params["ConsistentRead"] = True
-        response = await self._call("GetItem", params)
-        raw = response.get("Item")
-        return None if raw is None else self.codec.decode(model, raw)
+        session = self._session
+        encoded = session.codec.encode_key(model, _keys.key_mapping(model, key))
+        raw = await get_item(
+            session, get_request(session.table_name(model), encoded, consistent=consistent)
+        )
+        return None if raw is None else session.codec.decode(model, raw)
 
-    async def get(self, model: type[T], /, *, consistent: bool = False, **key: Any) -> T:
-        """Fetch one item by its full primary key.
+    async def get(
+        self, model: type[T], key: Mapping[str, Any], /, *, consistent: bool = False
+    ) -> T:
+        """Fetch one item by its full primary key: ``await db.get(Payment, {"id": "p-1"})``.
 
         Raises:
             ItemNotFound: no item has that key.
+            TypeError: ``key`` is not a mapping.
             ValidationError: a key field is missing, unknown or of the wrong type.
         """
-        item = await self.find(model, consistent=consistent, **key)
+        item = await self.find(model, key, consistent=consistent)
         if item is None:
             raise ItemNotFound(
-                f"no {model.__name__} with key {key!r}",
+                f"no {model.__name__} with key {dict(key)!r}",
                 operation="GetItem",
                 table=self.table_name(model),
             )
@@ -239,10 +245,8 @@ class DB:
         Returns:
             The same instance, carrying its lifecycle values.
         """
-        stamp = lifecycle.on_create(
-            self.codec, item, now=lifecycle.utcnow(), if_not_exists=if_not_exists
-        )
-        await self._put(item, stamp, condition)
+        write = self._writes.create(item, if_not_exists=if_not_exists, condition=condition)
+        await send_write(self._session, write)
         return item
 
     async def put(self, item: T, *, condition: Cond | None = None) -> T:
@@ -260,26 +264,16 @@ class DB:
             ConditionFailed: the stored version differs or ``condition`` does not hold
                 (nothing was written).
         """
-        stamp = lifecycle.on_put(self.codec, item, now=lifecycle.utcnow())
-        await self._put(item, stamp, condition)
+        await send_write(self._session, self._writes.put(item, condition=condition))
         return item
-
-    async def _put(self, item: Any, stamp: lifecycle.Stamp, condition: Cond | None) -> None:
-        meta = model_meta(type(item))
-        params: dict[str, Any] = {
-            "TableName": self.config.table_name(meta.table),
-            "Item": lifecycle.put_item(self.codec, item, stamp),
-        }
-        combined = self._and(meta, stamp.condition, condition)
-        if combined is not None:
-            params.update(compile_request(condition=combined), **_RETURN_ON_FAILURE)
-        await self._write("PutItem", params, meta)
-        lifecycle.apply(item, stamp)
 
     async def update(
         self, item: T, *, fields: Iterable[str] | None = None, condition: Cond | None = None
     ) -> T:
         """Write only some fields of an existing item (keys are never rewritten).
+
+        For update actions (``ADD``, ``REMOVE``, ...) on an item by key use the update
+        builder: ``db.model(Payment).key({"id": "p-1"}).update()``.
 
         Args:
             item: A model instance holding the new values.
@@ -296,79 +290,39 @@ class DB:
             ValidationError: ``fields`` names a key field, or none.
             SchemaError: ``fields`` names an unknown field.
         """
-        meta = model_meta(type(item))
-        stamp = lifecycle.on_update(self.codec, item, now=lifecycle.utcnow())
-        update = lifecycle.update_of(self.codec, item, fields, stamp)
-        params: dict[str, Any] = {
-            "TableName": self.config.table_name(meta.table),
-            "Key": self.codec.key_of(item),
-            **compile_request(update=update, condition=self._and(meta, stamp.condition, condition)),
-            **_RETURN_ON_FAILURE,
-        }
-        await self._write("UpdateItem", params, meta)
-        lifecycle.apply(item, stamp)
+        write = self._writes.update(item, fields=fields, condition=condition)
+        await send_write(self._session, write)
         return item
 
     @overload
     async def delete(self, item: object, /, *, condition: Cond | None = None) -> None: ...
 
     @overload
-    async def delete(self, item: type, /, *, condition: Cond | None = None, **key: Any) -> None: ...
+    async def delete(
+        self, item: type, key: Mapping[str, Any], /, *, condition: Cond | None = None
+    ) -> None: ...
 
-    async def delete(self, item: Any, /, *, condition: Cond | None = None, **key: Any) -> None:
+    async def delete(
+        self, item: Any, key: Mapping[str, Any] | None = None, /, *, condition: Cond | None = None
+    ) -> None:
         """Delete an item, given as an instance or as a model class and its key.
 
-        ``await db.delete(payment)`` or ``await db.delete(Payment, id="p-1")``. Deleting an
-        instance of a versioned model succeeds only if the stored version equals its own.
-        Deleting a missing item is not an error (unless ``condition`` needs it to exist).
+        ``await db.delete(payment)`` or ``await db.delete(Payment, {"id": "p-1"})``.
+        Deleting an instance of a versioned model succeeds only if the stored version
+        equals its own. Deleting a missing item is not an error (unless ``condition``
+        needs it to exist).
 
         Args:
-            item: A model instance, or a model class followed by its key fields.
-            condition: A condition the stored item must meet (a key field named
-                ``condition`` cannot be passed by keyword; delete the instance instead).
-            **key: The key fields, with a model class.
+            item: A model instance, or a model class followed by its key.
+            key: The key fields by Python name, with a model class.
+            condition: A condition the stored item must meet.
 
         Raises:
             ConditionFailed: the stored version differs or ``condition`` does not hold.
-            ValidationError: the key is missing, unknown or of the wrong type.
+            TypeError: a model class without a key, or an instance with one.
+            ValidationError: the key is missing a field, or has an unknown or bad one.
         """
-        checks: Condition | None = None
-        if isinstance(item, type):
-            meta = model_meta(item)
-            encoded_key = self.codec.encode_key(item, key)
-        else:
-            if key:
-                raise ValidationError("pass either an instance or a model class with its key")
-            meta = model_meta(type(item))
-            encoded_key = self.codec.key_of(item)
-            checks = lifecycle.on_delete(self.codec, item).condition
-        params: dict[str, Any] = {
-            "TableName": self.config.table_name(meta.table),
-            "Key": encoded_key,
-        }
-        combined = self._and(meta, checks, condition)
-        if combined is not None:
-            params.update(compile_request(condition=combined), **_RETURN_ON_FAILURE)
-        await self._write("DeleteItem", params, meta)
-
-    def _and(
-        self, meta: ModelMeta, checks: Condition | None, condition: Cond | None
-    ) -> Condition | None:
-        """The DB's own checks ANDed with the caller's ``condition=``."""
-        if condition is None:
-            return checks
-        compiled = compile_condition(condition, meta.cls, self.codec)
-        return compiled if checks is None else and_(checks, compiled)
-
-    async def _write(
-        self, operation: str, params: dict[str, Any], meta: ModelMeta
-    ) -> dict[str, Any]:
-        try:
-            return await self._call(operation, params)
-        except ConditionFailed as exc:
-            if exc.item is not None and not isinstance(exc.item, meta.cls):
-                exc.item = self.codec.decode(meta.cls, exc.item)
-            raise
+        await send_write(self._session, self._writes.delete(item, key, condition=condition))
 
     # -- batches -----------------------------------------------------------------------------
 
@@ -395,8 +349,8 @@ class DB:
             BatchWriteError: Some items were not written; ``unprocessed`` holds them.
             BatchDeadlineExceeded: The view's deadline came first.
         """
-        return await batch.write(
-            self,
+        return await write_items(
+            self._session,
             puts=items,
             mode="create",
             concurrency=concurrency,
@@ -470,6 +424,7 @@ class DB:
         versioned model needs ``unconditional=True`` (a batch cannot check the version).
 
         Raises:
+            TypeError: ``keys`` after something that is not a model class.
             ValidationError: A bad key, a repeated item, or a versioned instance without
                 ``unconditional`` (nothing is sent).
             BatchWriteError: Some deletes were not confirmed; ``unprocessed`` holds them.
@@ -477,7 +432,7 @@ class DB:
         """
         if keys is not None:
             if not isinstance(targets, type):
-                raise ValidationError("batch_delete(Model, keys): the first argument is a model")
+                raise TypeError("batch_delete(Model, keys): the first argument is a model class")
             model = targets
             targets = [(model, key) for key in keys]
         return await self.batch_write(
@@ -505,8 +460,8 @@ class DB:
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return what is left after the retries instead of raising.
         """
-        return await batch.write(
-            self,
+        return await write_items(
+            self._session,
             puts=puts,
             deletes=deletes,
             unconditional=unconditional,
@@ -545,8 +500,8 @@ class DB:
             BatchGetError: Keys still unprocessed after the retries.
             DeadlineExceeded: The view's deadline came first.
         """
-        return await batch.get(
-            self,
+        return await get_items(
+            self._session,
             model,
             keys,
             consistent=consistent,
@@ -569,19 +524,29 @@ class DB:
                 minutes, but only the identical request: lifecycle timestamps make two
                 transactions differ, so to retry one, commit the same transaction again.
         """
-        return Transaction(self, token=token)
+        return Transaction(self._session, token=token)
 
-    async def transact_get(self, targets: Sequence[Any]) -> list[Any]:
+    @overload
+    async def transact_get(
+        self, targets: Sequence[tuple[type[T], Mapping[str, Any]]], /
+    ) -> list[T | None]: ...
+
+    @overload
+    async def transact_get(self, targets: Sequence[T], /) -> list[T | None]: ...
+
+    async def transact_get(self, targets: Sequence[Any], /) -> list[Any]:
         """Read up to 100 items as one consistent snapshot (``TransactGetItems``).
 
         ``await db.transact_get([payment, (Account, {"id": "a-1"})])`` returns one entry per
-        target, in order: the item, or ``None`` if it does not exist.
+        target, in order: the item, or ``None`` if it does not exist. The result is typed
+        when every target is of one model.
 
         Raises:
+            TypeError: A target that is neither an instance nor a ``(Model, key)`` pair.
             ValidationError: More than 100 targets, or a bad key (nothing is sent).
             TransactionCanceled: DynamoDB cancelled the read.
         """
-        return await transaction.transact_get(self, targets)
+        return await transact_get(self._session, targets)
 
     # -- tables ------------------------------------------------------------------------------
 
@@ -595,7 +560,7 @@ class DB:
         write_capacity: int | None = None,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
-    ) -> dict[str, Any]:
+    ) -> TableDescription:
         """Create the model's table (keys, indexes, billing) and enable TTL if it has a TTL field.
 
         Args:
@@ -609,53 +574,33 @@ class DB:
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
 
         Returns:
-            DynamoDB's table description.
+            DynamoDB's description of the table (ACTIVE when ``wait``).
 
         Raises:
             TableExists: the table exists already.
         """
-        meta = model_meta(model)
-        name = self.table_name(model)
-        params = create_table_params(
-            meta,
-            name,
+        return await tables.create_table(
+            self._session,
+            model,
+            wait=wait,
             billing_mode=billing_mode,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
+            ttl=ttl,
+            wait_seconds=wait_seconds,
         )
-        response = await self._call("CreateTable", params)
-        description: dict[str, Any] = response["TableDescription"]
-        if wait:
-            description = await self._wait_for_table(name, wait_seconds)
-        ttl_request = ttl_params(meta, name) if ttl else None
-        if ttl_request is not None:
-            await self._call("UpdateTimeToLive", ttl_request)
-        return description
 
     async def ensure_table(self, model: type, *, wait: bool = True, ttl: bool = True) -> bool:
         """Create the model's table unless it exists. Returns whether it was created."""
-        try:
-            await self.describe_table(model)
-            return False
-        except TableNotFound:
-            pass
-        try:
-            await self.create_table(model, wait=wait, ttl=ttl)
-        except TableExists:
-            if wait:  # created concurrently by someone else
-                await self._wait_for_table(self.table_name(model), TABLE_WAIT_TIMEOUT)
-            return False
-        return True
+        return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl)
 
-    async def describe_table(self, model: type) -> dict[str, Any]:
+    async def describe_table(self, model: type) -> TableDescription:
         """DynamoDB's description of the model's table.
 
         Raises:
             TableNotFound: the table does not exist.
         """
-        response = await self._call("DescribeTable", {"TableName": self.table_name(model)})
-        table: dict[str, Any] = response["Table"]
-        return table
+        return await tables.describe_table(self._session, model)
 
     async def delete_table(
         self,
@@ -676,48 +621,6 @@ class DB:
         Raises:
             TableNotFound: the table does not exist (unless ``missing_ok``).
         """
-        name = self.table_name(model)
-        try:
-            await self._call("DeleteTable", {"TableName": name})
-        except TableNotFound:
-            if missing_ok:
-                return
-            raise
-        if wait:
-            await self._poll_table(name, wait_seconds, want=None)
-
-    async def _wait_for_table(self, name: str, seconds: float) -> dict[str, Any]:
-        description = await self._poll_table(name, seconds, want="ACTIVE")
-        assert description is not None
-        return description
-
-    async def _poll_table(
-        self, name: str, seconds: float, *, want: str | None
-    ) -> dict[str, Any] | None:
-        # DynamoDB has no change notification for tables: polling with back-off is the only way.
-        delay = 0.05
-        with anyio.move_on_after(seconds):
-            while True:
-                try:
-                    response = await self._call("DescribeTable", {"TableName": name})
-                except TableNotFound:
-                    if want is None:
-                        return None
-                else:
-                    table: dict[str, Any] = response["Table"]
-                    if want is not None and _is_active(table):
-                        return table
-                await anyio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        raise DeadlineExceeded(
-            f"table {name} did not become {want or 'deleted'} within {seconds} s",
-            operation="DescribeTable",
-            table=name,
+        await tables.delete_table(
+            self._session, model, wait=wait, missing_ok=missing_ok, wait_seconds=wait_seconds
         )
-
-
-def _is_active(table: Mapping[str, Any]) -> bool:
-    return table.get("TableStatus") == "ACTIVE" and all(
-        index.get("IndexStatus", "ACTIVE") == "ACTIVE"
-        for index in table.get("GlobalSecondaryIndexes", ())
-    )

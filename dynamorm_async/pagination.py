@@ -3,11 +3,13 @@
 A :class:`Pager` sends one Query or Scan request after another, following
 ``LastEvaluatedKey``, with ``Limit`` set to the page size (or to what is left of a
 query's limit). A :class:`Stream` yields decoded items from it while holding at most one
-page; a parallel scan's stream runs one producer task per segment, feeding a bounded
-memory object stream, and those tasks end when the ``async with`` block does::
+page. Every stream is used the same way, inside ``async with``; a parallel scan's stream
+runs one producer task per segment there, feeding a bounded memory object stream, and
+those tasks end when the block does::
 
-    async for payment in db.model(Payment).where("customer_id", "=", "c-1").stream():
-        ...
+    async with db.model(Payment).where("customer_id", "=", "c-1").stream() as payments:
+        async for payment in payments:
+            ...
 
     async with db.model(Payment).scan(segments=4).stream() as payments:
         async for payment in payments:
@@ -295,16 +297,18 @@ class _Failed:
 class Stream(Generic[T]):
     """An async iterator of decoded items, fetched a page at a time.
 
-    With one pager (a Query or an ordinary Scan) it fetches a page only when the previous
-    one is used up, holds only that page, and decodes each item as it is yielded; use it
-    with ``async for`` directly (``async with`` works too). When the consumer stops early,
-    nothing more is fetched.
+    Every stream is used as ``async with stream as items: async for item in items:``;
+    iterating one that was not entered raises :class:`TypeError`, before anything is sent.
 
-    With several pagers (a parallel scan's segments) it must be used as ``async with
-    stream as items:``: entering starts one producer task per segment, each handing its
-    pages to the consumer through a memory object stream without a buffer, so at most one
-    page per segment waits while the consumer works through its own (backpressure), and
-    leaving the block (for any reason) cancels the producers and waits for them to end.
+    With one pager (a Query or an ordinary Scan) it fetches a page only when the previous
+    one is used up, holds only that page, and decodes each item as it is yielded. When the
+    consumer stops early, nothing more is fetched.
+
+    With several pagers (a parallel scan's segments) entering starts one producer task
+    per segment, each handing its pages to the consumer through a memory object stream
+    without a buffer, so at most one page per segment waits while the consumer works
+    through its own (backpressure), and leaving the block (for any reason) cancels the
+    producers and waits for them to end.
 
     Args:
         pagers: One pager, or one per scan segment.
@@ -327,6 +331,7 @@ class Stream(Generic[T]):
         self._yielded = 0
         self._items: deque[Mapping[str, Any]] = deque()
         self._closed = False
+        self._entered = False
         self._task_group: TaskGroup | None = None
         self._producers: anyio.CancelScope | None = None
         self._receive: MemoryObjectReceiveStream[list[Any] | _Failed] | None = None
@@ -345,6 +350,11 @@ class Stream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
+        if not self._entered:
+            raise TypeError(
+                "a stream is read inside `async with query.stream() as items:` "
+                "(`async for item in items:`), so that it ends with the block"
+            )
         if self._limit is not None and self._yielded >= self._limit:
             self._finish()
         while not self._items:
@@ -365,11 +375,7 @@ class Stream(Generic[T]):
                 return None
             response = await pager.fetch()
             return list(response.get("Items") or ())
-        if self._receive is None:
-            raise RuntimeError(
-                "a parallel scan runs one task per segment: iterate it inside "
-                "`async with query.stream() as items:` so that those tasks end with the block"
-            )
+        assert self._receive is not None
         try:
             received = await self._receive.receive()
         except anyio.EndOfStream:
@@ -391,6 +397,7 @@ class Stream(Generic[T]):
     # -- parallel producers ------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        self._entered = True
         if not self.parallel or self._task_group is not None:
             return self
         send, receive = anyio.create_memory_object_stream[list[Any] | _Failed](0)

@@ -6,12 +6,13 @@ base query can be shared and refined::
 
     recent = db.model(Payment).where("customer_id", "=", "c-1").where("created_at", ">=", since)
     pending = recent.filter("status", "in", [Status.PENDING, Status.FAILED])
-    async for payment in pending.order("desc").stream():
-        ...
+    async with pending.order("desc").stream() as payments:
+        async for payment in payments:
+            ...
 
 Nothing is sent until one of :meth:`Query.first`, :meth:`Query.all`, :meth:`Query.count`,
 :meth:`Query.stream` or :meth:`Query.page` runs; :meth:`Query.explain` shows the plan
-(see :mod:`dynamorm_async.plan`) without sending anything. Mistakes (an unknown field, an
+(see :mod:`dynamorm_async.planning.reads`) without sending anything. Mistakes (an unknown field, an
 operator a key condition does not take, ``in`` with more than 100 values, a consistent
 read of a GSI) raise before any request.
 """
@@ -26,15 +27,18 @@ import anyio
 import attrs
 
 from ._schema import model_meta
+from .batch import fetch_keys
 from .conditions import Cond, compile_condition, cond, resolve_path
 from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
 from .expr import Condition, Path, Predicate, and_, or_
+from .items import get_item
 from .pagination import Cursor, Page, Pager, Stream
-from .plan import Plan, plan_read
-from .retry import Backoff, Stop
+from .planning import _keys
+from .planning.batches import BatchGetPlan, read_options
+from .planning.reads import Plan, plan_read
+from .session import Session
 
 if TYPE_CHECKING:
-    from .db import DB
     from .update_builder import UpdateBuilder
 
 __all__ = ["FilterGroup", "Query"]
@@ -65,7 +69,7 @@ class _FilterChain:
     """The filter methods shared by queries and filter groups."""
 
     _model: type
-    _db: DB
+    _session: Session
 
     def _add(self, connector: Connector, condition: Condition) -> Self:
         raise NotImplementedError
@@ -73,11 +77,11 @@ class _FilterChain:
     def _compile(self, field: str | Cond, op: str | None, values: tuple[Any, ...]) -> Condition:
         if isinstance(field, Cond):
             if op is not None or values:
-                raise ValidationError("pass either a Cond or a field, operator and values")
-            return compile_condition(field, self._model, self._db.codec)
+                raise TypeError("pass either a Cond or a field, operator and values")
+            return compile_condition(field, self._model, self._session.codec)
         if op is None:
             raise ValidationError(f"filter on {field!r} needs an operator")
-        return compile_condition(cond(field, op, *values), self._model, self._db.codec)
+        return compile_condition(cond(field, op, *values), self._model, self._session.codec)
 
     def filter(self, field: str | Cond, op: str | None = None, *values: Any) -> Self:
         """AND a filter: ``.filter("status", "in", ["pending", "failed"])``.
@@ -116,10 +120,10 @@ class _FilterChain:
 
     def _group(self, group: Callable[[FilterGroup], FilterGroup] | Cond) -> Condition:
         if isinstance(group, Cond):
-            return compile_condition(group, self._model, self._db.codec)
-        built = group(FilterGroup(self._db, self._model))
+            return compile_condition(group, self._model, self._session.codec)
+        built = group(FilterGroup(self._session, self._model))
         if not isinstance(built, FilterGroup):
-            raise ValidationError("a filter_group callback must return the group it was given")
+            raise TypeError("a filter_group callback must return the group it was given")
         condition = built.condition()
         if condition is None:
             raise ValidationError("an empty filter group")
@@ -130,14 +134,14 @@ class FilterGroup(_FilterChain):
     """A parenthesised group of filters, built inside :meth:`Query.filter_group`."""
 
     def __init__(
-        self, db: DB, model: type, terms: tuple[tuple[Connector, Condition], ...] = ()
+        self, session: Session, model: type, terms: tuple[tuple[Connector, Condition], ...] = ()
     ) -> None:
-        self._db = db
+        self._session = session
         self._model = model
         self._terms = terms
 
     def _add(self, connector: Connector, condition: Condition) -> Self:
-        return type(self)(self._db, self._model, (*self._terms, (connector, condition)))
+        return type(self)(self._session, self._model, (*self._terms, (connector, condition)))
 
     def condition(self) -> Condition | None:
         """The group's expression-level condition (``None`` when empty)."""
@@ -161,7 +165,9 @@ class _State:
 
 
 def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {value!r}")
+    if value < 1:
         raise ValidationError(f"{name} must be a positive int, not {value!r}")
     return value
 
@@ -169,17 +175,20 @@ def _positive(name: str, value: Any) -> int:
 class Query(_FilterChain, Generic[T]):
     """An immutable description of a read of one model; see the module docstring.
 
-    Build it with :meth:`DB.model <dynamorm_async.DB.model>`.
+    Build it with :meth:`DB.model <dynamorm_async.DB.model>`, or from a
+    :class:`~dynamorm_async.session.Session` as ``Query(session, Model)``.
     """
 
-    def __init__(self, db: DB, model: type[T], state: _State | None = None) -> None:
+    def __init__(self, session: Session, model: type[T], state: _State | None = None) -> None:
         model_meta(model)  # a SchemaError now rather than at the first request
-        self._db = db
+        if not isinstance(session, Session):
+            raise TypeError(f"a Query runs on a Session, not {type(session).__name__}")
+        self._session = session
         self._model = model
         self._state = state if state is not None else _State()
 
     def _with(self, **changes: Any) -> Self:
-        return type(self)(self._db, self._model, attrs.evolve(self._state, **changes))
+        return type(self)(self._session, self._model, attrs.evolve(self._state, **changes))
 
     def _add(self, connector: Connector, condition: Condition) -> Self:
         return self._with(filters=(*self._state.filters, (connector, condition)))
@@ -196,16 +205,17 @@ class Query(_FilterChain, Generic[T]):
         Raises:
             ValidationError: An unknown field, operator or a value the field cannot take.
         """
-        condition = compile_condition(cond(field, op, *values), self._model, self._db.codec)
+        condition = compile_condition(cond(field, op, *values), self._model, self._session.codec)
         return self._with(where=(*self._state.where, condition))
 
-    def key(self, **key: Any) -> Self:
-        """Address one item by its full primary key: ``.key(id="p-1")``.
+    def key(self, key: Mapping[str, Any], /) -> Self:
+        """Address one item by its full primary key: ``.key({"id": "p-1"})``.
 
         Raises:
+            TypeError: ``key`` is not a mapping.
             ValidationError: A key field is missing, unknown or of the wrong type.
         """
-        self._db.codec.encode_key(self._model, key)  # validates the key
+        self._session.codec.encode_key(self._model, _keys.key_mapping(self._model, key))
         query: Self = self
         for name, value in key.items():
             query = query.where(name, "=", value)
@@ -257,10 +267,7 @@ class Query(_FilterChain, Generic[T]):
         return self._with(allow_scan=bool(allow))
 
     def scan(self, *, segments: int | None = None) -> Self:
-        """Read by Scan, whatever the conditions; ``segments`` > 1 scans in parallel.
-
-        A parallel scan's :meth:`stream` must be used as ``async with q.stream() as items``.
-        """
+        """Read by Scan, whatever the conditions; ``segments`` > 1 scans in parallel."""
         if segments is not None:
             _positive("segments", segments)
         return self._with(scan=True, segments=segments)
@@ -285,7 +292,7 @@ class Query(_FilterChain, Generic[T]):
             filters = and_(*extra, *([] if filters is None else [filters]))
         return plan_read(
             model_meta(self._model),
-            self._db.table_name(self._model),
+            self._session.table_name(self._model),
             where=where,
             filter=filters,
             select=state.select,
@@ -298,10 +305,10 @@ class Query(_FilterChain, Generic[T]):
         )
 
     def _page_size(self) -> int:
-        return self._state.page_size or self._db.config.page_size
+        return self._state.page_size or self._session.config.page_size
 
     def _decoder(self, plan: Plan) -> Callable[[Mapping[str, Any]], T]:
-        return functools.partial(self._db.codec.decode, self._model, partial=plan.partial)
+        return functools.partial(self._session.codec.decode, self._model, partial=plan.partial)
 
     def _pagers(
         self, plan: Plan, *, count: bool = False, start_key: Mapping[str, Any] | None = None
@@ -315,7 +322,7 @@ class Query(_FilterChain, Generic[T]):
         if segments == 1:
             return [
                 Pager(
-                    self._db._call,
+                    self._session.send,
                     plan.operation,
                     request,
                     page_size=page_size,
@@ -325,7 +332,7 @@ class Query(_FilterChain, Generic[T]):
             ]
         return [
             Pager(
-                self._db._call,
+                self._session.send,
                 plan.operation,
                 {**request, "Segment": segment},
                 page_size=page_size
@@ -353,7 +360,7 @@ class Query(_FilterChain, Generic[T]):
             # Without a filter the first evaluated item is the answer: ask for one. With a
             # filter, a whole page per request finds a match in fewer round trips.
             size = self._page_size() if plan.filter is not None else 1
-            pager = Pager(self._db._call, plan.operation, plan.request(), page_size=size)
+            pager = Pager(self._session.send, plan.operation, plan.request(), page_size=size)
             while not pager.done:
                 items = (await pager.fetch()).get("Items") or []
                 if items:
@@ -395,11 +402,12 @@ class Query(_FilterChain, Generic[T]):
         return total if limit is None else min(total, limit)
 
     def stream(self) -> Stream[T]:
-        """The matching items as an async iterator that holds one page at a time.
+        """The matching items, one page held at a time: ``async with q.stream() as items:``.
 
-        ``async for item in q.stream():`` fetches the next page only when the previous one
-        is used up, and nothing more once you stop. A parallel scan
-        (``.scan(segments=n)``) must be used as ``async with q.stream() as items:``.
+        Every kind of query streams the same way: enter the stream with ``async with``,
+        then ``async for item in items:``. The next page is fetched only when the
+        previous one is used up, and nothing more once you stop; a parallel scan's
+        producer tasks end with the block.
 
         Raises:
             QueryPlanError: No access path serves the query (raised here, before iterating).
@@ -431,7 +439,7 @@ class Query(_FilterChain, Generic[T]):
         start = None if cursor is None else _check_cursor(Cursor.decode(cursor), plan)
         size = self._page_size() if size is None else _positive("size", size)
         pager = Pager(
-            self._db._call, plan.operation, plan.request(), page_size=size, limit=size,
+            self._session.send, plan.operation, plan.request(), page_size=size, limit=size,
             start_key=start,
         )  # fmt: skip
         raw_items: list[Any] = []
@@ -446,36 +454,31 @@ class Query(_FilterChain, Generic[T]):
         return Page([decode(raw) for raw in raw_items], next_cursor, next_cursor is not None)
 
     async def _get(self, plan: Plan) -> list[dict[str, Any]]:
-        """The items of a GetItem / BatchGetItem plan, in the order of its keys."""
-        request = plan.request()
+        """The raw items of a GetItem / BatchGetItem plan, in the order of its keys."""
         if plan.operation == "GetItem":
-            item = (await self._db._call("GetItem", request)).get("Item")
+            item = await get_item(self._session, plan.request())
             return [] if item is None else [item]
-        found: list[dict[str, Any]] = []
-        pending = request["RequestItems"]
-        # UnprocessedKeys (throttling, 16 MB answers) are retried by the batch policy:
-        # bounded attempts, jittered back-off, never past the view's deadline.
-        backoff = Backoff.for_batches(self._db.config)
-        attempts = 0
-        while True:
-            attempts += 1
-            response = await self._db._call("BatchGetItem", {"RequestItems": pending})
-            found.extend((response.get("Responses") or {}).get(plan.table) or ())
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            stop = await backoff.pause(attempts, deadline=self._db.deadline)
-            if stop is not None:
-                why = "no time left" if stop is Stop.DEADLINE else f"{attempts} attempts"
-                error = DeadlineExceeded if stop is Stop.DEADLINE else Throttled
-                raise error(
-                    f"BatchGetItem left keys unprocessed ({why})",
-                    operation="BatchGetItem",
-                    table=plan.table,
-                )
-        names = list(plan.keys[0])
-        position = {_key_id(key, names): n for n, key in enumerate(plan.keys)}
-        return sorted(found, key=lambda item: position.get(_key_id(item, names), len(position)))
+        meta = model_meta(self._model)
+        keys = BatchGetPlan(plan.table, meta)
+        for key in plan.keys:
+            keys.add({name: dict(av) for name, av in key.items()})
+        options = read_options(meta, plan.projection, consistent=plan.consistent)
+        fetched = await fetch_keys(self._session, keys, options, dict)
+        run = fetched.run
+        if run.deadline is not None:
+            raise run.deadline
+        if run.hard is not None:
+            raise run.hard
+        if fetched.left:
+            why = "no time left" if run.out_of_time else f"{run.requests} attempts"
+            error = DeadlineExceeded if run.out_of_time else Throttled
+            raise error(
+                f"BatchGetItem left keys unprocessed ({why})",
+                operation="BatchGetItem",
+                table=plan.table,
+            ) from run.last_error()
+        found = fetched.found
+        return [found[p] for p in keys.positions if p in found]
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -489,16 +492,12 @@ class Query(_FilterChain, Generic[T]):
 
         state = self._state
         if state.key is None:
-            raise ValidationError("update() needs the item's key: .key(id=...).update()")
+            raise ValidationError("update() needs the item's key: .key({'id': ...}).update()")
         if len(state.where) != len(state.key) or state.filters:
             raise ValidationError(
                 "update() takes the item's key only; test other fields with .condition()"
             )
-        return UpdateBuilder(self._db, self._model, state.key)
-
-
-def _key_id(item: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, ...]:
-    return tuple(next(iter(item[name].items())) if name in item else None for name in names)
+        return UpdateBuilder(self._session, self._model, state.key)
 
 
 def _check_cursor(cursor: Cursor, plan: Plan) -> Mapping[str, Any]:

@@ -1,17 +1,130 @@
-"""Table definitions derived from models: key schema, attribute definitions, indexes, TTL.
+"""Tables of models: their definitions (key schema, indexes, TTL), creation and deletion.
 
-Pure functions building request parameters; :class:`~dynamorm_async.DB` sends them.
+:func:`create_table_params` and :func:`ttl_params` are pure; :func:`create_table`,
+:func:`describe_table`, :func:`ensure_table` and :func:`delete_table` send them on a
+:class:`~dynamorm_async.session.Session` (``db.create_table(...)`` and friends call them).
+DynamoDB's answers are returned as a typed :class:`TableDescription`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from ._schema import FieldMeta, IndexMeta, ModelMeta, key_kind
+import anyio
+import attrs
 
-__all__ = ["BillingMode", "create_table_params", "ttl_params"]
+from ._schema import FieldMeta, IndexMeta, ModelMeta, key_kind, model_meta
+from .errors import DeadlineExceeded, TableExists, TableNotFound
+from .session import Session
+
+__all__ = [
+    "TABLE_WAIT_TIMEOUT",
+    "BillingMode",
+    "IndexDescription",
+    "TableDescription",
+    "create_table",
+    "create_table_params",
+    "delete_table",
+    "describe_table",
+    "ensure_table",
+    "ttl_params",
+]
 
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
+"""How a table is billed: on demand or by provisioned capacity."""
+
+TABLE_WAIT_TIMEOUT = 300.0
+"""How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
+
+
+@attrs.frozen(kw_only=True)
+class IndexDescription:
+    """One secondary index as DynamoDB describes it.
+
+    Attributes:
+        name: The index name.
+        kind: ``"GSI"`` or ``"LSI"``.
+        status: ``"ACTIVE"``, ``"CREATING"``... (an LSI is always ``"ACTIVE"``).
+        item_count: DynamoDB's (periodically updated) item count, if reported.
+    """
+
+    name: str
+    kind: Literal["GSI", "LSI"]
+    status: str
+    item_count: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TableDescription:
+    """A table as DynamoDB describes it (``DescribeTable`` / ``CreateTable``).
+
+    Attributes:
+        name: The physical table name.
+        status: ``"ACTIVE"``, ``"CREATING"``, ``"UPDATING"``, ``"DELETING"``...
+        arn: The table's ARN, if reported.
+        billing_mode: ``"PAY_PER_REQUEST"`` or ``"PROVISIONED"``, if reported.
+        item_count: DynamoDB's (periodically updated) item count, if reported.
+        size_bytes: DynamoDB's (periodically updated) table size, if reported.
+        created_at: When the table was created, if reported.
+        indexes: The secondary indexes, GSIs first, in DynamoDB's order.
+        raw: The whole description as DynamoDB sent it, for anything else.
+    """
+
+    name: str
+    status: str
+    arn: str | None = None
+    billing_mode: str | None = None
+    item_count: int | None = None
+    size_bytes: int | None = None
+    created_at: dt.datetime | None = None
+    indexes: tuple[IndexDescription, ...] = ()
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether the table and every index are ``ACTIVE``."""
+        return self.status == "ACTIVE" and all(i.status == "ACTIVE" for i in self.indexes)
+
+    @classmethod
+    def from_response(cls, table: Mapping[str, Any]) -> TableDescription:
+        """Read DynamoDB's ``TableDescription`` (as botocore parses it)."""
+        indexes = [
+            IndexDescription(
+                name=str(index["IndexName"]),
+                kind=kind,
+                status=str(index.get("IndexStatus", "ACTIVE")),
+                item_count=_int(index.get("ItemCount")),
+            )
+            for key, kind in _INDEX_KINDS
+            for index in table.get(key, ())
+        ]
+        billing = (table.get("BillingModeSummary") or {}).get("BillingMode")
+        if billing is None and "ProvisionedThroughput" in table:
+            billing = "PROVISIONED"
+        created = table.get("CreationDateTime")
+        return cls(
+            name=str(table["TableName"]),
+            status=str(table.get("TableStatus", "")),
+            arn=table.get("TableArn"),
+            billing_mode=billing,
+            item_count=_int(table.get("ItemCount")),
+            size_bytes=_int(table.get("TableSizeBytes")),
+            created_at=created if isinstance(created, dt.datetime) else None,
+            indexes=tuple(indexes),
+            raw=dict(table),
+        )
+
+
+_INDEX_KINDS: tuple[tuple[str, Literal["GSI", "LSI"]], ...] = (
+    ("GlobalSecondaryIndexes", "GSI"),
+    ("LocalSecondaryIndexes", "LSI"),
+)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _key_schema(pk: FieldMeta, sk: FieldMeta | None) -> list[dict[str, str]]:
@@ -98,3 +211,113 @@ def ttl_params(meta: ModelMeta, table_name: str) -> dict[str, Any] | None:
         "TableName": table_name,
         "TimeToLiveSpecification": {"Enabled": True, "AttributeName": meta.ttl.stored},
     }
+
+
+# -- operations ------------------------------------------------------------------------------
+
+
+async def create_table(
+    session: Session,
+    model: type,
+    *,
+    wait: bool = True,
+    billing_mode: BillingMode = "PAY_PER_REQUEST",
+    read_capacity: int | None = None,
+    write_capacity: int | None = None,
+    ttl: bool = True,
+    wait_seconds: float = TABLE_WAIT_TIMEOUT,
+) -> TableDescription:
+    """Create the model's table; see :meth:`DB.create_table <dynamorm_async.DB.create_table>`."""
+    meta = model_meta(model)
+    name = session.table_name(model)
+    params = create_table_params(
+        meta, name, billing_mode=billing_mode, read_capacity=read_capacity,
+        write_capacity=write_capacity,
+    )  # fmt: skip
+    response = await session.send("CreateTable", params)
+    description = TableDescription.from_response(response["TableDescription"])
+    if wait:
+        description = await _wait_for_table(session, name, wait_seconds)
+    ttl_request = ttl_params(meta, name) if ttl else None
+    if ttl_request is not None:
+        await session.send("UpdateTimeToLive", ttl_request)
+    return description
+
+
+async def ensure_table(
+    session: Session, model: type, *, wait: bool = True, ttl: bool = True
+) -> bool:
+    """Create the model's table unless it exists. Returns whether it was created."""
+    try:
+        await describe_table(session, model)
+        return False
+    except TableNotFound:
+        pass
+    try:
+        await create_table(session, model, wait=wait, ttl=ttl)
+    except TableExists:
+        if wait:  # created concurrently by someone else
+            await _wait_for_table(session, session.table_name(model), TABLE_WAIT_TIMEOUT)
+        return False
+    return True
+
+
+async def describe_table(session: Session, model: type) -> TableDescription:
+    """DynamoDB's description of the model's table.
+
+    Raises:
+        TableNotFound: the table does not exist.
+    """
+    response = await session.send("DescribeTable", {"TableName": session.table_name(model)})
+    return TableDescription.from_response(response["Table"])
+
+
+async def delete_table(
+    session: Session,
+    model: type,
+    *,
+    wait: bool = True,
+    missing_ok: bool = False,
+    wait_seconds: float = TABLE_WAIT_TIMEOUT,
+) -> None:
+    """Delete the model's table; see :meth:`DB.delete_table <dynamorm_async.DB.delete_table>`."""
+    name = session.table_name(model)
+    try:
+        await session.send("DeleteTable", {"TableName": name})
+    except TableNotFound:
+        if missing_ok:
+            return
+        raise
+    if wait:
+        await _poll_table(session, name, wait_seconds, want=None)
+
+
+async def _wait_for_table(session: Session, name: str, seconds: float) -> TableDescription:
+    description = await _poll_table(session, name, seconds, want="ACTIVE")
+    assert description is not None
+    return description
+
+
+async def _poll_table(
+    session: Session, name: str, seconds: float, *, want: str | None
+) -> TableDescription | None:
+    # DynamoDB has no change notification for tables: polling with back-off is the only way.
+    delay = 0.05
+    with anyio.move_on_after(seconds):
+        while True:
+            try:
+                response = await session.send("DescribeTable", {"TableName": name})
+            except TableNotFound:
+                if want is None:
+                    return None
+            else:
+                table = TableDescription.from_response(response["Table"])
+                if want is not None and table.active:
+                    return table
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise DeadlineExceeded(
+        f"table {name} did not become {want or 'deleted'} within {seconds} s",
+        operation="DescribeTable",
+        table=name,
+    )

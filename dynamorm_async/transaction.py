@@ -5,13 +5,14 @@
     async with db.transaction() as tx:
         tx.update(payment, fields=["status"])          # version-checked, version + 1
         tx.create(Refund(id="r-1", payment_id=payment.id))  # only if it does not exist
-        tx.condition_check(Account, id="a-1", condition=cond("frozen", "=", False))
+        tx.condition_check(Account, {"id": "a-1"}, condition=cond("frozen", "=", False))
     # committed here; nothing is sent if the block raises
 
 Actions are checked and encoded when they are added: a 101st action, or a second action on
 the same item, raises :class:`ValidationError` at once (inside the block, so nothing is
-sent). Lifecycle values follow :mod:`dynamorm_async.lifecycle`, exactly as single writes,
-and are copied onto the instances only after the commit succeeded.
+sent). Every action is planned by the write planner
+(:mod:`dynamorm_async.planning.writes`), exactly as the single writes it mirrors, and its
+lifecycle values are copied onto the instances only after the commit succeeded.
 
 **Retries.** The commit carries a ``ClientRequestToken`` (one per transaction, reused by
 every attempt). DynamoDB treats a repeat of a committed transaction with the same token
@@ -37,14 +38,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import Any, Literal, Self, TypeVar, overload
 
-import attrs
-
-from . import _keys, lifecycle
-from ._schema import ModelMeta, model_meta
-from .codec import Item
-from .conditions import Cond, compile_condition
+from .conditions import Cond
 from .errors import (
     DeadlineExceeded,
     DynamORMError,
@@ -54,15 +50,16 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .expr import Condition, compare, compile_request
+from .planning import _keys
+from .planning.lifecycle import utcnow
+from .planning.writes import Write, WritePlanner
 from .retry import Backoff, Stop
+from .session import Session
 from .update_builder import UpdateBuilder
-from .updates import Changes
-
-if TYPE_CHECKING:
-    from .db import DB
 
 __all__ = ["MAX_ACTIONS", "Transaction", "transact_get"]
+
+T = TypeVar("T")
 
 MAX_ACTIONS = 100
 """Actions per ``TransactWriteItems`` / ``TransactGetItems`` (DynamoDB's limit)."""
@@ -70,43 +67,34 @@ MAX_ACTIONS = 100
 _RETRYABLE_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 )
-_RETURN_ON_FAILURE = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
-Kind = Literal["Put", "Update", "Delete", "ConditionCheck"]
 _State = Literal["open", "sending", "committed", "cancelled", "unknown", "abandoned"]
-AnyCondition = Cond | Condition
-"""A condition by Python field names (:func:`~dynamorm_async.conditions.cond`) or an
-expression-level :class:`~dynamorm_async.expr.Condition` on stored names."""
-
-
-@attrs.define(eq=False)
-class _Action:
-    kind: Kind
-    body: dict[str, Any]
-    meta: ModelMeta
-    fingerprint: _keys.Fingerprint
-    what: str
-    instance: Any = None
-    stamp: lifecycle.Stamp | None = None
 
 
 class Transaction:
     """The write actions of one transaction, sent as one ``TransactWriteItems``.
 
     Get one from :meth:`DB.transaction` and use it as ``async with db.transaction() as
-    tx:``; the block's normal exit commits. Adding an action sends nothing.
+    tx:``; the block's normal exit commits. Adding an action sends nothing. The actions
+    take what the DB's single writes take: ``tx.put(item)`` as ``db.put(item)``,
+    ``tx.update(item, fields=...)`` as ``db.update(...)``, ``tx.delete(Payment, {"id":
+    ...})`` as ``db.delete(...)``; update actions come as an update builder,
+    ``tx.update(db.model(M).key({...}).update().add("n", 1))``.
 
     Attributes:
         token: The ``ClientRequestToken`` every attempt of the commit carries.
     """
 
-    def __init__(self, db: DB, *, token: str | None = None) -> None:
+    def __init__(self, session: Session, *, token: str | None = None) -> None:
         if token is not None and not (isinstance(token, str) and 1 <= len(token) <= 36):
             raise ValidationError(f"a ClientRequestToken is 1 to 36 characters, not {token!r}")
-        self._db = db
-        self._actions: list[_Action] = []
+        if not isinstance(session, Session):
+            raise TypeError(f"a Transaction runs on a Session, not {type(session).__name__}")
+        self._session = session
+        # One time for every action: the commit is one moment.
+        self._planner = WritePlanner(session.codec, session.config, utcnow())
+        self._actions: list[Write] = []
         self._items = _keys.Claims()
-        self._now = lifecycle.utcnow()
         self._state: _State = "open"
         self.token = token or str(uuid.uuid4())
 
@@ -136,7 +124,7 @@ class Transaction:
 
     # -- actions -------------------------------------------------------------------------------
 
-    def put(self, item: Any, *, condition: AnyCondition | None = None) -> None:
+    def put(self, item: Any, *, condition: Cond | None = None) -> None:
         """Put ``item`` (an upsert), version-checked like :meth:`DB.put`.
 
         Args:
@@ -144,207 +132,83 @@ class Transaction:
                 equals its own (or, at version 0, if no item exists), with version + 1.
             condition: A further condition on the stored item.
         """
-        stamp = lifecycle.on_put(self._db.codec, item, now=self._now)
-        self._add_put(item, stamp, condition, "put")
+        self._add(self._planner.put(item, condition=condition))
 
-    def create(self, item: Any, *, condition: AnyCondition | None = None) -> None:
+    def create(self, item: Any, *, condition: Cond | None = None) -> None:
         """Create ``item`` only if no item with its key exists (version 0, both timestamps).
 
         A failed guard cancels the transaction with a ``ConditionalCheckFailed`` reason.
         """
-        stamp = lifecycle.on_create(self._db.codec, item, now=self._now, if_not_exists=True)
-        self._add_put(item, stamp, condition, "create")
+        self._add(self._planner.create(item, if_not_exists=True, condition=condition))
 
-    def _add_put(
-        self, item: Any, stamp: lifecycle.Stamp, condition: AnyCondition | None, verb: str
-    ) -> None:
-        meta = self._instance_meta(item, verb)
-        body: dict[str, Any] = {
-            "TableName": self._table(meta),
-            "Item": lifecycle.put_item(self._db.codec, item, stamp),
-        }
-        guard = self._both(stamp.condition, condition, meta)
-        if guard is not None:
-            body.update(compile_request(condition=guard), **_RETURN_ON_FAILURE)
-        self._add(
-            _Action(
-                "Put",
-                body,
-                meta,
-                self._print(meta, body["Item"]),
-                f"{verb} {_show(item)}",
-                item,
-                stamp,
-            )
-        )
+    @overload
+    def update(self, item: UpdateBuilder[Any], /) -> None: ...
+
+    @overload
+    def update(
+        self, item: object, /, *, fields: Iterable[str] | None = ..., condition: Cond | None = ...
+    ) -> None: ...
 
     def update(
         self,
-        target: Any,
+        item: Any,
         /,
         *,
         fields: Iterable[str] | None = None,
-        changes: Changes | None = None,
-        condition: AnyCondition | None = None,
-        **key: Any,
+        condition: Cond | None = None,
     ) -> None:
-        """Update an existing item, given as an instance or as a model class and its key.
+        """Update an existing item, as :meth:`DB.update` or an update builder would.
 
         * ``tx.update(payment, fields=["status"])`` writes those fields of the instance
           (every non-key field if ``fields`` is ``None``), version-checked like
-          :meth:`DB.update`.
-        * ``tx.update(payment, changes=Changes().add("attempts", 1))`` applies update
-          actions, version-checked against the instance.
-        * ``tx.update(Payment, id="p-1", changes=...)`` applies update actions to the
-          stored item without an instance: the item must exist, a ``version()`` field is
-          incremented (not checked) and ``updated_at`` is set.
-        * ``tx.update(db.model(Payment).key(id="p-1").update().set(...).condition(...))``
-          takes an update builder's request as it is (without ``.returning()``).
-
-        Args:
-            target: A model instance, a model class with ``**key``, or an update builder.
-            fields: Fields of the instance to write (not with ``changes``).
-            changes: Update actions (:class:`~dynamorm_async.updates.Changes`).
-            condition: A further condition on the stored item.
-            **key: The key fields, when ``target`` is a model class.
+          :meth:`DB.update`;
+        * ``tx.update(db.model(Payment).key({"id": "p-1"}).update().add("attempts", 1))``
+          adds the builder's update actions and conditions (without ``.returning()``).
 
         Raises:
-            ValidationError: Both or neither of ``fields`` and ``changes`` where one is
-                needed, a key field among them, a bad key.
+            TypeError: A builder with ``fields`` or ``condition`` (put those on the builder).
+            ValidationError: A key field among ``fields``, an update that returns values.
         """
-        codec = self._db.codec
-        if isinstance(target, UpdateBuilder):
-            self._add_builder(target, fields, changes, condition, key)
-            return
-        if fields is not None and changes is not None:
-            raise ValidationError("update takes fields= or changes=, not both")
-        instance: Any = None
-        if isinstance(target, type):
-            if changes is None:
-                raise ValidationError(
-                    f"tx.update({target.__name__}, ...) needs changes=Changes()...; to write "
-                    "fields of an instance, pass the instance"
+        if isinstance(item, UpdateBuilder):
+            if fields is not None or condition is not None:
+                raise TypeError(
+                    "tx.update(builder) takes the update builder alone: put its actions and "
+                    "conditions on the builder"
                 )
-            meta = model_meta(target)
-            encoded_key = codec.encode_key(target, key)
-            # No instance: nothing to check the version against, nothing to stamp.
-            stamp = lifecycle.Stamp({}, compare(lifecycle.path_of(meta.pk), "exists"))
-            update = lifecycle.on_changes(meta, changes, now=self._now).compile(meta.cls, codec)
-        else:
-            if key:
-                raise ValidationError("pass either an instance or a model class with its key")
-            instance = target
-            meta = self._instance_meta(target, "update")
-            encoded_key = codec.key_of(target)
-            stamp = lifecycle.on_update(codec, target, now=self._now)
-            if changes is None:
-                update = lifecycle.update_of(codec, target, fields, stamp)
-            else:
-                update = lifecycle.stamped(changes, stamp).compile(meta.cls, codec)
-        guard = self._both(stamp.condition, condition, meta)
-        body: dict[str, Any] = {
-            "TableName": self._table(meta),
-            "Key": encoded_key,
-            **compile_request(update=update, condition=guard),
-            **_RETURN_ON_FAILURE,
-        }
-        what = f"update {_show(target, key)}"
-        self._add(
-            _Action("Update", body, meta, self._print(meta, encoded_key), what, instance, stamp)
-        )
+            write = item.write()
+            if "ReturnValues" in write.body:
+                raise ValidationError("a transaction returns no values: drop .returning()")
+            self._add(write)
+            return
+        self._add(self._planner.update(item, fields=fields, condition=condition))
 
-    def _add_builder(
-        self,
-        builder: UpdateBuilder[Any],
-        fields: Iterable[str] | None,
-        changes: Changes | None,
-        condition: AnyCondition | None,
-        key: Mapping[str, Any],
+    @overload
+    def delete(self, item: object, /, *, condition: Cond | None = ...) -> None: ...
+
+    @overload
+    def delete(
+        self, item: type, key: Mapping[str, Any], /, *, condition: Cond | None = ...
+    ) -> None: ...
+
+    def delete(
+        self, item: Any, key: Mapping[str, Any] | None = None, /, *, condition: Cond | None = None
     ) -> None:
-        if fields is not None or changes is not None or condition is not None or key:
-            raise ValidationError(
-                "tx.update(builder) takes the update builder alone: put its actions and "
-                "conditions on the builder"
-            )
-        body = builder.request()
-        if "ReturnValues" in body:
-            raise ValidationError("a transaction returns no values: drop .returning()")
-        meta = model_meta(builder.model)
-        codec = self._db.codec
-        shown = {f.name: codec.decode_value(f.type, body["Key"][f.stored]) for f in meta.key_fields}
-        what = f"update {meta.cls.__name__} {shown!r}"
-        self._add(_Action("Update", body, meta, self._print(meta, body["Key"]), what))
-
-    def delete(self, target: Any, /, *, condition: AnyCondition | None = None, **key: Any) -> None:
         """Delete an item: an instance (version-checked) or a model class and its key."""
-        codec = self._db.codec
-        guard_stamp: Condition | None = None
-        if isinstance(target, type):
-            meta = model_meta(target)
-            encoded_key = codec.encode_key(target, key)
-        else:
-            if key:
-                raise ValidationError("pass either an instance or a model class with its key")
-            meta = self._instance_meta(target, "delete")
-            encoded_key = codec.key_of(target)
-            guard_stamp = lifecycle.on_delete(codec, target).condition
-        body: dict[str, Any] = {"TableName": self._table(meta), "Key": encoded_key}
-        guard = self._both(guard_stamp, condition, meta)
-        if guard is not None:
-            body.update(compile_request(condition=guard), **_RETURN_ON_FAILURE)
-        what = f"delete {_show(target, key)}"
-        self._add(_Action("Delete", body, meta, self._print(meta, encoded_key), what))
+        self._add(self._planner.delete(item, key, condition=condition))
 
-    def condition_check(self, model: type, /, *, condition: AnyCondition, **key: Any) -> None:
+    def condition_check(self, model: type, key: Mapping[str, Any], /, *, condition: Cond) -> None:
         """Require ``condition`` to hold for the item with ``key``, without writing it.
 
-        ``tx.condition_check(Account, id="a-1", condition=cond("frozen", "=", False))``.
+        ``tx.condition_check(Account, {"id": "a-1"}, condition=cond("frozen", "=", False))``.
         """
         if not isinstance(model, type):
-            raise ValidationError(
+            raise TypeError(
                 "condition_check takes a model class and its key: "
-                "tx.condition_check(Model, condition=..., **key)"
+                "tx.condition_check(Model, {field: value}, condition=...)"
             )
-        meta = model_meta(model)
-        encoded_key = self._db.codec.encode_key(model, key)
-        guard = self._both(None, condition, meta)
-        assert guard is not None
-        body: dict[str, Any] = {
-            "TableName": self._table(meta),
-            "Key": encoded_key,
-            **compile_request(condition=guard),
-            **_RETURN_ON_FAILURE,
-        }
-        what = f"condition_check {_show(model, key)}"
-        self._add(_Action("ConditionCheck", body, meta, self._print(meta, encoded_key), what))
+        self._add(self._planner.condition_check(model, key, condition))
 
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _instance_meta(self, item: Any, verb: str) -> ModelMeta:
-        if isinstance(item, type | tuple):
-            raise ValidationError(f"tx.{verb} takes a model instance here, not {item!r}")
-        return model_meta(type(item))
-
-    def _table(self, meta: ModelMeta) -> str:
-        return self._db.config.table_name(meta.table)
-
-    def _print(self, meta: ModelMeta, attributes: Item) -> _keys.Fingerprint:
-        return _keys.fingerprint(self._table(meta), _keys.key_names(meta), attributes)
-
-    def _both(
-        self, lifecycle_guard: Condition | None, user: AnyCondition | None, meta: ModelMeta
-    ) -> Condition | None:
-        if user is None:
-            return lifecycle_guard
-        if isinstance(user, Cond):
-            compiled = compile_condition(user, meta.cls, self._db.codec)
-        elif isinstance(user, Condition):
-            compiled = user
-        else:
-            raise ValidationError(f"a condition is a cond(...) or an expr.Condition, not {user!r}")
-        return compiled if lifecycle_guard is None else lifecycle_guard & compiled
-
-    def _add(self, action: _Action) -> None:
+    def _add(self, action: Write) -> None:
         if self._state != "open":
             raise ValidationError(
                 f"this transaction is {self._state}: no more actions; start a new one"
@@ -390,24 +254,23 @@ class Transaction:
             self._state = "unknown"
             raise
         for action in self._actions:
-            if action.stamp is not None and action.instance is not None:
-                lifecycle.apply(action.instance, action.stamp)
+            action.confirm()
         self._state = "committed"
 
     async def _send(self) -> None:
         if not self._actions:
             return
-        db = self._db
+        session = self._session
         params = {
-            "TransactItems": [{action.kind: action.body} for action in self._actions],
+            "TransactItems": [action.transact_item() for action in self._actions],
             "ClientRequestToken": self.token,
         }
-        backoff = Backoff.for_transactions(db.config)
+        backoff = Backoff.for_transactions(session.config)
         attempts = 0
         while True:
             attempts += 1
             try:
-                await db._call("TransactWriteItems", params)
+                await session.send("TransactWriteItems", params)
                 break
             except TransactionCanceled as exc:
                 self._explain(exc)
@@ -416,7 +279,7 @@ class Transaction:
                 last: DynamORMError = exc
             except (TransactionConflict, Throttled, TransportError) as exc:
                 last = exc
-            stop = await backoff.pause(attempts, deadline=db.deadline)
+            stop = await backoff.pause(attempts, deadline=session.deadline)
             if stop is Stop.DEADLINE:
                 raise DeadlineExceeded(
                     f"transaction not committed after {attempts} attempt(s): no time is left "
@@ -434,7 +297,7 @@ class Transaction:
             if action is None:
                 continue
             if isinstance(reason.item, Mapping):
-                reason.item = self._db.codec.decode(action.meta.cls, reason.item)
+                reason.item = self._session.codec.decode(action.model, reason.item)
             parts.append(f"action {reason.index} ({action.what}): {reason.code}")
         if parts:
             exc.message = f"transaction cancelled: {'; '.join(parts)}"
@@ -445,54 +308,46 @@ def _only_transient(exc: TransactionCanceled) -> bool:
     return bool(exc.reasons) and all(r.code in _RETRYABLE_REASONS for r in exc.reasons)
 
 
-def _show(target: Any, key: Mapping[str, Any] | None = None) -> str:
-    if isinstance(target, type):
-        return f"{target.__name__} {dict(key or {})!r}"
-    meta = model_meta(type(target))
-    return f"{meta.cls.__name__} { ({f.name: getattr(target, f.name) for f in meta.key_fields})!r}"
+@overload
+async def transact_get(
+    session: Session, targets: Sequence[tuple[type[T], Mapping[str, Any]]]
+) -> list[T | None]: ...
 
 
-async def transact_get(db: DB, targets: Sequence[Any]) -> list[Any]:
+@overload
+async def transact_get(session: Session, targets: Sequence[T]) -> list[T | None]: ...
+
+
+async def transact_get(session: Session, targets: Sequence[Any]) -> list[Any]:
     """Read up to 100 items in one consistent snapshot (``TransactGetItems``).
 
     Args:
-        db: The DB (view) to send through.
+        session: The session to send on.
         targets: Model instances (their keys are read) or ``(Model, key)`` pairs.
 
     Returns:
         One entry per target, in order: the stored item as the model, or ``None``.
 
     Raises:
-        ValidationError: More than 100 targets, or a bad target or key (nothing is sent).
+        TypeError: A target that is neither an instance nor a ``(Model, key)`` pair.
+        ValidationError: More than 100 targets, or a bad key (nothing is sent).
         TransactionCanceled: DynamoDB cancelled the read (e.g. a conflicting write).
     """
-    targets = list(targets)
+    if isinstance(targets, Mapping | str | bytes) or not isinstance(targets, Sequence):
+        raise TypeError(f"transact_get takes a list of targets, not {targets!r}")
     if len(targets) > MAX_ACTIONS:
         raise ValidationError(f"transact_get reads at most {MAX_ACTIONS} items, not {len(targets)}")
     models: list[type] = []
     items: list[dict[str, Any]] = []
     for target in targets:
-        if isinstance(target, tuple):
-            if len(target) != 2 or not isinstance(target[0], type):
-                raise ValidationError(f"a key is a (Model, {{field: value}}) pair, not {target!r}")
-            model, fields = target
-            key = db.codec.encode_key(model, fields)
-        elif isinstance(target, type):
-            raise ValidationError(
-                f"transact_get takes instances or (Model, key) pairs, not {target!r}"
-            )
-        else:
-            model = type(target)
-            key = db.codec.key_of(target)
-        models.append(model)
-        items.append(
-            {"Get": {"TableName": db.config.table_name(model_meta(model).table), "Key": key}}
-        )
+        meta, key, _ = _keys.target_pair(session.codec, target)
+        models.append(meta.cls)
+        items.append({"Get": {"TableName": session.config.table_name(meta.table), "Key": key}})
     if not items:
         return []
-    response = await db._call("TransactGetItems", {"TransactItems": items})
+    response = await session.send("TransactGetItems", {"TransactItems": items})
     found: list[Any] = []
     for model, entry in zip(models, response.get("Responses") or [{}] * len(models), strict=True):
         raw = entry.get("Item")
-        found.append(None if raw is None else db.codec.decode(model, raw))
+        found.append(None if raw is None else session.codec.decode(model, raw))
     return found

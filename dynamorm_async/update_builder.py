@@ -3,7 +3,7 @@
 ::
 
     updated = await (
-        db.model(Payment).key(id="p-1").update()
+        db.model(Payment).key({"id": "p-1"}).update()
         .set("status", Status.PAID).add("attempts", 1).remove("note")
         .condition("status", "=", Status.PENDING)
         .returning("ALL_NEW")
@@ -11,9 +11,10 @@
     )
 
 The actions are :class:`~dynamorm_async.updates.Changes`; conditions are ANDed
-:class:`~dynamorm_async.conditions.Cond` tests. :meth:`UpdateBuilder.request` returns the
-``UpdateItem`` parameters without sending them (a transaction takes them), and
-:meth:`UpdateBuilder.execute` sends them.
+:class:`~dynamorm_async.conditions.Cond` tests. :meth:`UpdateBuilder.write` is the
+planned write (``tx.update(builder)`` adds it to a transaction),
+:meth:`UpdateBuilder.request` its ``UpdateItem`` parameters, and
+:meth:`UpdateBuilder.execute` sends it.
 
 Lifecycle fields are kept as :meth:`DB.update <dynamorm_async.DB.update>` keeps them:
 ``updated_at`` is set to now and ``version`` goes up by one, unless the update names them.
@@ -24,50 +25,45 @@ lifts that and sets ``created_at`` on an item it creates.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-from . import lifecycle
-from ._schema import model_meta
 from .conditions import Cond, compile_condition, cond
 from .errors import ValidationError
-from .expr import Condition, and_, compile_request
+from .items import send_write
+from .planning import _keys
+from .planning.writes import RETURN_VALUES, ReturnValues, Write, WritePlanner
+from .session import Session
 from .updates import Changes
-
-if TYPE_CHECKING:
-    from .db import DB
 
 __all__ = ["ReturnValues", "UpdateBuilder"]
 
 T = TypeVar("T")
 
-ReturnValues = Literal["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
-"""What ``UpdateItem`` returns: nothing, the whole item or the updated attributes."""
-
-_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
-
 
 class UpdateBuilder(Generic[T]):
     """An ``UpdateItem`` of one item, built step by step; each method returns a new builder.
 
-    Get one with ``db.model(Model).key(...).update()``.
+    Get one with ``db.model(Model).key({...}).update()``.
     """
 
     def __init__(
         self,
-        db: DB,
+        session: Session,
         model: type[T],
         key: Mapping[str, Any],
         *,
         changes: Changes | None = None,
-        conditions: tuple[Condition, ...] = (),
+        condition: Cond | None = None,
         returning: ReturnValues = "NONE",
         upsert: bool = False,
     ) -> None:
-        self._db = db
+        if not isinstance(session, Session):
+            raise TypeError(f"an UpdateBuilder runs on a Session, not {type(session).__name__}")
+        self._session = session
         self._model = model
-        self._key = dict(key)
+        self._key = dict(_keys.key_mapping(model, key))
         self._changes = changes if changes is not None else Changes()
-        self._conditions = conditions
+        self._condition = condition
         self._returning: ReturnValues = returning
         self._upsert = upsert
 
@@ -79,16 +75,16 @@ class UpdateBuilder(Generic[T]):
     def _with(self, **changes: Any) -> Self:
         current: dict[str, Any] = {
             "changes": self._changes,
-            "conditions": self._conditions,
+            "condition": self._condition,
             "returning": self._returning,
             "upsert": self._upsert,
         }
         current.update(changes)
-        return type(self)(self._db, self._model, self._key, **current)
+        return type(self)(self._session, self._model, self._key, **current)
 
     def _change(self, changes: Changes) -> Self:
         # Compiled now so that a bad field or value fails at the call that added it.
-        changes.compile(self._model, self._db.codec)
+        changes.compile(self._model, self._session.codec)
         return self._with(changes=changes)
 
     # -- actions -----------------------------------------------------------------------------
@@ -139,14 +135,18 @@ class UpdateBuilder(Generic[T]):
         """
         if isinstance(field, Cond):
             if op is not None or values:
-                raise ValidationError("pass either a Cond or a field, operator and values")
+                raise TypeError("pass either a Cond or a field, operator and values")
             condition = field
+        elif not isinstance(field, str):
+            raise TypeError(f"condition() takes a field name or a Cond, not {field!r}")
         elif op is None:
             raise ValidationError(f"condition on {field!r} needs an operator")
         else:
             condition = cond(field, op, *values)
-        compiled = compile_condition(condition, self._model, self._db.codec)
-        return self._with(conditions=(*self._conditions, compiled))
+        # Compiled now so that a bad field or value fails at the call that added it.
+        compile_condition(condition, self._model, self._session.codec)
+        combined = condition if self._condition is None else self._condition & condition
+        return self._with(condition=combined)
 
     def returning(self, what: ReturnValues) -> Self:
         """What :meth:`execute` returns (``ReturnValues``).
@@ -154,8 +154,8 @@ class UpdateBuilder(Generic[T]):
         ``"NONE"`` (the default), ``"ALL_NEW"``, ``"ALL_OLD"``, ``"UPDATED_NEW"`` or
         ``"UPDATED_OLD"``.
         """
-        if what not in _RETURN_VALUES:
-            raise ValidationError(f"returning() takes one of {', '.join(_RETURN_VALUES)}")
+        if what not in RETURN_VALUES:
+            raise ValidationError(f"returning() takes one of {', '.join(RETURN_VALUES)}")
         return self._with(returning=what)
 
     def upsert(self, upsert: bool = True) -> Self:
@@ -164,38 +164,32 @@ class UpdateBuilder(Generic[T]):
 
     # -- sending -----------------------------------------------------------------------------
 
-    def request(self) -> dict[str, Any]:
-        """The ``UpdateItem`` parameters, without sending them.
-
-        ``ReturnValues`` is present only when :meth:`returning` asked for something (a
-        transaction leaves it out); ``ReturnValuesOnConditionCheckFailure`` is ``ALL_OLD``.
+    def write(self) -> Write:
+        """The planned write (a transaction adds it with ``tx.update(builder)``).
 
         Raises:
             ValidationError: No actions, a key field in an action, overlapping paths.
         """
-        meta = model_meta(self._model)
-        changes = lifecycle.on_changes(
-            meta, self._changes, now=lifecycle.utcnow(), upsert=self._upsert
+        planner = WritePlanner(self._session.codec, self._session.config)
+        return planner.update_actions(
+            self._model,
+            self._key,
+            self._changes,
+            condition=self._condition,
+            upsert=self._upsert,
+            returning=self._returning,
         )
-        if not self._changes.actions:
-            raise ValidationError(f"an update of {self._model.__name__} needs at least one action")
-        conditions = list(self._conditions)
-        if not self._upsert:
-            exists = compile_condition(cond(meta.pk.name, "exists"), self._model, self._db.codec)
-            conditions.insert(0, exists)
-        params: dict[str, Any] = {
-            "TableName": self._db.table_name(self._model),
-            "Key": self._db.codec.encode_key(self._model, self._key),
-            **compile_request(
-                update=changes.compile(self._model, self._db.codec),
-                condition=and_(*conditions) if conditions else None,
-            ),
-        }
-        if self._returning != "NONE":
-            params["ReturnValues"] = self._returning
-        if conditions:
-            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        return params
+
+    def request(self) -> dict[str, Any]:
+        """The ``UpdateItem`` parameters, without sending them.
+
+        ``ReturnValues`` is present only when :meth:`returning` asked for something;
+        ``ReturnValuesOnConditionCheckFailure`` is ``ALL_OLD`` whenever there is a condition.
+
+        Raises:
+            ValidationError: No actions, a key field in an action, overlapping paths.
+        """
+        return self.write().body
 
     async def execute(self) -> T | None:
         """Send the update.
@@ -208,10 +202,9 @@ class UpdateBuilder(Generic[T]):
             ConditionFailed: A condition did not hold, or the item does not exist (without
                 :meth:`upsert`); ``item`` is the stored item when DynamoDB returned it.
         """
-        meta = model_meta(self._model)
-        response = await self._db._write("UpdateItem", self.request(), meta)
+        response = await send_write(self._session, self.write())
         attributes = response.get("Attributes")
         if not attributes or self._returning == "NONE":
             return None
         partial = self._returning.startswith("UPDATED_")
-        return self._db.codec.decode(self._model, attributes, partial=partial)
+        return self._session.codec.decode(self._model, attributes, partial=partial)

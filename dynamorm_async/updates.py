@@ -32,8 +32,10 @@ class Changes:
     actions: tuple[tuple[Action, str, Any], ...] = ()
 
     def _with(self, action: Action, field: str, value: Any = None) -> Changes:
-        if not isinstance(field, str) or not field:
-            raise ValidationError(f"an update action needs a field name, not {field!r}")
+        if not isinstance(field, str):
+            raise TypeError(f"an update action's field is a name (str), not {field!r}")
+        if not field:
+            raise ValidationError("an update action needs a field name, not ''")
         return Changes((*self.actions, (action, field, value)))
 
     def set(self, field: str, value: Any) -> Changes:

@@ -9,7 +9,7 @@ The pattern::
     @lambda_handler
     async def handler(event, context):
         db = get_db()                   # every operation ends 1 s before the invocation
-        payment = await db.get(Payment, id=event["id"])
+        payment = await db.get(Payment, {"id": event["id"]})
         return {"status": payment.status.value}
 
 :func:`lambda_handler` runs every invocation on one event loop kept for the execution

@@ -85,9 +85,9 @@ def run(endpoint_url: str) -> int:
         counts = {}
         for partner_id in partners.partner_ids:
             db = await partners.partner(partner_id)
-            counts[partner_id] = len(await db.model(Payment, allow_scan=True).all())
+            counts[partner_id] = len(await db.model(Payment).allow_scan().all())
         async with DB.from_environment() as base:
-            acme = await base.find(Payment, id=payment_id)
+            acme = await base.find(Payment, {"id": payment_id})
             counts["base account has acme's payment"] = acme is not None
         await partners.close()
         return counts

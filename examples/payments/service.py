@@ -27,7 +27,7 @@ async def create_payment(db: DB, *, customer_id: str, amount: str, currency: str
 
 async def capture(db: DB, payment_id: str) -> Payment:
     """Capture a pending payment (optimistic locking guards against a concurrent change)."""
-    payment = await db.get(Payment, id=payment_id, consistent=True)
+    payment = await db.get(Payment, {"id": payment_id}, consistent=True)
     if payment.status is not Status.PENDING:
         raise PaymentError(f"{payment_id} is {payment.status.value}, not pending")
     payment.status = Status.CAPTURED
@@ -36,7 +36,7 @@ async def capture(db: DB, payment_id: str) -> Payment:
 
 async def refund(db: DB, payment_id: str, *, reason: str) -> Payment:
     """Refund a captured payment, keeping the reason."""
-    payment = await db.get(Payment, id=payment_id, consistent=True)
+    payment = await db.get(Payment, {"id": payment_id}, consistent=True)
     if payment.status is not Status.CAPTURED:
         raise PaymentError(f"{payment_id} is {payment.status.value}, not captured")
     payment.status = Status.REFUNDED
@@ -48,6 +48,6 @@ async def refund(db: DB, payment_id: str, *, reason: str) -> Payment:
 async def get_payment(db: DB, payment_id: str) -> Payment:
     """Read one payment."""
     try:
-        return await db.get(Payment, id=payment_id)
+        return await db.get(Payment, {"id": payment_id})
     except ValidationError as exc:
         raise PaymentError(str(exc)) from exc

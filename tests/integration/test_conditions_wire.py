@@ -48,7 +48,7 @@ async def test_actions_and_conditions_on_the_wire(db: DB) -> None:
         & cond("size(names)", "=", 2)
         & cond("address.street", "=", "Main St"),
     )
-    got = await db.get(Everything, id="e", consistent=True)
+    got = await db.get(Everything, {"id": "e"}, consistent=True)
     assert (got.count, got.names, got.items) == (3, {"a"}, [1, 2, 3])
     assert (got.labels, got.text) == ({"k": "first"}, "")
     assert got.address == Address("Main St", "12345")
@@ -59,5 +59,5 @@ async def test_actions_and_conditions_on_the_wire(db: DB) -> None:
         Changes().remove("address").set("text", ""),
         cond("nothing", "attribute_type", "NULL") & ~cond("labels.zzz", "exists"),
     )
-    got = await db.get(Everything, id="e", consistent=True)
+    got = await db.get(Everything, {"id": "e"}, consistent=True)
     assert got.address is None and got.text == ""

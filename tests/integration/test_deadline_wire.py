@@ -54,7 +54,7 @@ async def test_lambda_context_deadline_cancels_a_slow_request(
         view = db.with_lambda_context(FakeLambdaContext(timeout=1.5), buffer=1.0)
         started = time.monotonic()
         with pytest.raises(DeadlineExceeded) as info:
-            await view.find(Payment, id="p-1")
+            await view.find(Payment, {"id": "p-1"})
         elapsed = time.monotonic() - started
         print(f"\nDeadlineExceeded after {elapsed * 1000:.0f} ms (deadline 500 ms)")
         assert elapsed < 1.5
@@ -65,7 +65,7 @@ async def test_lambda_context_deadline_cancels_a_slow_request(
         # The cancelled request's connection was closed, not returned to the pool half-read:
         await until(lambda: slow_first.open == 0)
         # ...and the DB goes on working on a fresh connection.
-        assert await db.find(Payment, id="p-1") is None
+        assert await db.find(Payment, {"id": "p-1"}) is None
         assert (slow_first.accepted, slow_first.requests) == (2, 2)
 
 
@@ -76,7 +76,7 @@ async def test_handler_adapter_binds_the_deadline_for_every_db(
 
         @lambda_handler(db=db, buffer=1.0)
         async def handler(event: Any, context: Any) -> Any:
-            return await db.find(Payment, id=event["id"])  # no view: the adapter's deadline
+            return await db.find(Payment, {"id": event["id"]})  # no view: the adapter's deadline
 
         started = time.monotonic()
         with pytest.raises(DeadlineExceeded):
@@ -91,7 +91,7 @@ async def test_no_time_left_fails_at_once_without_a_request(
     async with DB(through(config, slow_first)) as db:
         view = db.with_lambda_context(FakeLambdaContext(timeout=0.5), buffer=1.0)
         with pytest.raises(DeadlineExceeded, match="not sent"):
-            await view.find(Payment, id="p-1")
+            await view.find(Payment, {"id": "p-1"})
     assert slow_first.requests == 0
 
 
@@ -101,7 +101,7 @@ async def test_callers_own_fail_after_cancels_the_request(
     async with DB(through(config, slow_first)) as db:
         with pytest.raises(TimeoutError):
             with anyio.fail_after(0.5):
-                await db.find(Payment, id="p-1")
+                await db.find(Payment, {"id": "p-1"})
         await until(lambda: slow_first.open == 0)
 
 
@@ -122,7 +122,7 @@ async def test_botocore_retries_are_cut_at_the_deadline(
     )
     async with DB(throttled) as db:
         with pytest.raises(DeadlineExceeded):
-            await db.with_deadline(3.0).find(Payment, id="p-1")
+            await db.with_deadline(3.0).find(Payment, {"id": "p-1"})
         documents = await db.metrics.flush()
     assert fault_proxy.requests >= 2  # botocore did retry, inside the engine's cancel scope
     [document] = documents
@@ -183,4 +183,4 @@ async def test_a_batch_cut_by_the_lambda_deadline_reports_what_it_wrote(
     async with DB(config) as db:  # what it says it wrote is stored
         for order in orders:
             if order.order_id not in unwritten:
-                assert await db.find(Order, customer="c", order_id=order.order_id)
+                assert await db.find(Order, {"customer": "c", "order_id": order.order_id})

@@ -42,7 +42,7 @@ def test_two_event_loops_in_sequence(config: Config) -> None:
 
     async def invocation(n: int) -> Decimal:
         await db.put(Payment(id=f"loop-{n}", amount=Decimal(n), customer_id="c"))
-        return (await db.get(Payment, id=f"loop-{n}")).amount
+        return (await db.get(Payment, {"id": f"loop-{n}"})).amount
 
     def run_twice() -> list[Decimal]:
         return [asyncio.run(invocation(1)), asyncio.run(invocation(2))]
@@ -57,7 +57,7 @@ async def test_concurrent_first_calls_open_one_client(config: Config) -> None:
         assert not db.engine.is_open
 
         async def lookup() -> None:
-            await db.find(Payment, id="missing")
+            await db.find(Payment, {"id": "missing"})
 
         async with anyio.create_task_group() as tg:
             for _ in range(20):
@@ -99,7 +99,7 @@ async def test_unreachable_server_is_a_transport_error(config: Config) -> None:
     )
     async with DB(bad) as db:
         with pytest.raises(TransportError) as info:
-            await db.find(Payment, id="x")
+            await db.find(Payment, {"id": "x"})
     assert info.value.operation == "GetItem"
     assert isinstance(info.value.__cause__, Exception)
 

@@ -50,7 +50,7 @@ def test_warm_invocations_reuse_the_pool(config: Config, fault_proxy: FaultProxy
         found: list[Payment] = []
 
         async def read() -> None:
-            found.append(await db.get(Payment, id=event["id"]))
+            found.append(await db.get(Payment, {"id": event["id"]}))
 
         async with anyio.create_task_group() as tg:  # more requests at once than the pool
             for _ in range(2 * POOL):
@@ -84,7 +84,7 @@ def test_asyncio_run_per_invocation_also_works(config: Config, fault_proxy: Faul
     async def main(event: dict[str, Any], context: Any) -> str:
         view = db.with_lambda_context(context)
         await view.put(Payment(id=event["id"], amount=Decimal(1), customer_id="c"))
-        return (await view.get(Payment, id=event["id"])).id
+        return (await view.get(Payment, {"id": event["id"]})).id
 
     def handler(event: dict[str, Any], context: Any) -> str:
         return asyncio.run(main(event, context))  # a new loop (and pool) every time
@@ -124,7 +124,7 @@ def test_exceptions_propagate_unchanged_and_metrics_still_flush(
 
     @lambda_handler(db=db)
     async def handler(event: dict[str, Any], context: Any) -> None:
-        await db.find(Payment, id="p-404")
+        await db.find(Payment, {"id": "p-404"})
         raise failure
 
     with pytest.raises(LookupError) as info:
@@ -150,7 +150,7 @@ def test_preopen_opens_the_client_in_the_init_phase(
 
     @lambda_handler(db=db, preopen=True)
     async def handler(event: Any, context: Any) -> bool:
-        return await db.find(Payment, id="nothing") is None
+        return await db.find(Payment, {"id": "nothing"}) is None
 
     assert db.engine.opened == 1  # opened at decoration, i.e. at import in the init phase
     assert handler({}, FakeLambdaContext()) is True

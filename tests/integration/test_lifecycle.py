@@ -56,7 +56,7 @@ def payment(id: str = "p-1") -> Payment:
 
 async def test_stale_update_changes_nothing(db: DB, dynamodb_client: Any) -> None:
     fresh = await db.create(payment())
-    stale = await db.get(Payment, id="p-1", consistent=True)
+    stale = await db.get(Payment, {"id": "p-1"}, consistent=True)
     fresh.amount = Decimal("20.00")
     await db.update(fresh, fields=["amount"])
     before = await stored(dynamodb_client, db, Payment, id="p-1")
@@ -91,7 +91,7 @@ async def test_ttl_is_stored_as_epoch_seconds(db: DB, dynamodb_client: Any) -> N
     await db.put(Order(customer="c", order_id="o", expires=when))
     raw = await stored(dynamodb_client, db, Order, customer="c", order_id="o")
     assert raw["expires"] == {"N": str(int(when.timestamp()))}
-    got = await db.get(Order, customer="c", order_id="o")
+    got = await db.get(Order, {"customer": "c", "order_id": "o"})
     assert got.expires == when.replace(microsecond=0)
 
     await db.put(Session(id="int", expires=1_900_000_000))

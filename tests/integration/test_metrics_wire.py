@@ -17,7 +17,7 @@ async def test_consumed_capacity_and_latency_per_operation(config: Config) -> No
     async with DB(attrs.evolve(config, metrics=True, metrics_service="wire")) as db:
         db.metrics.emit = lambda line: None
         payment = await db.create(Payment(id="m-1", amount=Decimal(5), customer_id="c"))
-        await db.get(Payment, id="m-1", consistent=True)
+        await db.get(Payment, {"id": "m-1"}, consistent=True)
         await db.delete(payment)
         documents = await db.metrics.flush()
     for document in documents:

@@ -104,19 +104,19 @@ async def test_each_partner_reads_and_writes_only_its_own_account(notes: list[DB
     assert globex.metrics.dimensions == {"Partner": "globex"}
 
     await acme.put(Note(id="n-1", text="acme's"))
-    assert await globex.find(Note, id="n-1") is None
-    assert await base.find(Note, id="n-1") is None
+    assert await globex.find(Note, {"id": "n-1"}) is None
+    assert await base.find(Note, {"id": "n-1"}) is None
 
     await globex.put(Note(id="n-1", text="globex's"))
     await base.put(Note(id="n-1", text="base's"))
-    assert (await acme.get(Note, id="n-1")).text == "acme's"
-    assert (await globex.get(Note, id="n-1")).text == "globex's"
-    assert (await base.get(Note, id="n-1")).text == "base's"
+    assert (await acme.get(Note, {"id": "n-1"})).text == "acme's"
+    assert (await globex.get(Note, {"id": "n-1"})).text == "globex's"
+    assert (await base.get(Note, {"id": "n-1"})).text == "base's"
 
-    await acme.delete(Note, id="n-1")
-    assert await acme.find(Note, id="n-1") is None
-    assert (await globex.get(Note, id="n-1")).text == "globex's"
-    assert [n.text for n in await base.model(Note, allow_scan=True).all()] == ["base's"]
+    await acme.delete(Note, {"id": "n-1"})
+    assert await acme.find(Note, {"id": "n-1"}) is None
+    assert (await globex.get(Note, {"id": "n-1"})).text == "globex's"
+    assert [n.text for n in await base.model(Note).allow_scan().all()] == ["base's"]
 
 
 async def test_a_custom_transport_gets_the_partners_credentials_from_the_session(
@@ -217,7 +217,7 @@ async def test_credentials_near_expiry_are_refreshed_by_the_next_request(
         await acme.create_table(Note, ttl=False)  # refreshes first: 2nd AssumeRole
         assert assumed(fault_proxy) == 2
         await acme.put(Note(id="n-1", text="fresh"))
-        assert (await acme.get(Note, id="n-1")).text == "fresh"
+        assert (await acme.get(Note, {"id": "n-1"})).text == "fresh"
         assert assumed(fault_proxy) == 2  # valid for 15 minutes now
 
 
@@ -232,7 +232,7 @@ async def test_a_failed_refresh_in_the_advisory_window_keeps_the_current_credent
         fault_proxy.faults = {}
         await acme.put(Note(id="n-1", text="ok"))  # the next request tries again
         assert granted(fault_proxy) == 2
-        assert (await acme.get(Note, id="n-1")).text == "ok"
+        assert (await acme.get(Note, {"id": "n-1"})).text == "ok"
         assert granted(fault_proxy) == 2 and assumed(fault_proxy) == len(refused) + 2
 
 
@@ -291,7 +291,7 @@ async def test_no_secret_in_logs_reprs_or_errors(
         credentials = await (await acme.config.session.get_credentials()).get_frozen_credentials()
         fault_proxy.faults = {"AssumeRole": Faults(deny=1.0)}
         with pytest.raises(AssumeRoleFailed) as refused:
-            await acme.find(Note, id="n-1")
+            await acme.find(Note, {"id": "n-1"})
         shown = "\n".join(
             [
                 caplog.text,
@@ -319,7 +319,7 @@ async def test_the_lambda_handler_gives_each_invocation_its_partners_db(
     async def handler(event: dict[str, Any], context: Any, db: DB) -> dict[str, Any]:
         if event["httpMethod"] == "PUT":
             await db.put(Note(id="n-1", text=event["body"]))
-        found = await db.find(Note, id="n-1")
+        found = await db.find(Note, {"id": "n-1"})
         return {"statusCode": 200, "body": found.text if found else None}
 
     def event(partner: str, method: str = "GET", body: str = "") -> dict[str, Any]:

@@ -100,11 +100,11 @@ async def test_full_key_reads_use_getitem_and_batchgetitem(rec: Recorded) -> Non
     rec.take()
     got = await db.model(Payment).where("id", "=", "p-3").first()
     assert got.amount == Decimal(300)
-    partial = await db.model(Payment).key(id="p-3").select("amount").first()
+    partial = await db.model(Payment).key({"id": "p-3"}).select("amount").first()
     assert (partial.amount, partial.customer_id) == (Decimal(300), None)
     assert rec.take() == ["GetItem", "GetItem"]
     with pytest.raises(ItemNotFound):
-        await db.model(Payment).key(id="nope").first()
+        await db.model(Payment).key({"id": "nope"}).first()
     several = await db.model(Payment).where("id", "in", ["p-5", "p-1", "nope", "p-3"]).all()
     assert ids(several) == ["p-5", "p-1", "p-3"]
     assert rec.take() == ["GetItem", "BatchGetItem"]
@@ -163,7 +163,7 @@ async def test_scan_needs_asking_and_explain_sends_nothing(rec: Recorded) -> Non
     assert rec.take() == []
     assert sorted(ids(await paid.allow_scan().all())) == ["p-0", "p-3", "p-6", "p-9"]
     assert sorted(
-        ids(await db.model(Payment, allow_scan=True).filter("status", "=", Status.PAID).all())
+        ids(await db.model(Payment).allow_scan().filter("status", "=", Status.PAID).all())
     ) == ["p-0", "p-3", "p-6", "p-9"]
     assert len(await db.model(Payment).scan().all()) == 10
     assert rec.take() == ["Scan", "Scan", "Scan"]
@@ -289,7 +289,7 @@ async def test_update_builder_actions(rec: Recorded, server_kind: str) -> None:
     )
     builder = (
         db.model(Everything)
-        .key(id="e1")
+        .key({"id": "e1"})
         .update()
         .set("text", "paid")
         .add("count", 2)
@@ -315,7 +315,7 @@ async def test_update_builder_actions(rec: Recorded, server_kind: str) -> None:
     assert updated.addresses == [Address("New")]
     assert (updated.amounts, updated.day) == ({Decimal("1.5")}, None)
     assert updated.labels == {"status": "reserved"}
-    assert await db.get(Everything, id="e1") == updated
+    assert await db.get(Everything, {"id": "e1"}) == updated
     with pytest.raises(ConditionFailed) as info:
         await builder.execute()
     if server_kind == "moto":  # dynalite ignores ReturnValuesOnConditionCheckFailure
@@ -323,7 +323,7 @@ async def test_update_builder_actions(rec: Recorded, server_kind: str) -> None:
         assert info.value.item.text == "paid"
     changed = await (
         db.model(Everything)
-        .key(id="e1")
+        .key({"id": "e1"})
         .update()
         .set("count", 9)
         .returning("UPDATED_NEW")
@@ -335,21 +335,21 @@ async def test_update_builder_actions(rec: Recorded, server_kind: str) -> None:
 async def test_update_builder_lifecycle_existence_and_upsert(db: DB) -> None:
     created = await db.create(Payment(id="p", amount=Decimal(1), customer_id="c"))
     assert created.version == 0
-    await db.model(Payment).key(id="p").update().set("status", Status.PAID).execute()
-    stored = await db.get(Payment, id="p", consistent=True)
+    await db.model(Payment).key({"id": "p"}).update().set("status", Status.PAID).execute()
+    stored = await db.get(Payment, {"id": "p"}, consistent=True)
     assert (stored.status, stored.version) == (Status.PAID, 1)
     assert stored.updated_at is not None and created.updated_at is not None
     assert stored.updated_at > created.updated_at
-    missing = db.model(Payment).key(id="nope").update().set("amount", Decimal(2))
+    missing = db.model(Payment).key({"id": "nope"}).update().set("amount", Decimal(2))
     with pytest.raises(ConditionFailed):
         await missing.execute()
-    assert await db.find(Payment, id="nope") is None
+    assert await db.find(Payment, {"id": "nope"}) is None
     made = await missing.set("customer_id", "c").upsert().returning("ALL_NEW").execute()
     assert made is not None and made.created_at is not None and made.amount == Decimal(2)
     with pytest.raises(ValidationError, match="key"):
         db.model(Payment).where("customer_id", "=", "c").update()
     with pytest.raises(ValidationError, match="key field"):
-        db.model(Payment).key(id="p").update().set("id", "q").request()
+        db.model(Payment).key({"id": "p"}).update().set("id", "q").request()
 
 
 async def test_condition_on_put_update_delete_create(db: DB) -> None:
@@ -364,14 +364,14 @@ async def test_condition_on_put_update_delete_create(db: DB) -> None:
         await db.update(p, fields=["amount"], condition=cond("amount", ">", 100))
     await db.update(p, fields=["amount"], condition=cond("amount", "<", 100))
     with pytest.raises(ConditionFailed):
-        await db.delete(Payment, id="p", condition=cond("status", "=", Status.PAID))
+        await db.delete(Payment, {"id": "p"}, condition=cond("status", "=", Status.PAID))
     with pytest.raises(ConditionFailed):
         await db.create(
             Payment(id="p", amount=Decimal(1), customer_id="c"),
             condition=cond("amount", "=", 1),
         )
     await db.delete(p, condition=cond("status", "=", Status.PAID) | cond("amount", "=", 6))
-    assert await db.find(Payment, id="p") is None
+    assert await db.find(Payment, {"id": "p"}) is None
 
 
 # -- paging ----------------------------------------------------------------------------------
@@ -438,10 +438,11 @@ async def test_stream_stops_fetching_when_the_consumer_breaks(rec: Recorded) -> 
     await seed_orders(db)
     rec.take()
     got = []
-    async for order in db.model(Order).where("customer", "=", "c").page_size(2).stream():
-        got.append(order.order_id)
-        if len(got) == 3:
-            break
+    async with db.model(Order).where("customer", "=", "c").page_size(2).stream() as orders:
+        async for order in orders:
+            got.append(order.order_id)
+            if len(got) == 3:
+                break
     assert got == ["o00", "o01", "o02"]
     assert rec.take() == ["Query", "Query"]
     await asyncio.sleep(0.05)

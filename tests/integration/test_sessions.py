@@ -19,7 +19,7 @@ async def round_trip(config: Config, session: Any) -> None:
     # No credentials in the config: the requests are signed with the session's.
     async with DB(attrs.evolve(config, session=session, credentials=None)) as db:
         await db.put(Payment(id="s-1", amount=Decimal("1.5"), customer_id="c"))
-        assert (await db.get(Payment, id="s-1")).amount == Decimal("1.5")
+        assert (await db.get(Payment, {"id": "s-1"})).amount == Decimal("1.5")
 
 
 async def test_aiobotocore_session(config: Config) -> None:

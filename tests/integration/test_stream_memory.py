@@ -70,14 +70,14 @@ async def test_stream_holds_one_page_while_all_holds_everything(
     page = PAGES.get(server_kind, MOTO_PAGE)
     query = db.model(Bulk).where("group", "=", "g").page_size(page)
     LIVE.clear()
-    stream = query.stream()
     seen = most_alive = most_buffered = expected = 0
-    async for item in stream:
-        assert item.seq == expected
-        expected += 1
-        seen += 1
-        most_alive = max(most_alive, len(LIVE))
-        most_buffered = max(most_buffered, stream.buffered)
+    async with query.stream() as stream:
+        async for item in stream:
+            assert item.seq == expected
+            expected += 1
+            seen += 1
+            most_alive = max(most_alive, len(LIVE))
+            most_buffered = max(most_buffered, stream.buffered)
     del item
     assert seen == ITEMS
     # Raw items held (the rest of the current page) never exceed one page, and decoded

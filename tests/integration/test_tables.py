@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from dynamorm_async import DB, TableExists, TableNotFound, pk, table
+from dynamorm_async import DB, TableDescription, TableExists, TableNotFound, pk, table
 from tests.models import Order, Payment
 
 
@@ -17,15 +17,21 @@ class Scratch:
 
 async def test_create_describe_delete(db: DB, server_kind: str) -> None:
     description = await db.create_table(Order, ttl=server_kind != "dynalite")
-    assert description["TableName"] == db.table_name(Order)
+    assert isinstance(description, TableDescription)
+    assert (description.name, description.status) == (db.table_name(Order), "ACTIVE")
     assert db.table_name(Order).startswith(db.config.table_prefix)
     described = await db.describe_table(Order)
-    assert described["TableStatus"] == "ACTIVE"
-    keys = {k["AttributeName"]: k["KeyType"] for k in described["KeySchema"]}
+    assert described.active and described.billing_mode == "PAY_PER_REQUEST"
+    assert described.arn is not None and described.item_count == 0
+    assert {(i.kind, i.name, i.status) for i in described.indexes} == {
+        ("GSI", "by-state", "ACTIVE"),
+        ("LSI", "by-total", "ACTIVE"),
+    }
+    keys = {k["AttributeName"]: k["KeyType"] for k in described.raw["KeySchema"]}
     assert keys == {"customer": "HASH", "orderId": "RANGE"}
-    lsi = {i["IndexName"]: i for i in described["LocalSecondaryIndexes"]}
+    lsi = {i["IndexName"]: i for i in described.raw["LocalSecondaryIndexes"]}
     assert lsi["by-total"]["KeySchema"][1]["AttributeName"] == "total"
-    gsi = {i["IndexName"]: i for i in described["GlobalSecondaryIndexes"]}
+    gsi = {i["IndexName"]: i for i in described.raw["GlobalSecondaryIndexes"]}
     assert gsi["by-state"]["Projection"]["ProjectionType"] == "KEYS_ONLY"
     with pytest.raises(TableExists):
         await db.create_table(Order, ttl=False)
@@ -61,9 +67,10 @@ async def test_gsi_payload_for_payment(db: DB) -> None:
     await db.create_table(Payment)
     try:
         described = await db.describe_table(Payment)
-        (gsi,) = described["GlobalSecondaryIndexes"]
+        (gsi,) = described.raw["GlobalSecondaryIndexes"]
         assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["customerId", "createdAt"]
-        types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
+        definitions = described.raw["AttributeDefinitions"]
+        types = {a["AttributeName"]: a["AttributeType"] for a in definitions}
         assert types == {"id": "S", "customerId": "S", "createdAt": "S"}
     finally:
         await db.delete_table(Payment)

@@ -16,7 +16,6 @@ from dynamorm_async import (
     ValidationError,
 )
 from dynamorm_async.conditions import cond
-from dynamorm_async.updates import Changes
 from tests.faultproxy import FaultProxy, Faults, through
 from tests.models import Order, Payment, Status
 
@@ -48,16 +47,16 @@ async def test_commit_applies_every_action_and_stamps_instances(
         tx.update(p1, fields=["amount"])
         tx.create(p2)
         tx.put(order)
-        tx.delete(Order, customer="c", order_id="old")
-        tx.condition_check(Payment, id="p-3", condition=cond("amount", "=", Decimal(10)))
+        tx.delete(Order, {"customer": "c", "order_id": "old"})
+        tx.condition_check(Payment, {"id": "p-3"}, condition=cond("amount", "=", Decimal(10)))
         assert len(tx) == 5
     assert tx.committed
     assert (p1.version, p2.version) == (1, 0)
     assert p2.created_at is not None and p2.created_at == p2.updated_at
-    assert await db.get(Payment, id="p-1", consistent=True) == p1
-    assert await db.get(Payment, id="p-2", consistent=True) == p2
-    assert await db.find(Order, customer="c", order_id="old", consistent=True) is None
-    assert (await db.get(Order, customer="c", order_id="new")).total == Decimal(5)
+    assert await db.get(Payment, {"id": "p-1"}, consistent=True) == p1
+    assert await db.get(Payment, {"id": "p-2"}, consistent=True) == p2
+    assert await db.find(Order, {"customer": "c", "order_id": "old"}, consistent=True) is None
+    assert (await db.get(Order, {"customer": "c", "order_id": "new"})).total == Decimal(5)
 
 
 async def test_nothing_is_sent_when_the_block_raises(
@@ -78,12 +77,12 @@ async def test_nothing_is_sent_when_the_block_raises(
     assert not tx.committed
     with pytest.raises(ValidationError, match="abandoned"):
         tx.put(Order(customer="c", order_id="o2"))
-    assert await db.find(Order, customer="c", order_id="o") is None
+    assert await db.find(Order, {"customer": "c", "order_id": "o"}) is None
 
 
 async def test_cancellation_names_the_failed_action(db: DB, dynamodb_client: Any) -> None:
     existing = await db.create(payment("p-exists", amount="1.00"))
-    stale = await db.get(Payment, id="p-exists")
+    stale = await db.get(Payment, {"id": "p-exists"})
     await db.update(existing, fields=["amount"])  # stored version 1; `stale` holds 0
     fresh = payment("p-new")
     before = await raw(dynamodb_client, db, Payment, id="p-exists")
@@ -109,7 +108,7 @@ async def test_cancellation_names_the_failed_action(db: DB, dynamodb_client: Any
 async def test_create_and_condition_check_guards(db: DB) -> None:
     await db.create(payment("p-1", amount="3.00"))
     check = db.transaction()
-    check.condition_check(Payment, id="p-1", condition=cond("amount", ">", Decimal(5)))
+    check.condition_check(Payment, {"id": "p-1"}, condition=cond("amount", ">", Decimal(5)))
     with pytest.raises(TransactionCanceled) as info:
         await check.commit()
     assert info.value.failed_index == 0
@@ -121,37 +120,34 @@ async def test_create_and_condition_check_guards(db: DB) -> None:
     assert info.value.failed_index == 1
 
 
-async def test_update_with_changes(db: DB) -> None:
+async def test_update_actions_by_key(db: DB) -> None:
     p = await db.create(payment("p-1", tags={"a"}))
     async with db.transaction() as tx:
         tx.update(
-            Payment,
-            id="p-1",
-            changes=Changes().add("tags", {"b"}).set("note", "paid"),
-            condition=cond("amount", "=", Decimal(10)),
+            db.model(Payment)
+            .key({"id": "p-1"})
+            .update()
+            .add("tags", {"b"})
+            .set("note", "paid")
+            .condition(cond("amount", "=", Decimal(10)))
         )
-    stored = await db.get(Payment, id="p-1", consistent=True)
+    stored = await db.get(Payment, {"id": "p-1"}, consistent=True)
     assert (stored.tags, stored.note, stored.version) == ({"a", "b"}, "paid", 1)
     assert stored.updated_at is not None and stored.updated_at > p.updated_at  # type: ignore[operator]
     assert stored.created_at == p.created_at
-    # With an instance: version-checked against it, and it gets the new version.
-    async with db.transaction() as tx:
-        tx.update(stored, changes=Changes().set("currency", "EUR"))
-    assert stored.version == 2
-    assert (await db.get(Payment, id="p-1", consistent=True)).currency == "EUR"
     missing = db.transaction()
-    missing.update(Payment, id="missing", changes=Changes().set("note", "x"))
+    missing.update(db.model(Payment).key({"id": "missing"}).update().set("note", "x"))
     with pytest.raises(TransactionCanceled):
         await missing.commit()
 
 
 async def test_update_builder_in_a_transaction(db: DB) -> None:
     p = await db.create(payment("p-1"))
-    builder = db.model(Payment).key(id="p-1").update().set("status", Status.PAID)
+    builder = db.model(Payment).key({"id": "p-1"}).update().set("status", Status.PAID)
     async with db.transaction() as tx:
         tx.update(builder.condition("status", "=", Status.PENDING))
         tx.put(Order(customer="c", order_id="o"))
-    stored = await db.get(Payment, id="p-1", consistent=True)
+    stored = await db.get(Payment, {"id": "p-1"}, consistent=True)
     assert (stored.status, stored.version) == (Status.PAID, p.version + 1)
     failing = db.transaction()
     failing.put(Order(customer="c", order_id="o2"))
@@ -168,12 +164,13 @@ async def test_actions_are_checked_when_added(db: DB) -> None:
     async with db.transaction() as tx:
         tx.put(Order(customer="c", order_id="o"))
         with pytest.raises(ValidationError, match="one item twice"):
-            tx.delete(Order, customer="c", order_id="o")
-        with pytest.raises(ValidationError, match="changes="):
-            tx.update(Payment, id="p-1")
-        with pytest.raises(ValidationError, match="not both"):
-            tx.update(payment("p-1"), fields=["amount"], changes=Changes().set("note", "x"))
-    assert await db.find(Order, customer="c", order_id="o") is not None
+            tx.delete(Order, {"customer": "c", "order_id": "o"})
+        with pytest.raises(TypeError, match="model instance"):
+            tx.update(Payment)
+        builder = db.model(Payment).key({"id": "p-1"}).update().set("note", "x")
+        with pytest.raises(TypeError, match="builder alone"):
+            tx.update(builder, fields=["amount"])  # type: ignore[call-overload]
+    assert await db.find(Order, {"customer": "c", "order_id": "o"}) is not None
 
 
 async def test_the_100_action_limit(db: DB, config: Config, fault_proxy: FaultProxy) -> None:
@@ -207,7 +204,7 @@ async def test_conflicts_are_retried_with_the_same_token(
     assert [e.fault for e in entries] == ["conflict", "conflict", None]
     assert {e.token for e in entries} == {tx.token}
     assert p.version == 1  # stamped once, after the commit
-    assert (await db.get(Payment, id="p-1", consistent=True)).version == 1
+    assert (await db.get(Payment, {"id": "p-1"}, consistent=True)).version == 1
 
 
 async def test_conflict_retries_are_bounded(config: Config, fault_proxy: FaultProxy) -> None:
@@ -240,7 +237,7 @@ async def test_a_commit_with_unknown_outcome_can_be_sent_again(
     assert tx.committed
     entries = fault_proxy.entries("TransactWriteItems")
     assert len(entries) == 3 and {e.token for e in entries} == {tx.token}
-    assert (await db.get(Order, customer="c", order_id="o", consistent=True)).total == 3
+    assert (await db.get(Order, {"customer": "c", "order_id": "o"}, consistent=True)).total == 3
     with pytest.raises(ValidationError, match="committed"):
         await tx.commit()
 

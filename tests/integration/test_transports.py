@@ -62,9 +62,9 @@ async def test_binary_values_read_the_same_on_both_transports(config: Config) ->
     item = Everything(id="bin-1", blob=b"\x00\xffraw", blobs={b"a", b"\x01\x02"}, anything=b"x")
     async with DB(attrs.evolve(config, transport="direct")) as direct:
         await direct.put(item)
-        through_direct = await direct.get(Everything, id="bin-1")
+        through_direct = await direct.get(Everything, {"id": "bin-1"})
         async with DB(attrs.evolve(config, transport="botocore")) as botocore:
-            through_botocore = await botocore.get(Everything, id="bin-1")
+            through_botocore = await botocore.get(Everything, {"id": "bin-1"})
     assert through_direct.blob == through_botocore.blob == b"\x00\xffraw"
     assert through_direct.blobs == through_botocore.blobs == {b"a", b"\x01\x02"}
     assert through_direct.anything == through_botocore.anything == b"x"
@@ -135,7 +135,7 @@ async def test_refreshable_credentials_from_a_session_are_refreshed_before_expir
     async with DB(direct) as db:
         await db.put(Payment(id="r-1", amount=Decimal("1"), customer_id="c"))
         after_first = provider.refreshes
-        assert (await db.get(Payment, id="r-1")).amount == Decimal("1")
+        assert (await db.get(Payment, {"id": "r-1"})).amount == Decimal("1")
     # Loaded once, then refreshed before each request (a minute left is inside botocore's
     # mandatory refresh window), so every request was signed with fresh credentials.
     assert after_first >= 2

@@ -15,26 +15,26 @@ from dynamorm_async import DB, Config, DeadlineExceeded
 @pytest.mark.asyncio
 async def test_db_fixture_creates_the_tables(db: DB) -> None:
     await db.create(Order(id="o-1", total=Decimal("9.50")))
-    assert (await db.get(Order, id="o-1")).total == Decimal("9.50")
+    assert (await db.get(Order, {"id": "o-1"})).total == Decimal("9.50")
 
 
 @pytest.mark.asyncio
 async def test_tables_are_empty_again(db: DB) -> None:
-    assert await db.find(Order, id="o-1") is None
+    assert await db.find(Order, {"id": "o-1"}) is None
 
 
 @pytest.mark.asyncio
 async def test_handler_in_the_lambda_environment(db, lambda_env, lambda_context) -> None:
     result = await handler.invoke({"id": "o-2", "total": "3.25"}, lambda_context(timeout=5))
     assert result == {"id": "o-2", "page_size": 25}  # 128 MB: small pages
-    assert (await db.get(Order, id="o-2")).total == Decimal("3.25")
+    assert (await db.get(Order, {"id": "o-2"})).total == Decimal("3.25")
 
 
 @pytest.mark.asyncio
 async def test_handler_deadline(db, lambda_env, lambda_context) -> None:
     with pytest.raises(DeadlineExceeded):  # 0.5 s left, 1 s kept back: nothing is sent
         await handler.invoke({"id": "o-3", "total": "1"}, lambda_context(timeout=0.5))
-    assert await db.find(Order, id="o-3") is None
+    assert await db.find(Order, {"id": "o-3"}) is None
 
 
 def test_lambda_context_counts_down(lambda_context) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import attrs
 import pytest
 
@@ -14,7 +15,9 @@ from dynamorm_async import (
     AccessDenied,
     BatchDeadlineExceeded,
     BatchWriteError,
+    EncodeError,
     Throttled,
+    ValidationError,
     attr,
     pk,
     table,
@@ -155,3 +158,64 @@ async def test_query_batch_get_retries_unprocessed_keys_then_gives_up() -> None:
     with pytest.raises(Throttled, match="3 attempts"):
         await db.model(Payment).where("id", "in", ["a", "b"]).all()
     assert len(transport.requests) == 3
+
+
+async def test_items_are_encoded_chunk_by_chunk_and_a_bad_one_is_reported_exactly() -> None:
+    db, transport = fake_db(all_written)
+    orders = [Order(customer="c", order_id=f"o{n:02d}", total=Decimal(n)) for n in range(60)]
+    orders[30].total = Decimal("NaN")  # its key is fine: only encoding the item finds this
+    with pytest.raises(BatchWriteError) as info:
+        await db.batch_put(orders, concurrency=1)
+    # The first chunk was planned, sent and confirmed before the bad item was encoded;
+    # its chunk and everything after it were never sent, and are reported.
+    assert isinstance(info.value.__cause__, EncodeError)
+    assert len(transport.requests) == 1
+    assert info.value.written == 25 and info.value.unprocessed == orders[25:]
+
+
+async def test_a_repeat_far_apart_is_found_before_anything_is_sent() -> None:
+    db, transport = fake_db(all_written)
+    orders = [Order(customer="c", order_id=f"o{n:03d}") for n in range(300)]
+    with pytest.raises(ValidationError, match="writes 0 and 300"):
+        await db.batch_write(puts=orders, deletes=[(Order, {"customer": "c", "order_id": "o000"})])
+    assert transport.requests == []
+
+
+async def test_at_most_concurrency_chunks_are_in_flight() -> None:
+    in_flight = peak = 0
+
+    async def slow(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.lowlevel.checkpoint()
+        await anyio.lowlevel.checkpoint()
+        in_flight -= 1
+        return {}
+
+    db, transport = fake_db(slow)
+    result = await db.batch_create([Counter(n=n) for n in range(250)], concurrency=3)
+    assert (result.written, len(transport.requests), peak) == (250, 10, 3)
+    sent = [
+        k["n"]["N"]
+        for _, p in transport.requests
+        for r in p["RequestItems"]["counters"]
+        for k in [r["PutRequest"]["Item"]]
+    ]
+    assert sent == [str(n) for n in range(250)]  # chunks start in input order
+
+
+async def test_a_query_by_keys_and_batch_get_send_the_same_request() -> None:
+    async def nothing_found(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"Responses": {}}
+
+    db, transport = fake_db(nothing_found)
+    ids = ["a", "b"]
+    await db.model(Payment).where("id", "in", ids).select("amount").all()
+    result = await db.batch_get(Payment, [{"id": i} for i in ids], select=["amount"])
+    (_, by_query), (_, by_batch) = transport.requests
+    assert by_query == by_batch
+    # The key attributes are read too: without them an item cannot be matched to its key.
+    entry = by_query["RequestItems"]["payments"]
+    assert sorted(entry["ExpressionAttributeNames"].values()) == ["amount", "id"]
+    assert result.missing == [{"id": "a"}, {"id": "b"}]

@@ -19,7 +19,7 @@ async def test_deadline_cancels_the_request() -> None:
     db, transport = fake_db(delay=30)
     view = db.with_deadline(0.05)
     with pytest.raises(DeadlineExceeded) as info:
-        await view.find(Payment, id="p-1")
+        await view.find(Payment, {"id": "p-1"})
     assert info.value.operation == "GetItem"
     assert (len(transport.requests), transport.answered) == (1, 0)
     assert db.deadline is None  # the view did not change the DB it came from
@@ -45,7 +45,7 @@ async def test_callers_own_scope_is_respected() -> None:
     db, transport = fake_db(delay=30)
     with pytest.raises(TimeoutError):
         with anyio.fail_after(0.05):
-            await db.find(Payment, id="p-1")
+            await db.find(Payment, {"id": "p-1"})
     assert transport.answered == 0
 
 
@@ -84,9 +84,9 @@ async def test_adapter_deadline_reaches_every_db_and_ends_with_the_invocation() 
     @lambda_handler(buffer=1.0)
     async def handler(event: Any, context: Any) -> None:
         with pytest.raises(DeadlineExceeded, match="not sent"):
-            await other.find(Payment, id="p")  # 0.5 s left, 1 s buffer: nothing is sent
+            await other.find(Payment, {"id": "p"})  # 0.5 s left, 1 s buffer: nothing is sent
         assert len(other_transport.requests) == 0
-        await db.find(Payment, id="p")
+        await db.find(Payment, {"id": "p"})
 
     with pytest.raises(DeadlineExceeded, match="not sent"):
         await handler.invoke({}, FakeLambdaContext(timeout=0.5))

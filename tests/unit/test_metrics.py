@@ -59,12 +59,12 @@ def by_operation(documents: list[dict[str, Any]]) -> dict[tuple[str, str | None]
 
 async def test_requests_ask_for_capacity_only_when_metrics_are_on() -> None:
     off, off_transport, _ = fake_db_printing(capacity)
-    await off.find(Payment, id="p")
+    await off.find(Payment, {"id": "p"})
     assert "ReturnConsumedCapacity" not in off_transport.requests[0][1]
     assert await off.metrics.flush() == []
 
     on, on_transport, _ = fake_db_printing(capacity, metrics=True)
-    await on.find(Payment, id="p")
+    await on.find(Payment, {"id": "p"})
     await on.engine.call("DescribeTable", {"TableName": "x"})
     assert on_transport.requests[0][1]["ReturnConsumedCapacity"] == "TOTAL"
     assert "ReturnConsumedCapacity" not in on_transport.requests[1][1]
@@ -72,8 +72,8 @@ async def test_requests_ask_for_capacity_only_when_metrics_are_on() -> None:
 
 async def test_capacity_unprocessed_and_retries_per_operation_and_table() -> None:
     db, _, printed = fake_db_printing(capacity, metrics=True, metrics_service="payments")
-    await db.find(Payment, id="p")
-    await db.find(Payment, id="q")
+    await db.find(Payment, {"id": "p"})
+    await db.find(Payment, {"id": "q"})
     await db.put(Payment(id="p", amount=Decimal(1), customer_id="c"))
     await db.engine.call("BatchWriteItem", {"RequestItems": {"a": [], "b": []}})
     await db.engine.call("BatchGetItem", {"RequestItems": {"b": {}}})
@@ -110,7 +110,7 @@ async def test_errors_and_throttles_are_counted() -> None:
 
     db, _, _ = fake_db_printing(throttled, metrics=True)
     with pytest.raises(Throttled):
-        await db.find(Payment, id="p")
+        await db.find(Payment, {"id": "p"})
     [document] = await db.metrics.flush()
     check_emf(document)
     assert (document["Errors"], document["Throttles"], document["Retries"]) == (1, 1, 0)
@@ -120,7 +120,7 @@ async def test_errors_and_throttles_are_counted() -> None:
 async def test_a_busy_pair_is_written_every_100_requests() -> None:
     db, _, printed = fake_db_printing(metrics=True)
     for n in range(250):
-        await db.find(Payment, id=f"p{n}")
+        await db.find(Payment, {"id": f"p{n}"})
     assert [len(d["Latency"]) for d in printed] == [100, 100]  # written without a flush
     [rest] = await db.metrics.flush()
     assert len(rest["Latency"]) == 50

@@ -163,15 +163,20 @@ def numbers(raw: Mapping[str, Any]) -> int:
     return int(raw["n"]["N"])
 
 
+async def collect(stream: Stream[int]) -> list[int]:
+    async with stream as items:
+        return [n async for n in items]
+
+
 async def test_stream_pages_with_limit_counting_items() -> None:
     table = FakeTable(100)
     pager = Pager(table.send, "Scan", {"TableName": "t"}, page_size=10, limit=25)
-    assert [n async for n in Stream([pager], numbers)] == list(range(25))
+    assert await collect(Stream([pager], numbers)) == list(range(25))
     assert [c["Limit"] for c in table.calls] == [10, 10, 5]
     # With a filter, pages come back short: the limit counts items returned, not evaluated.
     table = FakeTable(100, match=2)
     pager = Pager(table.send, "Scan", {"TableName": "t"}, page_size=10, limit=25)
-    assert [n async for n in Stream([pager], numbers)] == list(range(0, 50, 2))
+    assert await collect(Stream([pager], numbers)) == list(range(0, 50, 2))
     assert [c["Limit"] for c in table.calls] == [10, 10, 10, 10, 5, 2, 1, 1]
 
 
@@ -179,7 +184,7 @@ async def test_empty_or_absent_last_key_ends_the_stream() -> None:
     for empty in (False, True):
         table = FakeTable(30, empty_last_key=empty)
         pager = Pager(table.send, "Query", {}, page_size=10)
-        assert len([n async for n in Stream([pager], numbers)]) == 30
+        assert len(await collect(Stream([pager], numbers))) == 30
         assert len(table.calls) == 3
 
 
@@ -187,10 +192,11 @@ async def test_stream_holds_one_page_and_stops_fetching_when_the_consumer_breaks
     table = FakeTable(100)
     stream = Stream([Pager(table.send, "Query", {}, page_size=10)], numbers)
     held = []
-    async for n in stream:
-        held.append(stream.buffered)
-        if n == 34:
-            break
+    async with stream as items:
+        async for n in items:
+            held.append(stream.buffered)
+            if n == 34:
+                break
     assert max(held) == 9
     assert len(table.calls) == 4  # pages 0-9, 10-19, 20-29, 30-39: nothing after the break
     await anyio.sleep(0.01)
@@ -272,12 +278,14 @@ async def test_the_consumers_own_error_is_not_wrapped() -> None:
         await drain(Stream(pagers, numbers), fail=True)
 
 
-async def test_parallel_stream_needs_async_with() -> None:
+@pytest.mark.parametrize("segments", [1, 2])
+async def test_every_stream_needs_async_with(segments: int) -> None:
     table = FakeTable(10)
     pagers = [
-        Pager(table.send, "Scan", {"TotalSegments": 2, "Segment": s}, page_size=5) for s in range(2)
+        Pager(table.send, "Scan", {"TotalSegments": segments, "Segment": s}, page_size=5)
+        for s in range(segments)
     ]
-    with pytest.raises(RuntimeError, match="async with"):
+    with pytest.raises(TypeError, match="async with"):
         async for _ in Stream(pagers, numbers):
             pass
     assert table.calls == []

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pytest
 
-from dynamorm_async import DB, GSI, LSI, Config, QueryPlanError, ValidationError, pk, sk, table
+from dynamorm_async import (
+    GSI,
+    LSI,
+    Config,
+    Query,
+    QueryPlanError,
+    Session,
+    ValidationError,
+    pk,
+    sk,
+    table,
+)
 from dynamorm_async.conditions import cond
 from tests.models import Order, Payment, Status
 
-db = DB(Config(region="us-east-1", table_prefix="t-"))
+T = TypeVar("T")
+
+# Planning needs no DB: a Session built from a Config alone does no I/O.
+SESSION = Session(Config(region="us-east-1", table_prefix="t-"))
+
+
+def model(cls: type[T]) -> Query[T]:
+    return Query(SESSION, cls)
+
+
 SINCE = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
@@ -38,10 +58,10 @@ class Event:
 
 
 def test_full_key_equality_is_a_getitem() -> None:
-    plan = db.model(Payment).where("id", "=", "p-1").explain()
+    plan = model(Payment).where("id", "=", "p-1").explain()
     assert plan.operation == "GetItem"
     assert plan.request() == {"TableName": "t-payments", "Key": {"id": {"S": "p-1"}}}
-    composite = db.model(Order).key(customer="c", order_id="o").select("total").consistent()
+    composite = model(Order).key({"customer": "c", "order_id": "o"}).select("total").consistent()
     assert composite.explain().request() == {
         "TableName": "t-orders",
         "Key": {"customer": {"S": "c"}, "orderId": {"S": "o"}},
@@ -52,17 +72,17 @@ def test_full_key_equality_is_a_getitem() -> None:
 
 
 def test_key_in_list_is_a_batchgetitem_without_duplicates() -> None:
-    plan = db.model(Payment).where("id", "in", ["a", "b", "a"]).explain()
+    plan = model(Payment).where("id", "in", ["a", "b", "a"]).explain()
     assert plan.operation == "BatchGetItem"
     assert plan.request() == {
         "RequestItems": {"t-payments": {"Keys": [{"id": {"S": "a"}}, {"id": {"S": "b"}}]}}
     }
-    plan = db.model(Order).where("customer", "=", "c").where("order_id", "in", ["1", "2"])
+    plan = model(Order).where("customer", "=", "c").where("order_id", "in", ["1", "2"])
     assert [k["orderId"] for k in plan.explain().keys] == [{"S": "1"}, {"S": "2"}]
 
 
 def test_a_filter_or_a_partial_key_is_not_a_get() -> None:
-    plan = db.model(Payment).where("id", "=", "p").filter("amount", ">", 1).explain()
+    plan = model(Payment).where("id", "=", "p").filter("amount", ">", 1).explain()
     assert plan.operation == "Query"
     assert plan.request() == {
         "TableName": "t-payments",
@@ -71,12 +91,12 @@ def test_a_filter_or_a_partial_key_is_not_a_get() -> None:
         "ExpressionAttributeNames": {"#n0": "id", "#n1": "amount"},
         "ExpressionAttributeValues": {":v0": {"S": "p"}, ":v1": {"N": "1"}},
     }
-    assert db.model(Order).where("customer", "=", "c").explain().operation == "Query"
+    assert model(Order).where("customer", "=", "c").explain().operation == "Query"
 
 
 def test_gsi_query_with_sort_key_range_filter_order_and_projection() -> None:
     query = (
-        db.model(Payment)
+        model(Payment)
         .where("customer_id", "=", "c-1")
         .where("created_at", ">=", SINCE)
         .filter("status", "in", [Status.PENDING, Status.PAID])
@@ -119,7 +139,7 @@ def test_gsi_query_with_sort_key_range_filter_order_and_projection() -> None:
 
 
 def test_count_request_has_select_count_and_no_projection() -> None:
-    plan = db.model(Payment).where("customer_id", "=", "c").select("id").explain()
+    plan = model(Payment).where("customer_id", "=", "c").select("id").explain()
     request = plan.request(count=True)
     assert request["Select"] == "COUNT"
     assert "ProjectionExpression" not in request
@@ -143,7 +163,7 @@ def test_count_request_has_select_count_and_no_projection() -> None:
     ],
 )
 def test_index_choice(conditions: list[tuple[Any, ...]], index: str | None) -> None:
-    query = db.model(Event)
+    query = model(Event)
     for field, op, *values in conditions:
         query = query.where(field, op, *values)
     plan = query.explain()
@@ -152,39 +172,39 @@ def test_index_choice(conditions: list[tuple[Any, ...]], index: str | None) -> N
 
 def test_projection_decides_a_tie_and_the_reason_is_explained() -> None:
     # Selecting only keys: every kind-index holds them, so declaration order decides.
-    plan = db.model(Event).where("kind", "=", "k").select("stream", "seq").explain()
+    plan = model(Event).where("kind", "=", "k").select("stream", "seq").explain()
     assert plan.index == "by-kind"
     # by-kind-keys is usable with a sort-key test but by-kind-at holds everything.
-    plan = db.model(Event).where("kind", "=", "k").where("at", ">", 1).explain()
+    plan = model(Event).where("kind", "=", "k").where("at", ">", 1).explain()
     assert plan.index == "by-kind-at"
     assert "2 of 2" in plan.reason
-    forced = db.model(Event).index("by-kind-keys").where("kind", "=", "k").explain()
+    forced = model(Event).index("by-kind-keys").where("kind", "=", "k").explain()
     assert forced.index == "by-kind-keys" and forced.partial
 
 
 def test_remaining_where_tests_become_filters() -> None:
-    plan = db.model(Event).where("kind", "=", "k").where("note", "begins_with", "x").explain()
+    plan = model(Event).where("kind", "=", "k").where("note", "begins_with", "x").explain()
     assert plan.index == "by-kind"
     assert plan.describe()["filter"] == 'begins_with(note, "x")'
 
 
 def test_consistent_read_skips_gsis_or_fails_before_sending() -> None:
-    plan = db.model(Event).where("stream", "=", "s").where("at", ">", 1).consistent().explain()
+    plan = model(Event).where("stream", "=", "s").where("at", ">", 1).consistent().explain()
     assert (plan.index, plan.consistent) == ("by-at", True)
     with pytest.raises(QueryPlanError, match="consistent"):
-        db.model(Event).where("kind", "=", "k").consistent().explain()
+        model(Event).where("kind", "=", "k").consistent().explain()
     with pytest.raises(ValidationError, match="consistent"):
-        db.model(Event).index("by-kind").where("kind", "=", "k").consistent().explain()
+        model(Event).index("by-kind").where("kind", "=", "k").consistent().explain()
 
 
 def test_no_key_condition_needs_a_scan_and_names_the_indexes() -> None:
-    query = db.model(Payment).filter("status", "=", Status.PAID)
+    query = model(Payment).filter("status", "=", Status.PAID)
     with pytest.raises(QueryPlanError, match="by-customer") as info:
         query.explain()
     assert "scan" in str(info.value)
     with pytest.raises(QueryPlanError, match=r"'by-customer' \(customer_id, created_at\)"):
-        db.model(Payment).where("customer_id", "begins_with", "c").explain()
-    scan = db.model(Payment, allow_scan=True).filter("status", "=", Status.PAID).explain()
+        model(Payment).where("customer_id", "begins_with", "c").explain()
+    scan = model(Payment).allow_scan().filter("status", "=", Status.PAID).explain()
     assert scan.operation == "Scan"
     assert scan.request() == {
         "TableName": "t-payments",
@@ -192,15 +212,15 @@ def test_no_key_condition_needs_a_scan_and_names_the_indexes() -> None:
         "ExpressionAttributeNames": {"#n0": "status"},
         "ExpressionAttributeValues": {":v0": {"S": "paid"}},
     }
-    forced = db.model(Payment).where("id", "=", "x").scan().explain()
+    forced = model(Payment).where("id", "=", "x").scan().explain()
     assert forced.operation == "Scan" and forced.describe()["filter"] == 'id = "x"'
 
 
 def test_parallel_scan_request() -> None:
-    plan = db.model(Payment).scan(segments=4).explain()
+    plan = model(Payment).scan(segments=4).explain()
     assert plan.request() == {"TableName": "t-payments", "TotalSegments": 4}
     with pytest.raises(ValidationError, match="segments"):
-        db.model(Payment).scan(segments=0)
+        model(Payment).scan(segments=0)
 
 
 @pytest.mark.parametrize(
@@ -217,11 +237,11 @@ def test_parallel_scan_request() -> None:
 )
 def test_invalid_key_conditions_fail_before_sending(build: Any, message: str) -> None:
     with pytest.raises(QueryPlanError, match=message):
-        build(db.model(Payment)).explain()
+        build(model(Payment)).explain()
 
 
 def test_other_mistakes_fail_at_the_call() -> None:
-    query = db.model(Payment)
+    query = model(Payment)
     with pytest.raises(ValidationError, match="1 to 100"):
         query.filter("id", "in", [str(n) for n in range(101)])
     with pytest.raises(ValidationError, match="no field 'nope'"):
@@ -243,16 +263,16 @@ def test_other_mistakes_fail_at_the_call() -> None:
 def test_gsi_must_hold_what_is_selected_or_filtered() -> None:
     # Order's by-state GSI holds keys only.
     with pytest.raises(QueryPlanError, match="does not project"):
-        db.model(Order).where("state", "=", "open").select("total").explain()
+        model(Order).where("state", "=", "open").select("total").explain()
     with pytest.raises(QueryPlanError, match="does not project"):
-        db.model(Order).where("state", "=", "open").filter("total", ">", 1).explain()
-    plan = db.model(Order).where("state", "=", "open").select("customer", "order_id").explain()
+        model(Order).where("state", "=", "open").filter("total", ">", 1).explain()
+    plan = model(Order).where("state", "=", "open").select("customer", "order_id").explain()
     assert plan.index == "by-state"
 
 
 def test_filter_groups_and_precedence() -> None:
     query = (
-        db.model(Payment)
+        model(Payment)
         .where("customer_id", "=", "c")
         .filter("amount", ">", 1)
         .filter("currency", "=", "EUR")
@@ -266,7 +286,7 @@ def test_filter_groups_and_precedence() -> None:
 
 
 def test_reserved_words_and_odd_names_always_use_placeholders() -> None:
-    plan = db.model(Payment).where("customer_id", "=", "c").filter("status", "=", "paid")
+    plan = model(Payment).where("customer_id", "=", "c").filter("status", "=", "paid")
     request = plan.explain().request()
     assert "status" not in request["FilterExpression"]
     assert request["ExpressionAttributeNames"]["#n1"] == "status"

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from dynamorm_async import ValidationError, lifecycle
+from dynamorm_async import ValidationError
 from dynamorm_async.codec import Codec
 from dynamorm_async.expr import compile_request
+from dynamorm_async.planning import lifecycle
 from tests.models import Order, Payment
 
 NOW = dt.datetime(2024, 5, 6, 7, 8, 9, 120000, tzinfo=dt.UTC)

@@ -73,7 +73,7 @@ async def test_concurrent_requests_each_get_their_own_subsegment(
     caplog.set_level(logging.WARNING)
     async with anyio.create_task_group() as tg:
         for n in range(CHUNKS):
-            tg.start_soon(lambda n=n: db.find(Payment, id=f"p-{n}"))
+            tg.start_soon(lambda n=n: db.find(Payment, {"id": f"p-{n}"}))
     assert max(in_flight) == CHUNKS
     assert not caplog.records  # no "already ended segment", no discarded subsegment
     entities = [json.loads(entity.serialize()) for entity in recorder.entities]
@@ -93,7 +93,7 @@ async def test_concurrent_requests_each_get_their_own_subsegment(
 async def test_a_failed_request_is_marked(recorder: CapturingEmitter) -> None:
     db, _ = overlapping_db(fail=True)
     with pytest.raises(Throttled):
-        await db.find(Payment, id="p-1")
+        await db.find(Payment, {"id": "p-1"})
     [entity] = [json.loads(entity.serialize()) for entity in recorder.entities]
     assert entity["throttle"] is True
     assert entity["aws"]["request_id"] == "REQ-1"
@@ -103,9 +103,9 @@ async def test_a_failed_request_is_marked(recorder: CapturingEmitter) -> None:
 async def test_unsampled_or_disabled_tracing_records_nothing(
     recorder: CapturingEmitter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await overlapping_db(tracing=False)[0].find(Payment, id="p-1")
+    await overlapping_db(tracing=False)[0].find(Payment, {"id": "p-1"})
     monkeypatch.setenv(TRACE_HEADER, f"Root={ROOT};Parent={PARENT};Sampled=0")
-    await overlapping_db()[0].find(Payment, id="p-1")
+    await overlapping_db()[0].find(Payment, {"id": "p-1"})
     assert recorder.entities == []
 
 

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 
-from dynamorm_async import DB, Config, ValidationError
+from dynamorm_async import Config, Query, Session, ValidationError
 from dynamorm_async.conditions import cond
 from tests.models import Everything, Payment, Status
 
-db = DB(Config(region="us-east-1", table_prefix="t-"))
+T = TypeVar("T")
+
+# Planning needs no DB: a Session built from a Config alone does no I/O.
+SESSION = Session(Config(region="us-east-1", table_prefix="t-"))
+
+
+def model(cls: type[T]) -> Query[T]:
+    return Query(SESSION, cls)
 
 
 def test_actions_and_condition_never_collide() -> None:
     request = (
-        db.model(Everything)
-        .key(id="e")
+        model(Everything)
+        .key({"id": "e"})
         .update()
         .set("status", Status.PAID)
         .add("count", 1)
@@ -55,12 +63,12 @@ def test_actions_and_condition_never_collide() -> None:
 
 
 def test_lifecycle_fields_follow_db_update() -> None:
-    request = db.model(Payment).key(id="p").update().set("amount", Decimal(2)).request()
+    request = model(Payment).key({"id": "p"}).update().set("amount", Decimal(2)).request()
     names = request["ExpressionAttributeNames"]
     assert sorted(names.values()) == ["amount", "id", "updatedAt", "version"]
     assert request["UpdateExpression"] == "SET #n0 = :v0, #n1 = :v1 ADD #n2 :v2"
     assert request["ExpressionAttributeValues"][":v2"] == {"N": "1"}
-    upsert = db.model(Payment).key(id="p").update().set("version", 7).upsert().request()
+    upsert = model(Payment).key({"id": "p"}).update().set("version", 7).upsert().request()
     assert "ConditionExpression" not in upsert
     assert "ReturnValues" not in upsert
     assert "if_not_exists" in upsert["UpdateExpression"]  # created_at on a new item
@@ -68,7 +76,7 @@ def test_lifecycle_fields_follow_db_update() -> None:
 
 
 def test_builder_mistakes() -> None:
-    builder = db.model(Payment).key(id="p").update()
+    builder = model(Payment).key({"id": "p"}).update()
     with pytest.raises(ValidationError, match="at least one action"):
         builder.request()
     with pytest.raises(ValidationError, match="no field"):
@@ -78,6 +86,6 @@ def test_builder_mistakes() -> None:
     with pytest.raises(ValidationError, match="operator"):
         builder.condition("status")
     with pytest.raises(ValidationError, match="key"):
-        db.model(Payment).update()
+        model(Payment).update()
     with pytest.raises(ValidationError, match="not a key field"):
-        db.model(Payment).key(idx="p")
+        model(Payment).key({"idx": "p"})

@@ -31,9 +31,9 @@ from typing import Any, Literal
 
 import attrs
 
-from ._schema import FieldMeta, ModelMeta, ProjectionType
-from .errors import QueryPlanError, ValidationError
-from .expr import (
+from .._schema import FieldMeta, ModelMeta, ProjectionType
+from ..errors import QueryPlanError, ValidationError
+from ..expr import (
     KEY_OPERATORS,
     And,
     AttributeValue,
@@ -50,7 +50,15 @@ from .expr import (
     projection,
 )
 
-__all__ = ["BATCH_GET_LIMIT", "MAX_SEGMENTS", "AccessPath", "Operation", "Plan", "plan_read"]
+__all__ = [
+    "BATCH_GET_LIMIT",
+    "MAX_SEGMENTS",
+    "AccessPath",
+    "Operation",
+    "Plan",
+    "get_request",
+    "plan_read",
+]
 
 Operation = Literal["GetItem", "BatchGetItem", "Query", "Scan"]
 
@@ -181,9 +189,10 @@ class Plan:
                 projection).
         """
         if self.operation == "GetItem":
-            params: dict[str, Any] = {"TableName": self.table, "Key": dict(self.keys[0])}
-            params.update(self._projection())
-            return self._consistent(params)
+            return get_request(
+                self.table, self.keys[0], consistent=self.consistent, projection=self.projection
+            )
+        params: dict[str, Any]
         if self.operation == "BatchGetItem":
             table: dict[str, Any] = {"Keys": [dict(key) for key in self.keys]}
             table.update(self._projection())
@@ -207,13 +216,7 @@ class Plan:
         return self._consistent(params)
 
     def _projection(self) -> dict[str, Any]:
-        if self.projection is None:
-            return {}
-        placeholders = Placeholders()
-        return {
-            "ProjectionExpression": projection(self.projection, placeholders),
-            **placeholders.params(),
-        }
+        return {} if self.projection is None else _projection_params(self.projection)
 
     def _consistent(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.consistent:
@@ -267,6 +270,27 @@ class Plan:
             if name not in ("operation", "table", "index") and value not in (None, False)
         )
         return "\n".join(lines)
+
+
+def get_request(
+    table: str,
+    key: Mapping[str, AttributeValue],
+    *,
+    consistent: bool = False,
+    projection: Sequence[Path] | None = None,
+) -> dict[str, Any]:
+    """The ``GetItem`` parameters reading ``key`` (encoded) from ``table``."""
+    params: dict[str, Any] = {"TableName": table, "Key": dict(key)}
+    if projection is not None:
+        params.update(_projection_params(projection))
+    if consistent:
+        params["ConsistentRead"] = True
+    return params
+
+
+def _projection_params(paths: Sequence[Path]) -> dict[str, Any]:
+    placeholders = Placeholders()
+    return {"ProjectionExpression": projection(paths, placeholders), **placeholders.params()}
 
 
 _PLACEHOLDER = re.compile(r"#n\d+|:v\d+")
@@ -613,5 +637,5 @@ def _no_path_message(
     label = "paths keyed on the fields you test" if promising else "paths"
     return (
         f"{lead}. {label.capitalize()}: {names}. To read every item instead, use .scan() "
-        "or db.model(..., allow_scan=True)"
+        "or .allow_scan()"
     )

@@ -27,11 +27,11 @@ from typing import Any
 
 import attrs
 
-from ._schema import FieldMeta, ModelMeta, model_meta
-from .codec import Codec, Item
-from .errors import ValidationError
-from .expr import Condition, Path, Update, compare
-from .updates import Changes
+from .._schema import FieldMeta, ModelMeta, model_meta
+from ..codec import Codec, Item
+from ..errors import ValidationError
+from ..expr import Condition, Path, Update, compare
+from ..updates import Changes
 
 __all__ = [
     "Stamp",

@@ -561,10 +561,11 @@ async def main():
     async with DB(local_config(URL, transport=TRANSPORT)) as db:
         count = 0
         query = db.model(CustomerOrder).where('customer_id', '=', 'c').page_size(1000)
-        async for _ in query.stream():
-            count += 1
-            if count >= ITEMS:
-                break
+        async with query.stream() as items:
+            async for _ in items:
+                count += 1
+                if count >= ITEMS:
+                    break
         return count
 count = asyncio.run(main())
 print(json.dumps({{"count": count, "rss_mb": peak_rss_mb()}}))

@@ -34,3 +34,15 @@ class Payment:
     created_at: dt.datetime | None = created_at()
     updated_at: dt.datetime | None = updated_at()
     version: int = version()
+
+
+@table("notifications")
+@attrs.define
+class Notification:
+    """A message to a customer about one of their payments (sent by the stream consumer)."""
+
+    id: str = pk()
+    payment_id: str = attr()
+    customer_id: str = attr()
+    text: str = attr()
+    created_at: dt.datetime | None = created_at()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -58,15 +60,10 @@ def can_bind(host: str, port: int) -> bool:
 # -- against whatever dynamodb_endpoint is ---------------------------------------------------
 
 
-async def test_list_tables_answers(dynamodb_client: Any) -> None:
-    response = await dynamodb_client.list_tables()
-    assert isinstance(response["TableNames"], list)
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
-
-
-async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -> None:
-    name = config.table_name("local-server-smoke")
-    await dynamodb_client.create_table(
+@contextlib.asynccontextmanager
+async def id_table(client: Any, name: str) -> AsyncIterator[str]:
+    """A table keyed by ``id`` (a string), ACTIVE, deleted afterwards."""
+    await client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -75,10 +72,24 @@ async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -
     try:
         with anyio.fail_after(120):  # real DynamoDB can take a while; moto is instant
             while True:
-                table = (await dynamodb_client.describe_table(TableName=name))["Table"]
+                table = (await client.describe_table(TableName=name))["Table"]
                 if table["TableStatus"] == "ACTIVE":
                     break
                 await anyio.sleep(0.05)
+        yield name
+    finally:
+        await client.delete_table(TableName=name)
+
+
+async def test_list_tables_answers(dynamodb_client: Any) -> None:
+    response = await dynamodb_client.list_tables()
+    assert isinstance(response["TableNames"], list)
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -> None:
+    name = config.table_name("local-server-smoke")
+    async with id_table(dynamodb_client, name):
         assert name in await table_names(dynamodb_client, config.table_prefix)
 
         item = {"id": {"S": "a"}, "n": {"N": "1.50"}, "tags": {"SS": ["x", "y"]}}
@@ -95,8 +106,38 @@ async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -
                 TableName=name, Item=item, ConditionExpression="attribute_not_exists(id)"
             )
         assert info.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
-    finally:
-        await dynamodb_client.delete_table(TableName=name)
+
+
+async def test_concurrent_conditional_writes_of_one_key_are_atomic(
+    dynamodb_client: Any, config: Config
+) -> None:
+    # DynamoDB applies a conditional write atomically; moto checks and writes without a lock,
+    # so the bundled server applies conditional writes one at a time (idempotency relies on it).
+    name = config.table_name("local-server-atomic")
+    async with id_table(dynamodb_client, name):
+        won: list[int] = []
+        refused: list[str] = []
+
+        async def claim(n: int) -> None:
+            try:
+                await dynamodb_client.put_item(
+                    TableName=name,
+                    Item={"id": {"S": "k"}, "n": {"N": str(n)}},
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+                won.append(n)
+            except ClientError as exc:
+                refused.append(exc.response["Error"]["Code"])
+
+        for _ in range(3):
+            await dynamodb_client.delete_item(TableName=name, Key={"id": {"S": "k"}})
+            won.clear()
+            refused.clear()
+            async with anyio.create_task_group() as group:
+                for n in range(50):
+                    group.start_soon(claim, n)
+            assert len(won) == 1
+            assert refused == ["ConditionalCheckFailedException"] * 49
 
 
 async def test_moto_serves_sts_on_the_same_port(config: Config, server_kind: str) -> None:

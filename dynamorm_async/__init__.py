@@ -1,4 +1,9 @@
-"""dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
+"""dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB.
+
+``__all__`` is the public surface: every name a user needs, and every type the library hands
+back (tests/unit/test_public_api.py pins it). Modules and names starting with ``_`` are
+internal.
+"""
 
 import importlib
 from typing import TYPE_CHECKING, Any
@@ -13,6 +18,7 @@ from .errors import (
     BatchDeadlineExceeded,
     BatchGetError,
     BatchWriteError,
+    CancellationReason,
     ConditionFailed,
     ConfigError,
     DeadlineExceeded,
@@ -38,8 +44,10 @@ from .errors import (
     UnroutableRecord,
     ValidationError,
 )
+from .metrics import Metrics
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
-from .pagination import Cursor, Page
+from .pagination import Cursor, Page, Stream
+from .planning.reads import Plan
 from .planning.writes import Write
 from .query import Query
 from .session import Session
@@ -75,6 +83,7 @@ __all__ = [
     "BatchGetResult",
     "BatchResult",
     "BatchWriteError",
+    "CancellationReason",
     "Changes",
     "Cond",
     "ConditionFailed",
@@ -92,14 +101,17 @@ __all__ = [
     "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
+    "Metrics",
     "MissingPartner",
     "MultiAccountDB",
     "Page",
     "PartnerAccount",
+    "Plan",
     "Query",
     "QueryPlanError",
     "SchemaError",
     "Session",
+    "Stream",
     "StreamImageMissing",
     "TableDescription",
     "TableExists",

@@ -2,7 +2,7 @@
 
 :class:`Config` is a frozen, keyword-only value. Change it with :func:`attrs.evolve`. Its
 constructor never reads the environment; :meth:`Config.from_environment` does, explicitly
-(the variables are listed in :mod:`dynamorm_async.aws_lambda.environment`). Every value is
+(its variables are listed in :mod:`dynamorm_async.environment`). Every value is
 validated at construction and a bad one raises :class:`ConfigError` naming the field.
 """
 
@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .environment import read_settings
 from .errors import ConfigError
 
 __all__ = [
@@ -266,7 +267,7 @@ class Config:
         """A config from the environment variables a Lambda function (or its deployer) sets.
 
         The variables and how each is read are listed in
-        :mod:`dynamorm_async.aws_lambda.environment`. Unset or empty variables keep the
+        :mod:`dynamorm_async.environment`. Unset or empty variables keep the
         defaults; ``page_size`` and ``batch_concurrency`` follow
         ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` unless set explicitly.
 
@@ -277,9 +278,16 @@ class Config:
         Raises:
             ConfigError: A variable holds an invalid value (the message names both).
         """
-        from .aws_lambda.environment import config_fields
-
-        fields = config_fields(environ)
+        attributes = attrs.fields_dict(cls)
+        fields: dict[str, Any] = {}
+        for setting in read_settings(environ):
+            attribute = attributes[setting.field]
+            if attribute.validator is not None:
+                try:
+                    attribute.validator(None, attribute, setting.value)
+                except ConfigError as exc:
+                    raise setting.invalid(exc.message) from exc
+            fields[setting.field] = setting.value
         fields.update(overrides)
         return cls(**fields)
 

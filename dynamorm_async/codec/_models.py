@@ -14,12 +14,12 @@ import itertools
 import linecache
 import marshal
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
-# _schema imports codec._types while it loads: bind the module, not its names.
-from .. import _schema
+from .._annotations import strip_optional
+from .._schema import ModelMeta, field_spec, stored_name
 from ..errors import SchemaError
 from ._hooks import Hooks, may_omit, non_empty, optional_decoder, optional_encoder
 from ._invalid import Invalid, at, type_name
@@ -36,10 +36,6 @@ from ._scalars import (
 )
 from ._sets import empty_set_factory, is_set_type
 from ._size import item_size, value_size
-from ._types import strip_optional
-
-if TYPE_CHECKING:
-    from .._schema import ModelMeta
 
 Mode = Literal["plain", "omit_empty", "sparse", "key"]
 Missing = Literal["default", "none", "empty", "error"]
@@ -170,8 +166,8 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
     plans: list[FieldPlan] = []
     seen: dict[str, str] = {}
     for field in attrs.fields(cls):
-        spec = _schema.field_spec(field)
-        stored = spec.name or _schema.stored_name(field.name, naming)
+        spec = field_spec(field)
+        stored = spec.name or stored_name(field.name, naming)
         if stored in seen:
             raise SchemaError(
                 f"{cls.__name__}: fields {seen[stored]!r} and {field.name!r} are both "

@@ -20,7 +20,6 @@ class Status(enum.Enum):
 
 
 @table("payments", indexes=[GSI("by-customer", pk="customer_id", sk="created_at")])
-@attrs.define
 class Payment:
     """One payment of a customer."""
 

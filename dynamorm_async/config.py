@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .environment import read_settings
+from .environment import fit_pool_and_batches, memory_size, read_settings
 from .errors import ConfigError
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_METRICS_NAMESPACE",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_RETRY_MODE",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRANSACTION_MAX_ATTEMPTS",
@@ -48,7 +49,11 @@ DEFAULT_KEEPALIVE_TIMEOUT = 15.0
 # The direct transport: DynamoDB's JSON protocol over aiohttp, about 3x less CPU per request
 # than botocore's generic client (docs/performance.md).
 DEFAULT_TRANSPORT: TransportKind = "direct"
-DEFAULT_MAX_POOL_CONNECTIONS = 10
+# One connection per batch chunk in flight (DEFAULT_BATCH_CONCURRENCY); see docs/concurrency.md.
+DEFAULT_MAX_POOL_CONNECTIONS = 16
+# As long as a request may wait for its answer (DEFAULT_TIMEOUT): a longer wait for a free
+# connection means the function has more requests in flight than its pool can serve.
+DEFAULT_POOL_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 3
 # "adaptive" as the foundation issue specifies. Measured here (docs/writes.md): after
 # throttling it rate-limits the whole client and stretched a 10,000-item batch write about
@@ -106,6 +111,25 @@ def _endpoint(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         return
     if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise _fail(attribute, value, "must be an http:// or https:// URL")
+
+
+def _optional_positive_number(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _positive_number(instance, attribute, value)
+
+
+def _batch_concurrency(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _int_at_least(1)(instance, attribute, value)
+    # Each chunk in flight holds a connection: more chunks than connections only queue.
+    # (The environment reader checks one value at a time, without an instance.)
+    pool = getattr(instance, "max_pool_connections", None)
+    if pool is not None and value > pool:
+        raise _fail(
+            attribute,
+            value,
+            f"exceeds max_pool_connections ({pool!r}): at most {pool} chunks could be in "
+            "flight; lower batch_concurrency or raise max_pool_connections",
+        )
 
 
 def _backoff_cap(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -171,7 +195,11 @@ class Config:
         table_prefix: Prepended to every physical table name (``"dev-"`` + ``"payments"``).
         timeout: Read timeout of one HTTP request, in seconds.
         connect_timeout: TCP/TLS connect timeout, in seconds.
-        max_pool_connections: Size of the one aiohttp connection pool.
+        max_pool_connections: Size of the one connection pool. Requests wait for a
+            connection first come, first served.
+        pool_timeout: Seconds a request may wait for a connection of the pool before it
+            fails with :class:`~dynamorm_async.errors.PoolTimeout` (a ``TimeoutError``),
+            unsent; ``None`` waits as long as the deadline allows.
         max_retries: botocore's retry attempts after the first request.
         retry_mode: botocore's retry mode: ``"adaptive"`` (default), ``"standard"`` or
             ``"legacy"``. ``"adaptive"`` adds client-wide rate limiting after throttling;
@@ -188,7 +216,8 @@ class Config:
         session: An existing aiobotocore ``AioSession`` or aioboto3 ``Session`` to open the
             client from (its credentials and settings are used).
         page_size: Items per Query/Scan page when a query does not say (``Limit``).
-        batch_concurrency: How many batch chunks are in flight at once.
+        batch_concurrency: How many batch chunks are in flight at once; at most
+            ``max_pool_connections`` (each chunk in flight holds a connection).
         batch_max_attempts: Requests per batch chunk at most (the first and the ORM's own
             retries of UnprocessedItems/UnprocessedKeys, throttling and server errors).
             Each may itself be retried by botocore (``max_retries``).
@@ -225,6 +254,9 @@ class Config:
     max_pool_connections: int = attrs.field(
         default=DEFAULT_MAX_POOL_CONNECTIONS, validator=_int_at_least(1)
     )
+    pool_timeout: float | None = attrs.field(
+        default=DEFAULT_POOL_TIMEOUT, validator=_optional_positive_number
+    )
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_int_at_least(0))
     retry_mode: RetryMode = attrs.field(default=DEFAULT_RETRY_MODE, validator=_retry_mode)
     transport: TransportKind = attrs.field(default=DEFAULT_TRANSPORT, validator=_transport)
@@ -237,7 +269,7 @@ class Config:
     session: Any = attrs.field(default=None, validator=_session, eq=False, repr=False)
     page_size: int = attrs.field(default=DEFAULT_PAGE_SIZE, validator=_int_at_least(1))
     batch_concurrency: int = attrs.field(
-        default=DEFAULT_BATCH_CONCURRENCY, validator=_int_at_least(1)
+        default=DEFAULT_BATCH_CONCURRENCY, validator=_batch_concurrency
     )
     batch_max_attempts: int = attrs.field(
         default=DEFAULT_BATCH_MAX_ATTEMPTS, validator=_int_at_least(1)
@@ -268,8 +300,9 @@ class Config:
 
         The variables and how each is read are listed in
         :mod:`dynamorm_async.environment`. Unset or empty variables keep the
-        defaults; ``page_size`` and ``batch_concurrency`` follow
-        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` unless set explicitly.
+        defaults; ``page_size``, ``max_pool_connections`` and ``batch_concurrency`` follow
+        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` unless set explicitly (and the one not set
+        follows the other).
 
         Args:
             environ: The variables to read; ``None`` reads :data:`os.environ`.
@@ -289,6 +322,12 @@ class Config:
                     raise setting.invalid(exc.message) from exc
             fields[setting.field] = setting.value
         fields.update(overrides)
+        fit_pool_and_batches(
+            fields,
+            memory_size(environ),
+            default_pool=DEFAULT_MAX_POOL_CONNECTIONS,
+            default_chunks=DEFAULT_BATCH_CONCURRENCY,
+        )
         return cls(**fields)
 
     def table_name(self, name: str) -> str:

@@ -11,6 +11,7 @@ Variable                            Config field              Accepted values
 ``DYNAMODB_MAX_RETRIES``            ``max_retries``           an integer >= 0
 ``DYNAMODB_RETRY_MODE``             ``retry_mode``            adaptive, standard, legacy
 ``DYNAMODB_MAX_CONNECTIONS``        ``max_pool_connections``  an integer >= 1
+``DYNAMODB_POOL_TIMEOUT``           ``pool_timeout``          seconds, as above
 ``DYNAMODB_PAGE_SIZE``              ``page_size``             an integer >= 1
 ``DYNAMODB_BATCH_CONCURRENCY``      ``batch_concurrency``     an integer >= 1
 ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (see below)               MB, 128-10240 (Lambda sets it)
@@ -23,14 +24,20 @@ An unset or empty variable keeps the field's default. A value that cannot be par
 :class:`~dynamorm_async.Config` rejects, raises :class:`~dynamorm_async.ConfigError` whose
 message names the variable and the value.
 
-**Memory.** Unless ``DYNAMODB_PAGE_SIZE`` / ``DYNAMODB_BATCH_CONCURRENCY`` are set, the
-function's memory size chooses them (:func:`page_size_for_memory`,
-:func:`batch_concurrency_for_memory`). Lambda gives a function CPU in proportion to its memory
-(one full vCPU at 1,769 MB): a small function pays for every item it decodes with little CPU
-and little room, so it reads smaller pages, and it keeps fewer batch chunks in flight, because
-each chunk costs botocore about half a millisecond of CPU per request plus its encoded body,
-and more requests than the CPU can sign and parse only wait in the event loop holding memory.
+**Memory.** Unless ``DYNAMODB_PAGE_SIZE`` / ``DYNAMODB_MAX_CONNECTIONS`` /
+``DYNAMODB_BATCH_CONCURRENCY`` are set, the function's memory size chooses them
+(:func:`page_size_for_memory`, :func:`batch_concurrency_for_memory`: the pool gets one
+connection per batch chunk in flight). Lambda gives a function CPU in proportion to its
+memory (one full vCPU at 1,769 MB): a small function pays for every item it decodes with
+little CPU and little room, so it reads smaller pages, and it keeps fewer requests in flight,
+because each costs about half a millisecond of CPU plus its encoded body, and more requests
+than the CPU can sign and parse only wait in the event loop holding memory.
 Without the variable (outside Lambda) the :class:`~dynamorm_async.Config` defaults apply.
+
+**Pool and batches fit together.** ``batch_concurrency`` may not exceed
+``max_pool_connections`` (each chunk in flight holds a connection). When only one of them is
+set (by its variable or an override), the other follows it: the pool grows to the batch
+concurrency, the batch concurrency shrinks to the pool (:func:`fit_pool_and_batches`).
 
 Credentials are not read here: botocore's credential chain finds the ones Lambda provides.
 This module parses the variables; :meth:`Config.from_environment
@@ -61,6 +68,7 @@ __all__ = [
     "METRICS",
     "METRICS_NAMESPACE",
     "PAGE_SIZE",
+    "POOL_TIMEOUT",
     "REGION",
     "RETRY_MODE",
     "SERVICE_NAME",
@@ -70,6 +78,7 @@ __all__ = [
     "TIMEOUT",
     "Setting",
     "batch_concurrency_for_memory",
+    "fit_pool_and_batches",
     "memory_size",
     "page_size_for_memory",
     "read_settings",
@@ -83,6 +92,7 @@ CONNECT_TIMEOUT = "DYNAMODB_CONNECT_TIMEOUT"
 MAX_RETRIES = "DYNAMODB_MAX_RETRIES"
 RETRY_MODE = "DYNAMODB_RETRY_MODE"
 MAX_CONNECTIONS = "DYNAMODB_MAX_CONNECTIONS"
+POOL_TIMEOUT = "DYNAMODB_POOL_TIMEOUT"
 PAGE_SIZE = "DYNAMODB_PAGE_SIZE"
 BATCH_CONCURRENCY = "DYNAMODB_BATCH_CONCURRENCY"
 MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
@@ -158,6 +168,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], Any]]] = {
     MAX_RETRIES: ("max_retries", _integer),
     RETRY_MODE: ("retry_mode", lambda raw: raw.strip().lower()),
     MAX_CONNECTIONS: ("max_pool_connections", _integer),
+    POOL_TIMEOUT: ("pool_timeout", _seconds),
     PAGE_SIZE: ("page_size", _integer),
     BATCH_CONCURRENCY: ("batch_concurrency", _integer),
     METRICS: ("metrics", _flag),
@@ -172,7 +183,10 @@ def page_size_for_memory(memory_mb: int) -> int:
 
 
 def batch_concurrency_for_memory(memory_mb: int) -> int:
-    """Batch chunks in flight for ``memory_mb`` MB: 4 below 512, 8 below 1024, else 16."""
+    """Batch chunks in flight, and pooled connections, for ``memory_mb`` MB.
+
+    4 below 512 MB, 8 below 1024 MB, else 16.
+    """
     for below, chunks in BATCH_CONCURRENCY_BY_MEMORY:
         if memory_mb < below:
             return chunks
@@ -219,8 +233,8 @@ def _invalid(variable: str, raw: str, why: str) -> ConfigError:
 def read_settings(environ: Mapping[str, str] | None = None) -> list[Setting]:
     """The Config fields the environment sets, parsed (each still to be validated by Config).
 
-    ``page_size`` and ``batch_concurrency`` follow ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` when
-    their own variables are unset.
+    ``page_size`` follows ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` when its own variable is unset
+    (the pool and batch concurrency are fitted afterwards: :func:`fit_pool_and_batches`).
 
     Args:
         environ: The variables to read; ``None`` reads :data:`os.environ`.
@@ -243,10 +257,33 @@ def read_settings(environ: Mapping[str, str] | None = None) -> list[Setting]:
     if memory is not None:
         chosen = {setting.field for setting in settings}
         raw = env[MEMORY_SIZE]
-        for name, value in (
-            ("page_size", page_size_for_memory(memory)),
-            ("batch_concurrency", batch_concurrency_for_memory(memory)),
-        ):
-            if name not in chosen:
-                settings.append(Setting(MEMORY_SIZE, raw, name, value))
+        if "page_size" not in chosen:
+            settings.append(Setting(MEMORY_SIZE, raw, "page_size", page_size_for_memory(memory)))
     return settings
+
+
+def fit_pool_and_batches(
+    fields: dict[str, Any], memory: int | None, *, default_pool: int, default_chunks: int
+) -> None:
+    """Fill in the pool size or the batch concurrency so that the pair is valid.
+
+    Neither set: the function's memory chooses both (one connection per chunk in flight).
+    One set: the other follows it (the pool grows to the chunks, the chunks shrink to the
+    pool). Both set, or a value that is not an integer: Config's validators judge them.
+
+    Args:
+        fields: Config field name -> value, changed in place.
+        memory: The function's memory in MB (:func:`memory_size`), or ``None`` outside Lambda.
+        default_pool: Config's default ``max_pool_connections``.
+        default_chunks: Config's default ``batch_concurrency``.
+    """
+    pool: object = fields.get("max_pool_connections")
+    chunks: object = fields.get("batch_concurrency")
+    by_memory = batch_concurrency_for_memory(memory) if memory is not None else None
+    if pool is None and chunks is None:
+        if by_memory is not None:
+            fields["max_pool_connections"] = fields["batch_concurrency"] = by_memory
+    elif pool is None and type(chunks) is int:
+        fields["max_pool_connections"] = max(chunks, by_memory or default_pool)
+    elif chunks is None and type(pool) is int:
+        fields["batch_concurrency"] = min(pool, by_memory or default_chunks)

@@ -22,6 +22,7 @@ physical table name and the DynamoDB request id are attributes::
     ├── TableExists                        create_table on a table that exists
     ├── AccessDenied                       credentials missing, invalid or not allowed
     ├── TransportError                     the request did not get an answer (network, 5xx)
+    ├── PoolTimeout (also TimeoutError)    no connection came free within Config.pool_timeout
     ├── DeadlineExceeded (also TimeoutError)  the operation ran out of time
     ├── UnroutableRecord                   a stream record's table has no model
     ├── StreamImageMissing                 a stream record lacks the image asked for
@@ -61,6 +62,7 @@ __all__ = [
     "InvalidPartnerId",
     "ItemNotFound",
     "MissingPartner",
+    "PoolTimeout",
     "QueryPlanError",
     "SchemaError",
     "StreamImageMissing",
@@ -243,6 +245,15 @@ class AccessDenied(DynamORMError):
 
 class TransportError(DynamORMError):
     """No usable answer came back: connection failure, read timeout or a server error."""
+
+
+class PoolTimeout(DynamORMError, TimeoutError):
+    """Every connection of the pool stayed busy for ``Config.pool_timeout`` seconds.
+
+    The request was never sent. Requests wait for a connection first come, first served;
+    waiting this long means more requests are in flight than the pool serves (see the
+    concurrency documentation: ``max_pool_connections``, ``batch_concurrency``).
+    """
 
 
 class DeadlineExceeded(DynamORMError, TimeoutError):

@@ -42,6 +42,7 @@ from ..errors import (
 from . import table_of
 from ._credentials import CredentialSource, resolve_region
 from ._endpoint import endpoint_for
+from ._pool import PoolGate
 from ._retry import THROTTLING_CODES, RetryPolicy, time_left
 from ._sigv4 import Signer, canonical_path
 
@@ -108,6 +109,8 @@ class DirectTransport:
         self._credentials = CredentialSource(config)
         self._retry = RetryPolicy(config.retry_mode, config.max_retries + 1)
         self._clock = _Clock()
+        # First come, first served for the pool's connections (aiohttp's own pool is not fair).
+        self._gate = PoolGate(config.max_pool_connections, timeout=config.pool_timeout)
         self._session = session
         self._closed = False
 
@@ -162,6 +165,8 @@ class DirectTransport:
             timeout = throttled = False
             try:
                 status, headers, data = await self._send(target, body)
+            except DynamORMError:
+                raise  # credentials, or no pool slot in time (PoolTimeout): not retried here
             except _TRANSIENT as exc:
                 cause: BaseException = exc
                 error: DynamORMError = TransportError(
@@ -241,7 +246,10 @@ class DirectTransport:
             secret_key=secret_key,
         )
         headers["User-Agent"] = _USER_AGENT
-        async with self._session.post(self._url, data=body, headers=headers) as response:
+        async with (
+            self._gate,
+            self._session.post(self._url, data=body, headers=headers) as response,
+        ):
             data = await response.read()
             return response.status, response.headers, data
 

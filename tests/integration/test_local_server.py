@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -21,7 +22,13 @@ from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from dynamorm_async import Config
-from dynamorm_async.local import Dynalite, LocalServer, ServerStartError
+from dynamorm_async.local import (
+    _PROBE_BODY,
+    _PROBE_HEADERS,
+    Dynalite,
+    LocalServer,
+    ServerStartError,
+)
 
 needs_node = pytest.mark.skipif(
     shutil.which("node") is None or shutil.which("npm") is None,
@@ -240,3 +247,41 @@ def test_server_dies_with_its_parent() -> None:
     while accepts_connections("127.0.0.1", port) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not accepts_connections("127.0.0.1", port)
+
+
+def test_moto_answers_with_one_server_header_and_works_in_asyncio_debug_mode() -> None:
+    # moto adds its own Server header to werkzeug's; aiohttp's strict parser (python -X dev,
+    # PYTHONASYNCIODEBUG=1) rejects the pair: "Duplicate 'Server' header found".
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from dynamorm_async import DB
+        from dynamorm_async.local import local_config
+
+        async def main():
+            async with DB(local_config(sys.argv[1])) as db:
+                answer = await db.engine.call("ListTables", {})
+            print(sorted(answer))
+
+        asyncio.run(main())
+        """
+    )
+    with LocalServer() as server:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+        try:
+            connection.request("POST", "/", body=_PROBE_BODY, headers=_PROBE_HEADERS)
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+        assert response.status == 200
+        assert [name for name, _ in response.getheaders() if name.lower() == "server"] == ["Server"]
+        result = subprocess.run(
+            [sys.executable, "-X", "dev", "-c", script, server.endpoint_url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['ResponseMetadata', 'TableNames']"

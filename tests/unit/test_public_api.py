@@ -46,6 +46,7 @@ PUBLIC = [
     "Page",
     "PartnerAccount",
     "Plan",
+    "PoolTimeout",
     "Query",
     "QueryPlanError",
     "SchemaError",

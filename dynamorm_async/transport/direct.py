@@ -36,6 +36,7 @@ from ..errors import (
     AccessDenied,
     DeadlineExceeded,
     DynamORMError,
+    PoolTimeout,
     TransportError,
     from_client_error,
 )
@@ -165,8 +166,11 @@ class DirectTransport:
             timeout = throttled = False
             try:
                 status, headers, data = await self._send(target, body)
+            except PoolTimeout as exc:  # no pool slot in time: not retried, named for the call
+                exc.operation, exc.table = operation, table_of(params)
+                raise
             except DynamORMError:
-                raise  # credentials, or no pool slot in time (PoolTimeout): not retried here
+                raise  # credentials that cannot be resolved: not retried
             except _TRANSIENT as exc:
                 cause: BaseException = exc
                 error: DynamORMError = TransportError(

@@ -33,6 +33,7 @@ from .errors import (
     MissingPartner,
     PoolTimeout,
     QueryPlanError,
+    RequestTimeout,
     SchemaError,
     StreamImageMissing,
     TableExists,
@@ -45,6 +46,7 @@ from .errors import (
     UnroutableRecord,
     ValidationError,
 )
+from .expr import Path
 from .metrics import Metrics
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page, Stream
@@ -107,10 +109,12 @@ __all__ = [
     "MultiAccountDB",
     "Page",
     "PartnerAccount",
+    "Path",
     "Plan",
     "PoolTimeout",
     "Query",
     "QueryPlanError",
+    "RequestTimeout",
     "SchemaError",
     "Session",
     "Stream",

@@ -12,16 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
 
 from ._annotations import ScalarKind, scalar_kind, strip_optional, unsupported_reason
-from .errors import SchemaError
+from .errors import SchemaError, ValidationError
 
 Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
 IndexKind = Literal["GSI", "LSI"]
 ProjectionType = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+Floats = Literal["reject", "str"]
+"""What a Decimal field does with a float: refuse it, or convert it with ``Decimal(str(x))``."""
 
 METADATA_KEY = "dynamorm_async"
 _SPEC_ATTR = "__dynamorm_spec__"
@@ -36,6 +39,7 @@ class FieldSpec:
     role: Role | None
     name: str | None
     omit_empty: bool
+    floats: Floats = "reject"
 
 
 _PLAIN = FieldSpec(role=None, name=None, omit_empty=False)
@@ -105,6 +109,7 @@ class FieldMeta:
     optional: bool
     has_default: bool
     init: bool
+    floats: Floats = "reject"
 
 
 @attrs.frozen
@@ -148,11 +153,15 @@ class ModelMeta:
         return (self.pk,) if self.sk is None else (self.pk, self.sk)
 
     def field(self, name: str) -> FieldMeta:
-        """The field called ``name`` (Python name); :class:`SchemaError` names the choices."""
+        """The field called ``name`` (Python name).
+
+        Raises:
+            ValidationError: There is none (a caller's mistake); the message lists the fields.
+        """
         try:
             return self.by_name[name]
         except KeyError:
-            raise SchemaError(
+            raise ValidationError(
                 f"{self.cls.__name__} has no field {name!r} (fields: {', '.join(self.by_name)})"
             ) from None
 
@@ -200,6 +209,21 @@ def declare(cls: type, *, table: str, indexes: tuple[Index, ...], naming: str) -
     except NameError:
         return  # a forward reference: validated on first use (register() or a request)
     model_meta(cls)
+
+
+def check_stored_name(stored: str, where: str) -> None:
+    """A stored attribute name must be valid UTF-8 (no lone surrogate), as DynamoDB needs.
+
+    Raises:
+        SchemaError: It is not.
+    """
+    try:
+        stored.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SchemaError(
+            f"{where}: the stored name holds a lone surrogate (U+{ord(stored[exc.start]):04X}) "
+            f"at position {exc.start}; DynamoDB attribute names are valid UTF-8"
+        ) from None
 
 
 def is_model(cls: Any) -> bool:
@@ -254,7 +278,11 @@ def _build(cls: type, table: str, indexes: tuple[Index, ...], naming: str) -> Mo
             optional=optional or tp is Any,
             has_default=field.default is not attrs.NOTHING,
             init=field.init,
+            floats=spec.floats,
         )
+        check_stored_name(meta.stored, f"{where}.{field.name}")
+        if spec.floats != "reject" and inner is not Decimal:
+            raise SchemaError(f'{where}.{field.name}: floats="str" is for Decimal fields')
         if meta.stored in by_stored:
             raise SchemaError(
                 f"{where}: fields {by_stored[meta.stored].name!r} and {field.name!r} "

@@ -42,6 +42,7 @@ written again as they are.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -49,6 +50,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 import anyio
 import attrs
 
+from ._fanout import run_all
 from ._schema import model_meta
 from .errors import (
     BatchDeadlineExceeded,
@@ -59,6 +61,7 @@ from .errors import (
     Throttled,
     TransportError,
     ValidationError,
+    masked_key,
 )
 from .expr import Path
 from .planning import _keys
@@ -257,9 +260,8 @@ async def _fan_out(
                 return
             await drive(chunk, scope)
 
-    async with anyio.create_task_group() as tg:
-        for _ in range(min(limit, count)):
-            tg.start_soon(worker, tg.cancel_scope)
+    with anyio.CancelScope() as scope:
+        await run_all(functools.partial(worker, scope) for _ in range(min(limit, count)))
     run.untaken = [r for source in sources for r in source]
     return run
 
@@ -280,7 +282,8 @@ def _known(
     if fingerprint is None or fingerprint not in sent:
         # Never count as done what the answer does not account for: resend the chunk.
         raise TransportError(
-            f"the answer names an item or key that was not requested: {attributes!r}",
+            "the answer names an item or key that was not requested: "
+            f"{masked_key(attributes) if isinstance(attributes, Mapping) else '?'}",
             operation=operation,
             table=table,
         )
@@ -501,7 +504,7 @@ async def get_items(
     meta = model_meta(model)
     plan = BatchGetPlan(session.table_name(model), meta)
     if isinstance(keys, Mapping) or not isinstance(keys, Iterable):
-        raise TypeError(f"batch_get takes a list of key mappings, not {keys!r}")
+        raise TypeError(f"batch_get takes a list of key mappings, not {type(keys).__name__}")
     given = [_keys.key_mapping(model, key) for key in keys]
     for key in given:
         plan.add(session.codec.encode_key(model, key))

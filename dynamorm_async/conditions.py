@@ -12,17 +12,23 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 
 from . import _schema
 from ._annotations import strip_optional
 from .codec import AttributeValue, Codec
-from .errors import ValidationError
-from .expr import Condition, Path, and_, compare, compare_size, not_, or_
+from .errors import ValidationError, shown
+from .expr import Condition, Path, and_, as_path, compare, compare_size, not_, or_
 
-__all__ = ["Cond", "compile_condition", "cond", "resolve_path"]
+__all__ = ["Cond", "FieldPath", "compile_condition", "cond", "field_name", "resolve_path"]
+
+FieldPath: TypeAlias = str | Path
+"""A field as conditions and updates name it: text (``"address.postal_code"``,
+``"items[0]"``), parsed as a path, or a :class:`~dynamorm_async.expr.Path` of literal
+segments (``Path.of("attributes", user_key)``), for map keys taken from data, which may
+hold ``.``, ``[`` or ``]``."""
 
 _SIZE = re.compile(r"\s*size\((.+)\)\s*")
 _NO_VALUE_OPS = frozenset({"exists", "not_exists"})
@@ -49,7 +55,7 @@ class Cond:
 
 @attrs.frozen
 class _Compare(Cond):
-    field: str
+    field: FieldPath
     op: str
     values: tuple[Any, ...]
 
@@ -69,12 +75,14 @@ class _Not(Cond):
     part: Cond
 
 
-def cond(field: str, op: str, *values: Any) -> Cond:
+def cond(field: FieldPath, op: str, *values: Any) -> Cond:
     """A comparison of a field with values.
 
     Args:
         field: A Python field name or path (``"amount"``, ``"address.postal_code"``,
-            ``"items[0]"``), or ``"size(field)"`` to compare the attribute's size.
+            ``"items[0]"``), or ``"size(field)"`` to compare the attribute's size; or a
+            :class:`~dynamorm_async.Path` of literal segments (``Path.of("settings", key)``)
+            when a map key comes from data and may hold ``.``, ``[`` or ``]``.
         op: ``= != < <= > >= between in begins_with contains exists not_exists
             attribute_type``.
         *values: The Python values to compare with (none for ``exists``/``not_exists``, two
@@ -84,8 +92,10 @@ def cond(field: str, op: str, *values: Any) -> Cond:
 
         cond("status", "in", ["pending", "failed"]) | cond("size(tags)", ">", 2)
     """
-    if not isinstance(field, str):
-        raise TypeError(f"a condition's field is a name (str), not {field!r}")
+    if not isinstance(field, str | Path):
+        raise TypeError(
+            f"a condition's field is a name (str) or a Path, not {type(field).__name__}"
+        )
     if not field:
         raise ValidationError("a condition needs a field name, not ''")
     if op == "in" and len(values) == 1 and _is_collection(values[0]):
@@ -116,10 +126,11 @@ def compile_condition(condition: Cond, model: type, codec: Codec) -> Condition:
 
 def _compile_compare(c: _Compare, model: type, codec: Codec) -> Condition:
     op = c.op.lower() if isinstance(c.op, str) else c.op
-    sized = _SIZE.fullmatch(c.field)
+    label = str(c.field)
+    sized = _SIZE.fullmatch(c.field) if isinstance(c.field, str) else None
     if sized:
         path, _ = resolve_path(model, sized.group(1))
-        values = tuple(_encode(codec, model, c.field, int, None, v) for v in c.values)
+        values = tuple(_encode(codec, model, label, int, None, v) for v in c.values)
         return compare_size(path, op, *values)
     path, tp = resolve_path(model, c.field)
     if op in _NO_VALUE_OPS:
@@ -127,33 +138,38 @@ def _compile_compare(c: _Compare, model: type, codec: Codec) -> Condition:
     if op == "attribute_type":
         if len(c.values) != 1 or c.values[0] not in _ATTRIBUTE_TYPES:
             raise ValidationError(
-                f"attribute_type on {c.field!r} takes one of {sorted(_ATTRIBUTE_TYPES)}"
+                f"attribute_type on {label!r} takes one of {sorted(_ATTRIBUTE_TYPES)}"
             )
         return compare(path, op, {"S": c.values[0]})
-    top = c.field if path.segments == (_stored_top(model, c.field),) else None
+    top = field_name(c.field) if len(path.segments) == 1 else None
     if op == "contains":
         tp, top = _element_type(tp), None
-    values = tuple(_encode(codec, model, c.field, tp, top, v) for v in c.values)
+    values = tuple(_encode(codec, model, label, tp, top, v) for v in c.values)
     return compare(path, op, *values)
 
 
-def _stored_top(model: type, field: str) -> str | None:
-    meta = _schema.model_meta(model)
-    found = meta.by_name.get(field)
-    return found.stored if found is not None else None
+def field_name(field: FieldPath) -> str:
+    """The top-level Python field a :data:`FieldPath` starts with.
+
+    Raises:
+        ValidationError: ``field`` is neither path text nor a Path.
+    """
+    if isinstance(field, Path):
+        return field.attribute
+    return str(as_path(field).segments[0])
 
 
 def _encode(
-    codec: Codec, model: type, field: str, tp: Any, top: str | None, value: Any
+    codec: Codec, model: type, label: str, tp: Any, top: str | None, value: Any
 ) -> AttributeValue:
     # A top-level field is encoded through its role too (a ttl() field compares as epoch
     # seconds); nested values by their annotation.
     if top is not None:
-        av = codec.encode_field(model, field, value)
+        av = codec.encode_field(model, top, value)
     else:
-        av = codec.encode_value(tp, value, path=field)
+        av = codec.encode_value(tp, value, path=label)
     if av is None:
-        raise ValidationError(f"{field!r} cannot be compared with {value!r} (an empty value)")
+        raise ValidationError(f"{label!r} cannot be compared with an empty value{shown(value)}")
     return av
 
 
@@ -166,18 +182,21 @@ def _element_type(tp: Any) -> Any:
     return inner
 
 
-def resolve_path(model: type, field: str) -> tuple[Path, Any]:
+def resolve_path(model: type, field: FieldPath) -> tuple[Path, Any]:
     """The stored path and the annotation of a Python field path on a model.
 
     ``resolve_path(Payment, "address.postal_code")`` →
-    ``(Path(("address", "postalCode")), str | None)``.
+    ``(Path(("address", "postalCode")), str | None)``. A :class:`Path` is taken as literal
+    segments (Python field names, then map keys and list indexes), never parsed:
+    ``resolve_path(Doc, Path.of("attributes", "a.b[0]"))`` addresses the map key
+    ``"a.b[0]"``.
 
     Raises:
         ValidationError: the path names a field the model does not have, or indexes into
             something that is not a list or map.
     """
     meta = _schema.model_meta(model)
-    python_path = Path.parse(field)
+    python_path = as_path(field)
     segments: list[str | int] = []
     tp: Any = model
     naming = meta.naming

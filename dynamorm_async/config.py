@@ -172,11 +172,14 @@ def _credential_text(_: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
 
 @attrs.frozen(kw_only=True)
 class Credentials:
-    """Static AWS credentials. The secret and token are left out of ``repr``."""
+    """Static AWS credentials. None of them is shown by ``repr`` (nor by a Config's)."""
 
-    access_key_id: str = attrs.field(validator=_credential_text)
+    access_key_id: str = attrs.field(validator=_credential_text, repr=False)
     secret_access_key: str = attrs.field(validator=_credential_text, repr=False)
     session_token: str | None = attrs.field(default=None, validator=_credential_text, repr=False)
+
+    def __repr__(self) -> str:
+        return "Credentials(<hidden>)"
 
 
 def _credentials(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

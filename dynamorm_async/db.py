@@ -22,7 +22,7 @@ from .codec import Codec
 from .conditions import Cond
 from .config import Config
 from .engine import Engine, TransportFactory
-from .errors import ItemNotFound
+from .errors import ItemNotFound, masked_key
 from .items import get_item, send_write
 from .metrics import Metrics
 from .planning import _keys
@@ -222,7 +222,7 @@ class DB:
         item = await self.find(model, key, consistent=consistent)
         if item is None:
             raise ItemNotFound(
-                f"no {model.__name__} with key {dict(key)!r}",
+                f"no {model.__name__} with key {masked_key(key)}",
                 operation="GetItem",
                 table=self.table_name(model),
             )

@@ -5,11 +5,11 @@ physical table name and the DynamoDB request id are attributes::
 
     DynamORMError
     ├── ConfigError (also ValueError)      a Config value or environment variable is invalid
-    ├── SchemaError                        a model declaration is wrong
-    ├── EncodeError                        a Python value cannot be stored
-    ├── DecodeError                        a stored item does not fit the model
-    ├── ValidationError                    a request DynamoDB (or we, before sending) rejects
+    ├── SchemaError (also TypeError)       a declaration is wrong (a model, a handler)
+    ├── ValidationError (also ValueError)  a request we (before sending) or DynamoDB reject
+    │   ├── EncodeError                    a Python value cannot be stored
     │   └── QueryPlanError                 no access path serves a query without a scan
+    ├── DecodeError                        a stored item does not fit the model
     ├── ItemNotFound                       get()/first() found nothing
     ├── ConditionFailed                    a condition expression was false
     ├── TransactionCanceled                a transaction was cancelled (per-action reasons)
@@ -22,6 +22,7 @@ physical table name and the DynamoDB request id are attributes::
     ├── TableExists                        create_table on a table that exists
     ├── AccessDenied                       credentials missing, invalid or not allowed
     ├── TransportError                     the request did not get an answer (network, 5xx)
+    │   └── RequestTimeout (also TimeoutError)  ... because connecting or reading timed out
     ├── PoolTimeout (also TimeoutError)    no connection came free within Config.pool_timeout
     ├── DeadlineExceeded (also TimeoutError)  the operation ran out of time
     ├── UnroutableRecord                   a stream record's table has no model
@@ -34,13 +35,23 @@ physical table name and the DynamoDB request id are attributes::
     ├── MissingPartner                     an event names no partner
     └── AssumeRoleFailed                   STS did not give a partner's role credentials
 
+**One rule for mistakes.** A mistake in a *call* (an unknown field name, a value that does
+not fit its field, a bad operator, key or cursor) is a :class:`ValidationError`, which is a
+``ValueError``. A mistake in a *declaration* (a model without a partition key, an index on
+an unknown field, an unsupported annotation, ``@lambda_handler`` on a plain ``def``) is a
+:class:`SchemaError`, which is a ``TypeError``, raised when the class or function is
+declared or first registered.
+
 A botocore ``ClientError`` is translated by :func:`from_client_error`, the one place that
 knows DynamoDB's error codes; it never reaches the user untranslated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import contextvars
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -64,6 +75,7 @@ __all__ = [
     "MissingPartner",
     "PoolTimeout",
     "QueryPlanError",
+    "RequestTimeout",
     "SchemaError",
     "StreamImageMissing",
     "TableExists",
@@ -76,7 +88,92 @@ __all__ = [
     "UnroutableRecord",
     "ValidationError",
     "from_client_error",
+    "masked",
+    "masked_key",
+    "scrub",
+    "shown",
+    "transport_failure",
+    "values_in_errors",
 ]
+
+# -- what messages may show -------------------------------------------------------------------
+
+_SHOW_VALUES: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "dynamorm_async_values_in_errors", default=False
+)
+_SHOWN_LENGTH = 80
+
+
+@contextlib.contextmanager
+def values_in_errors(show: bool = True) -> Iterator[None]:
+    """A debugging aid: inside the block, error messages also show the values they are about.
+
+    By default no message, ``str()`` or ``repr()`` of a dynamorm_async error holds a stored
+    value, a key value or a credential: messages name the model, the field, the type and
+    the position (``Payment.amount``, ``history[3]``), because services log their
+    exceptions and card numbers or emails in logs are a compliance finding. While
+    debugging, ``with values_in_errors():`` adds each offending value (shortened) to the
+    messages of errors raised inside the block, in this task only. Never leave it on in
+    production. Credentials are never shown.
+    """
+    token = _SHOW_VALUES.set(show)
+    try:
+        yield
+    finally:
+        _SHOW_VALUES.reset(token)
+
+
+def shown(value: Any) -> str:
+    """``" <repr of value>"`` inside :func:`values_in_errors`, else ``""``.
+
+    Append it to a message where the value would help; never inline a value otherwise.
+    """
+    if not _SHOW_VALUES.get():
+        return ""
+    text = repr(value)
+    if len(text) > _SHOWN_LENGTH:
+        text = text[: _SHOWN_LENGTH - 3] + "..."
+    return f" {text}"
+
+
+def masked(value: Any) -> str:
+    """A key value as messages print it: its type and size (``<str of 17 chars>``).
+
+    Inside :func:`values_in_errors`, the value itself.
+    """
+    if _SHOW_VALUES.get():
+        return shown(value).lstrip()
+    if isinstance(value, Mapping) and len(value) == 1:  # an AttributeValue
+        ((kind, inner),) = value.items()
+        return f"<{kind} {_size_of(inner)}>"
+    return f"<{type(value).__name__} {_size_of(value)}>"
+
+
+def masked_key(key: Mapping[str, Any]) -> str:
+    """A key (field or stored names to values) as messages print it: ``{id=<str of 17 chars>}``."""
+    return "{" + ", ".join(f"{name}={masked(value)}" for name, value in key.items()) + "}"
+
+
+# An AWS account id (12 digits, in ARNs and messages) and an access key id (AKIA.../ASIA...).
+_ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
+
+
+def scrub(text: str) -> str:
+    """``text`` (a server's or HTTP library's message) without account ids or access key ids.
+
+    DynamoDB's AccessDenied messages name the caller's ARN, which holds the account id.
+    """
+    text = _ACCOUNT_ID.sub("<account>", text)
+    return _ACCESS_KEY_ID.sub("<access key>", text)
+
+
+def _size_of(value: Any) -> str:
+    if isinstance(value, str):
+        return f"of {len(value)} chars"
+    if isinstance(value, bytes | bytearray):
+        return f"of {len(value)} bytes"
+    return "value"
 
 
 class DynamORMError(Exception):
@@ -122,20 +219,31 @@ class ConfigError(DynamORMError, ValueError):
     """A configuration value (or the environment variable it came from) is invalid."""
 
 
-class SchemaError(DynamORMError):
-    """A model declaration is invalid: raised when the class is decorated or registered."""
+class SchemaError(DynamORMError, TypeError):
+    """A declaration is invalid (a model, a handler); never raised for a call's arguments.
+
+    Raised when the class is decorated or registered, or the handler decorated.
+    """
 
 
-class EncodeError(DynamORMError):
+class ValidationError(DynamORMError, ValueError):
+    """A mistake in a call: a request we reject before sending it, or DynamoDB rejects."""
+
+
+class EncodeError(ValidationError):
     """A Python value cannot be turned into a DynamoDB AttributeValue.
 
     Attributes:
         path: Where in the item the value sits, e.g. ``"meta.tags[2]"``.
+        model: The model class's name, when the value belongs to one.
     """
 
-    def __init__(self, message: str, *, path: str = "", **context: Any) -> None:
-        super().__init__(f"{path}: {message}" if path else message, **context)
+    def __init__(
+        self, message: str, *, path: str = "", model: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(_located(message, path, model), **context)
         self.path = path
+        self.model = model
 
 
 class DecodeError(DynamORMError):
@@ -143,15 +251,23 @@ class DecodeError(DynamORMError):
 
     Attributes:
         path: Where in the item the bad value sits.
+        model: The model class's name, when the item was read as one.
     """
 
-    def __init__(self, message: str, *, path: str = "", **context: Any) -> None:
-        super().__init__(f"{path}: {message}" if path else message, **context)
+    def __init__(
+        self, message: str, *, path: str = "", model: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(_located(message, path, model), **context)
         self.path = path
+        self.model = model
 
 
-class ValidationError(DynamORMError):
-    """A request that DynamoDB rejects, or that we reject before sending it."""
+def _located(message: str, path: str, model: str | None) -> str:
+    """``Model.path: message`` (the parts that are known)."""
+    where = ".".join(part for part in (model, path) if part)
+    if model and path.startswith("["):
+        where = model + path
+    return f"{where}: {message}" if where else message
 
 
 class QueryPlanError(ValidationError):
@@ -253,6 +369,16 @@ class PoolTimeout(DynamORMError, TimeoutError):
     The request was never sent. Requests wait for a connection first come, first served;
     waiting this long means more requests are in flight than the pool serves (see the
     concurrency documentation: ``max_pool_connections``, ``batch_concurrency``).
+    """
+
+
+class RequestTimeout(TransportError, TimeoutError):
+    """Connecting to DynamoDB or reading its answer took longer than the configured timeout.
+
+    ``Config.connect_timeout`` and ``Config.timeout`` bound each attempt; botocore retries a
+    timed-out attempt, and this is raised when the last one timed out too. Like
+    :class:`DeadlineExceeded` it is a :class:`TimeoutError`, so ``except TimeoutError``
+    catches every way an operation can run out of time.
     """
 
 
@@ -450,7 +576,7 @@ def from_client_error(
     code = str(error.get("Code") or "Unknown")
     # Some error codes arrive namespaced ("com.amazonaws.dynamodb.v20120810#ValidationException").
     code = code.rsplit("#", 1)[-1]
-    message = str(error.get("Message") or code)
+    message = scrub(str(error.get("Message") or code))
     request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
     context: dict[str, Any] = {
         "operation": operation,
@@ -479,3 +605,33 @@ def _cancellation_reasons(raw: Any) -> list[CancellationReason]:
             continue
         reasons.append(CancellationReason(index, code, reason.get("Message"), reason.get("Item")))
     return reasons
+
+
+def transport_failure(exc: BaseException, *, operation: str, table: str | None) -> TransportError:
+    """The :class:`TransportError` for a request that got no usable answer.
+
+    The rule every transport shares: when the failure, or any exception it was raised from
+    (its ``__cause__`` / ``__context__`` chain), is a :class:`TimeoutError`, or its class is
+    named as a timeout (botocore's ``ReadTimeoutError``, ``ConnectTimeoutError``), the
+    result is a :class:`RequestTimeout`.
+
+    Args:
+        exc: What the HTTP library raised.
+        operation: The DynamoDB operation name.
+        table: The physical table name, if the call had one.
+    """
+    cls = RequestTimeout if _timed_out(exc) else TransportError
+    return cls(f"{type(exc).__name__}: {scrub(str(exc))}", operation=operation, table=table)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError) or any(
+            "Timeout" in cls.__name__ for cls in type(current).__mro__
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -58,6 +59,7 @@ __all__ = [
     "MAX_VALUES_PER_METRIC",
     "Metrics",
     "Unit",
+    "with_records",
 ]
 
 MAX_METRICS_PER_DOCUMENT = 100
@@ -122,6 +124,20 @@ class _Group:
         for name, value in self.counters.items():
             found[name] = ("Count", [value])
         return found
+
+
+_RECORDING: weakref.WeakSet[Metrics] = weakref.WeakSet()
+"""Every live :class:`Metrics` holding values not flushed yet (weakly: a DB dropped by its
+owner is not kept alive by having recorded something)."""
+
+
+def with_records() -> list[Metrics]:
+    """Every live :class:`Metrics` that recorded something since its last flush.
+
+    The Lambda handler adapter flushes each of them after every invocation, so a DB made at
+    module level (``DB.from_environment()``) writes its metrics without being named.
+    """
+    return list(_RECORDING)
 
 
 def _print_line(line: str) -> None:
@@ -200,6 +216,7 @@ class Metrics:
         if known_unit != unit:
             raise ValueError(f"metric {name!r} was added with unit {known_unit!r}, not {unit!r}")
         values.append(float(value))
+        _RECORDING.add(self)
         if len(values) >= MAX_VALUES_PER_METRIC:
             self._write(self._custom_documents(time_ms()))
             self._custom.clear()
@@ -231,6 +248,7 @@ class Metrics:
         group.counters["Throttles"] += call.throttled
         if call.response is not None:
             self._record_response(call.operation, call.response)
+        _RECORDING.add(self)
         if len(group.pool_waits) >= MAX_VALUES_PER_METRIC:  # never fewer than latencies
             key = (call.operation, table)
             self._write(self._group_documents(key, group, time_ms()))
@@ -271,6 +289,7 @@ class Metrics:
         documents.extend(self._custom_documents(timestamp))
         self._groups.clear()
         self._custom.clear()
+        _RECORDING.discard(self)
         self._write(documents)
         return documents
 

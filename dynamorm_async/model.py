@@ -37,6 +37,7 @@ from ._schema import (
     METADATA_KEY,
     FieldMeta,
     FieldSpec,
+    Floats,
     IndexMeta,
     ModelMeta,
     Naming,
@@ -76,11 +77,14 @@ def _marker(
     name: str | None,
     omit_empty: bool,
     field_kwargs: dict[str, Any],
+    floats: Floats = "reject",
 ) -> Any:
     if name is not None and (not isinstance(name, str) or not name):
         raise SchemaError(f"stored attribute name must be a non-empty string, not {name!r}")
+    if floats not in ("reject", "str"):
+        raise SchemaError(f'floats must be "reject" or "str", not {floats!r}')
     metadata = dict(field_kwargs.pop("metadata", None) or {})
-    metadata[METADATA_KEY] = FieldSpec(role=role, name=name, omit_empty=omit_empty)
+    metadata[METADATA_KEY] = FieldSpec(role=role, name=name, omit_empty=omit_empty, floats=floats)
     return attrs.field(metadata=metadata, **field_kwargs)
 
 
@@ -111,28 +115,54 @@ def sk(*, name: str | None = None, **field_kwargs: Any) -> Any:
 
 @overload
 def attr(
-    *, name: str | None = None, omit_empty: bool = False, default: T, **field_kwargs: Any
+    *,
+    name: str | None = None,
+    omit_empty: bool = False,
+    floats: Floats = "reject",
+    default: T,
+    **field_kwargs: Any,
 ) -> T: ...
 @overload
 def attr(
     *,
     name: str | None = None,
     omit_empty: bool = False,
+    floats: Floats = "reject",
     factory: Callable[[], T],
     **field_kwargs: Any,
 ) -> T: ...
 @overload
-def attr(*, name: str | None = None, omit_empty: bool = False, **field_kwargs: Any) -> Any: ...
-def attr(*, name: str | None = None, omit_empty: bool = False, **field_kwargs: Any) -> Any:
+def attr(
+    *,
+    name: str | None = None,
+    omit_empty: bool = False,
+    floats: Floats = "reject",
+    **field_kwargs: Any,
+) -> Any: ...
+def attr(
+    *,
+    name: str | None = None,
+    omit_empty: bool = False,
+    floats: Floats = "reject",
+    **field_kwargs: Any,
+) -> Any:
     """An ordinary attribute with options.
 
     Args:
         name: The stored attribute name, instead of the model's naming convention.
         omit_empty: Leave the attribute out of the item when it is ``None``, ``""``, ``0``,
-            ``False`` or an empty collection.
+            ``False`` or an empty collection. Without it an empty set is stored as NULL.
+        floats: For a ``Decimal`` field: ``"reject"`` (the default) refuses a float with an
+            :class:`~dynamorm_async.EncodeError`; ``"str"`` converts it as
+            ``Decimal(str(x))`` (``0.1`` is stored as ``0.1``), for data that arrives as
+            floats (JSON parsed without ``parse_float=Decimal``).
         **field_kwargs: Passed to :func:`attrs.field`.
+
+    Raises:
+        SchemaError: ``floats`` is not one of those (or, at ``@table``, is ``"str"`` on a
+            field that is not a ``Decimal``).
     """
-    return _marker(None, name=name, omit_empty=omit_empty, field_kwargs=field_kwargs)
+    return _marker(None, name=name, omit_empty=omit_empty, field_kwargs=field_kwargs, floats=floats)
 
 
 # version, created_at, updated_at and ttl are deliberately not field specifiers: they always

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
@@ -39,7 +41,17 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .errors import ValidationError
 
-__all__ = ["Cursor", "Page", "PageSource", "Pager", "Send", "SortOrder", "Stream"]
+__all__ = [
+    "MAX_CURSOR_DEPTH",
+    "MAX_CURSOR_LENGTH",
+    "Cursor",
+    "Page",
+    "PageSource",
+    "Pager",
+    "Send",
+    "SortOrder",
+    "Stream",
+]
 
 T = TypeVar("T")
 
@@ -50,6 +62,18 @@ Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 """Sends one operation (``"Query"``, ``"Scan"``) with its parameters; returns the response."""
 
 _SORTS = ("ASC", "DESC")
+
+MAX_CURSOR_LENGTH = 64 * 1024
+"""The longest token :meth:`Cursor.decode` reads: a ``LastEvaluatedKey`` holds at most a
+table key and an index key (2 KB partition and 1 KB sort key values each), which even with
+every character JSON-escaped stays well below this. Longer tokens are refused unread."""
+
+MAX_CURSOR_DEPTH = 8
+"""The deepest JSON nesting :meth:`Cursor.decode` reads: key attributes are scalars, so a
+cursor is 3 levels deep (document, ``lastKey``, AttributeValue). Checked before parsing."""
+
+# Strings (with their escapes) removed, only brackets count towards the nesting depth.
+_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 # Go's encoding/json escapes these even inside strings; so must we to produce the same text.
 _GO_ESCAPES = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -91,17 +115,28 @@ class Cursor:
     def decode(cls, token: str) -> Cursor:
         """Read a token written by :meth:`encode` or by a DynamORM service.
 
-        Padding may be left out (some encoders drop it).
+        Padding may be left out (some encoders drop it). Tokens come from API callers, so
+        they are bounded before they are parsed: at most :data:`MAX_CURSOR_LENGTH`
+        characters and :data:`MAX_CURSOR_DEPTH` levels of JSON.
 
         Raises:
-            ValidationError: The token is not a cursor (bad base64, JSON or shape).
+            ValidationError: The token is not a cursor (bad base64, JSON or shape), or is
+                too long or too deeply nested.
         """
         if not isinstance(token, str) or not token:
             raise _bad_cursor("expected a non-empty string")
+        if len(token) > MAX_CURSOR_LENGTH:
+            raise _bad_cursor(f"longer than {MAX_CURSOR_LENGTH} characters")
         try:
             raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
-            document = json.loads(raw)
-        except (binascii.Error, ValueError) as exc:
+            text = raw.decode("utf-8")
+        except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            raise _bad_cursor("it is not URL-safe base64 of JSON") from exc
+        if _nesting(text) > MAX_CURSOR_DEPTH:
+            raise _bad_cursor(f"nested deeper than {MAX_CURSOR_DEPTH} levels")
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
             raise _bad_cursor("it is not URL-safe base64 of JSON") from exc
         if not isinstance(document, dict):
             raise _bad_cursor("expected a JSON object")
@@ -116,6 +151,13 @@ class Cursor:
             raise _bad_cursor("'sort' must be 'ASC' or 'DESC'")
         key = {str(name): _from_json(value, str(name)) for name, value in last_key.items()}
         return cls(last_key=key, index=index, sort=sort)
+
+
+def _nesting(text: str) -> int:
+    """How deep the JSON ``text`` nests (brackets outside strings), without parsing it."""
+    bare = _JSON_STRINGS.sub("", text)
+    steps = [1 if c in "[{" else -1 for c in bare if c in "[]{}"]
+    return max(itertools.accumulate(steps), default=0)
 
 
 def _bad_cursor(why: str) -> ValidationError:

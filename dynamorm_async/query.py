@@ -23,12 +23,12 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
-import anyio
 import attrs
 
+from ._fanout import run_all
 from ._schema import model_meta
 from .batch import fetch_keys
-from .conditions import Cond, compile_condition, cond, resolve_path
+from .conditions import Cond, FieldPath, compile_condition, cond, resolve_path
 from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
 from .expr import Condition, Path, Predicate, and_, or_
 from .items import get_item
@@ -74,7 +74,9 @@ class _FilterChain:
     def _add(self, connector: Connector, condition: Condition) -> Self:
         raise NotImplementedError
 
-    def _compile(self, field: str | Cond, op: str | None, values: tuple[Any, ...]) -> Condition:
+    def _compile(
+        self, field: FieldPath | Cond, op: str | None, values: tuple[Any, ...]
+    ) -> Condition:
         if isinstance(field, Cond):
             if op is not None or values:
                 raise TypeError("pass either a Cond or a field, operator and values")
@@ -83,7 +85,7 @@ class _FilterChain:
             raise ValidationError(f"filter on {field!r} needs an operator")
         return compile_condition(cond(field, op, *values), self._model, self._session.codec)
 
-    def filter(self, field: str | Cond, op: str | None = None, *values: Any) -> Self:
+    def filter(self, field: FieldPath | Cond, op: str | None = None, *values: Any) -> Self:
         """AND a filter: ``.filter("status", "in", ["pending", "failed"])``.
 
         Args:
@@ -98,7 +100,7 @@ class _FilterChain:
         """
         return self._add("AND", self._compile(field, op, values))
 
-    def or_filter(self, field: str | Cond, op: str | None = None, *values: Any) -> Self:
+    def or_filter(self, field: FieldPath | Cond, op: str | None = None, *values: Any) -> Self:
         """OR a filter with what came before (AND binds tighter, as in DynamoDB).
 
         ``.filter(a).filter(b).or_filter(c)`` is ``(a AND b) OR c``; use
@@ -195,7 +197,7 @@ class Query(_FilterChain, Generic[T]):
 
     # -- building ----------------------------------------------------------------------------
 
-    def where(self, field: str, op: str, *values: Any) -> Self:
+    def where(self, field: FieldPath, op: str, *values: Any) -> Self:
         """Add a test the planner may use as a key condition: ``.where("customer_id", "=", c)``.
 
         ``=`` on a partition key (of the table or an index) and one of
@@ -395,9 +397,7 @@ class Query(_FilterChain, Generic[T]):
                 counted = int((await pager.fetch()).get("Count", 0))
                 total += counted
 
-        async with anyio.create_task_group() as task_group:
-            for pager in pagers:
-                task_group.start_soon(run, pager)
+        await run_all(functools.partial(run, pager) for pager in pagers)
         limit = self._state.limit
         return total if limit is None else min(total, limit)
 

@@ -334,7 +334,7 @@ async def transact_get(session: Session, targets: Sequence[Any]) -> list[Any]:
         TransactionCanceled: DynamoDB cancelled the read (e.g. a conflicting write).
     """
     if isinstance(targets, Mapping | str | bytes) or not isinstance(targets, Sequence):
-        raise TypeError(f"transact_get takes a list of targets, not {targets!r}")
+        raise TypeError(f"transact_get takes a list of targets, not {type(targets).__name__}")
     if len(targets) > MAX_ACTIONS:
         raise ValidationError(f"transact_get reads at most {MAX_ACTIONS} items, not {len(targets)}")
     models: list[type] = []

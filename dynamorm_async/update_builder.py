@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, Self, TypeVar
 
-from .conditions import Cond, compile_condition, cond
+from .conditions import Cond, FieldPath, compile_condition, cond
 from .errors import ValidationError
 from .items import send_write
 from .planning import _keys
@@ -89,41 +89,41 @@ class UpdateBuilder(Generic[T]):
 
     # -- actions -----------------------------------------------------------------------------
 
-    def set(self, field: str, value: Any) -> Self:
+    def set(self, field: FieldPath, value: Any) -> Self:
         """``SET field = value`` (an empty value of an ``omit_empty`` field removes it)."""
         return self._change(self._changes.set(field, value))
 
-    def set_if_not_exists(self, field: str, value: Any) -> Self:
+    def set_if_not_exists(self, field: FieldPath, value: Any) -> Self:
         """Set ``field`` only where the stored item has no value for it yet."""
         return self._change(self._changes.set_if_not_exists(field, value))
 
-    def add(self, field: str, value: Any) -> Self:
+    def add(self, field: FieldPath, value: Any) -> Self:
         """``ADD``: add a number (missing counts as 0) or elements to a set."""
         return self._change(self._changes.add(field, value))
 
-    def increment(self, field: str, amount: Any = 1) -> Self:
+    def increment(self, field: FieldPath, amount: Any = 1) -> Self:
         """Add ``amount`` to a number field that exists."""
         return self._change(self._changes.increment(field, amount))
 
-    def remove(self, field: str) -> Self:
+    def remove(self, field: FieldPath) -> Self:
         """``REMOVE`` a field, map key or list element (``"history[0]"``)."""
         return self._change(self._changes.remove(field))
 
-    def delete(self, field: str, values: Any) -> Self:
+    def delete(self, field: FieldPath, values: Any) -> Self:
         """``DELETE`` elements from a set field."""
         return self._change(self._changes.delete(field, values))
 
-    def append(self, field: str, values: Any) -> Self:
+    def append(self, field: FieldPath, values: Any) -> Self:
         """Append a list of values to a list field (a missing list is created)."""
         return self._change(self._changes.append(field, values))
 
-    def prepend(self, field: str, values: Any) -> Self:
+    def prepend(self, field: FieldPath, values: Any) -> Self:
         """Put a list of values in front of a list field (a missing list is created)."""
         return self._change(self._changes.prepend(field, values))
 
     # -- options -----------------------------------------------------------------------------
 
-    def condition(self, field: str | Cond, op: str | None = None, *values: Any) -> Self:
+    def condition(self, field: FieldPath | Cond, op: str | None = None, *values: Any) -> Self:
         """AND a condition the stored item must meet: ``.condition("status", "=", "pending")``.
 
         A :class:`~dynamorm_async.conditions.Cond` works too, for OR and NOT:

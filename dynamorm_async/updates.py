@@ -14,9 +14,9 @@ import attrs
 
 from ._schema import model_meta
 from .codec import AttributeValue, Codec
-from .conditions import resolve_path
+from .conditions import FieldPath, field_name, resolve_path
 from .errors import ValidationError
-from .expr import Update
+from .expr import Path, Update
 
 __all__ = ["Changes"]
 
@@ -29,44 +29,46 @@ Action = Literal[
 class Changes:
     """An immutable list of update actions; each method returns a new ``Changes``."""
 
-    actions: tuple[tuple[Action, str, Any], ...] = ()
+    actions: tuple[tuple[Action, FieldPath, Any], ...] = ()
 
-    def _with(self, action: Action, field: str, value: Any = None) -> Changes:
-        if not isinstance(field, str):
-            raise TypeError(f"an update action's field is a name (str), not {field!r}")
+    def _with(self, action: Action, field: FieldPath, value: Any = None) -> Changes:
+        if not isinstance(field, str | Path):
+            raise TypeError(
+                f"an update action's field is a name (str) or a Path, not {type(field).__name__}"
+            )
         if not field:
             raise ValidationError("an update action needs a field name, not ''")
         return Changes((*self.actions, (action, field, value)))
 
-    def set(self, field: str, value: Any) -> Changes:
+    def set(self, field: FieldPath, value: Any) -> Changes:
         """Set a field (an empty value of an ``omit_empty`` field or an empty set removes it)."""
         return self._with("set", field, value)
 
-    def set_if_not_exists(self, field: str, value: Any) -> Changes:
+    def set_if_not_exists(self, field: FieldPath, value: Any) -> Changes:
         """Set a field only if the stored item does not have it yet."""
         return self._with("set_if_not_exists", field, value)
 
-    def add(self, field: str, value: Any) -> Changes:
+    def add(self, field: FieldPath, value: Any) -> Changes:
         """Add a number to a number field, or elements to a set field (missing counts as empty)."""
         return self._with("add", field, value)
 
-    def remove(self, field: str) -> Changes:
+    def remove(self, field: FieldPath) -> Changes:
         """Remove a field (or a list element: ``"history[0]"``)."""
         return self._with("remove", field)
 
-    def delete(self, field: str, values: Any) -> Changes:
+    def delete(self, field: FieldPath, values: Any) -> Changes:
         """Remove elements from a set field."""
         return self._with("delete", field, values)
 
-    def append(self, field: str, values: Any) -> Changes:
+    def append(self, field: FieldPath, values: Any) -> Changes:
         """Append a list of values to a list field (a missing list is created)."""
         return self._with("append", field, values)
 
-    def prepend(self, field: str, values: Any) -> Changes:
+    def prepend(self, field: FieldPath, values: Any) -> Changes:
         """Put a list of values in front of a list field (a missing list is created)."""
         return self._with("prepend", field, values)
 
-    def increment(self, field: str, amount: Any = 1) -> Changes:
+    def increment(self, field: FieldPath, amount: Any = 1) -> Changes:
         """Add ``amount`` to a number field that exists (``add`` also covers a missing one)."""
         return self._with("increment", field, amount)
 
@@ -84,27 +86,27 @@ class Changes:
             raise ValidationError(f"an update of {model.__name__} needs at least one action")
         keys = {f.name for f in model_meta(model).key_fields}
         # A prepend and an append of the same list become one action (DynamoDB rejects two).
-        lists: dict[str, dict[str, Any]] = {}
+        lists: dict[FieldPath, dict[str, Any]] = {}
         for action, field, value in self.actions:
             if action in ("append", "prepend"):
                 lists.setdefault(field, {})[action] = value
         update = Update()
         for action, field, value in self.actions:
             path, tp = resolve_path(model, field)
-            if field.split(".")[0].split("[")[0] in keys:
-                raise ValidationError(f"an update cannot change key field {field!r}")
+            label = str(field)
+            if field_name(field) in keys:
+                raise ValidationError(f"an update cannot change key field {label!r}")
             if action == "remove":
                 update = update.remove(path)
                 continue
             top = len(path.segments) == 1
-            av = _encode(
-                codec, model, field, tp, value, top=top and action in ("set", "set_if_not_exists")
-            )
+            name = field_name(field) if top and action in ("set", "set_if_not_exists") else None
+            av = _encode(codec, model, name or label, tp, value, top=name is not None)
             if action == "set":
                 update = update.remove(path) if av is None else update.set(path, av)
                 continue
             if av is None:
-                raise ValidationError(f"{action} on {field!r} needs a non-empty value")
+                raise ValidationError(f"{action} on {label!r} needs a non-empty value")
             if action == "set_if_not_exists":
                 update = update.set_if_not_exists(path, av)
             elif action == "add":
@@ -114,9 +116,9 @@ class Changes:
             elif action in ("append", "prepend") and len(lists[field]) == 2:
                 if action == "append":
                     continue  # sent with the prepend below or above
-                after = codec.encode_value(tp, lists[field]["append"], path=field)
+                after = codec.encode_value(tp, lists[field]["append"], path=label)
                 if after is None:
-                    raise ValidationError(f"append on {field!r} needs a non-empty value")
+                    raise ValidationError(f"append on {label!r} needs a non-empty value")
                 update = update.extend(path, before=av, after=after)
             elif action == "append":
                 update = update.append(path, av)

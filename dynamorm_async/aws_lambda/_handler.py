@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from .. import metrics
 from .._deadline import DEFAULT_BUFFER, INVOCATION_DEADLINE, deadline_from_context, earliest
 from ..db import DB
+from ..errors import SchemaError
 
 if TYPE_CHECKING:
     from ..partners import MultiAccountDB
@@ -88,8 +91,9 @@ class LambdaHandler(Generic[T]):
 
     Attributes:
         handler: The wrapped coroutine function.
-        db: The DB whose metrics are flushed after each invocation; ``None`` means the one
-            :func:`get_db` returns, if it was created.
+        db: The DB to pre-open; its metrics are flushed after each invocation, as are those
+            of every other DB that recorded any (a module-level ``DB.from_environment()``
+            included).
         buffer: Seconds kept back from the invocation's remaining time.
     """
 
@@ -120,8 +124,10 @@ class LambdaHandler(Generic[T]):
 
         Every DB operation inside must end ``buffer`` seconds before the invocation runs out
         (when ``context`` has ``get_remaining_time_in_millis``), else it raises
-        :class:`~dynamorm_async.DeadlineExceeded`. Metrics are flushed at the end, also when
-        the handler raises; the handler's exception propagates unchanged.
+        :class:`~dynamorm_async.DeadlineExceeded`. At the end, also when the handler raises,
+        the metrics of every DB that recorded any are flushed (found through weak
+        references, so a DB nobody holds any more is not kept alive for it); the handler's
+        exception propagates unchanged.
         """
         token = None
         if callable(getattr(context, "get_remaining_time_in_millis", None)):
@@ -139,16 +145,21 @@ class LambdaHandler(Generic[T]):
         return result
 
     async def _flush(self, *, quietly: bool) -> None:
-        db = self.db if self.db is not None else _default_db
-        if db is None:
-            return
-        if not quietly:
-            await db.metrics.flush()
-            return
-        try:
-            await db.metrics.flush()
-        except Exception:  # the handler's own error is the one to report
-            _log.exception("flushing dynamorm_async metrics failed")
+        targets = metrics.with_records()
+        for db in (self.db, _default_db):
+            if db is not None and db.metrics not in targets:
+                targets.append(db.metrics)
+        failure: Exception | None = None
+        for recorder in targets:
+            try:
+                await recorder.flush()
+            except Exception as exc:
+                if quietly:  # the handler's own error is the one to report
+                    _log.exception("flushing dynamorm_async metrics failed")
+                else:
+                    failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 @overload
@@ -189,7 +200,8 @@ def lambda_handler(
 
     Args:
         handler: The coroutine function.
-        db: The DB to flush metrics of (and to pre-open); default :func:`get_db`'s.
+        db: The DB to pre-open, default :func:`get_db`'s. Metrics are flushed for every DB
+            that recorded any, this one or not.
         buffer: Seconds kept back from each invocation's remaining time for the handler to
             answer and log (the DB operations' deadline is the remaining time less this).
         preopen: Open the DB's client while the module is imported, i.e. in Lambda's init
@@ -208,11 +220,21 @@ def lambda_handler(
         partner_error: ``on_error(error, event) -> result``: the invocation's answer when the
             event names no partner or an unknown one (:class:`MissingPartner`,
             :class:`UnknownPartner`); without it that error propagates.
+
+    Raises:
+        SchemaError: ``handler`` is not a coroutine function (a plain ``def``), raised when
+            decorating, not at the first invocation.
     """
     if partners is None and (resolve_partner is not None or partner_error is not None):
         raise TypeError("resolve_partner and partner_error need partners=")
 
     def wrap(function: Any) -> LambdaHandler[T]:
+        if not _is_async(function):
+            name = getattr(function, "__qualname__", None) or type(function).__name__
+            raise SchemaError(
+                f"@lambda_handler wraps an `async def handler(event, context)`; {name} is not "
+                "a coroutine function (declare it with `async def`)"
+            )
         if partners is not None:
             from ._partner_handler import with_partner_db
 
@@ -222,3 +244,13 @@ def lambda_handler(
         return LambdaHandler(function, db=db, buffer=buffer)
 
     return wrap if handler is None else wrap(handler)
+
+
+def _is_async(function: Any) -> bool:
+    """Whether calling ``function`` returns a coroutine.
+
+    True for an ``async def`` (or a partial of one), or an object whose ``__call__`` is one.
+    """
+    if inspect.iscoroutinefunction(function):
+        return True
+    return callable(function) and inspect.iscoroutinefunction(type(function).__call__)

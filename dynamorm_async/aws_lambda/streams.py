@@ -105,7 +105,7 @@ class ChangedFields(Generic[T]):
     """The fields a MODIFY changed: ``old`` and ``new`` compared field by field.
 
     ``"status" in changes`` tells whether a field changed (an unknown field name is a
-    :class:`~dynamorm_async.SchemaError`, not a silent ``False``); iterating gives the changed
+    :class:`~dynamorm_async.ValidationError`, not a silent ``False``); iterating gives the changed
     fields' Python names in declaration order; :meth:`before` and :meth:`after` give a
     field's two values.
 
@@ -140,7 +140,7 @@ class ChangedFields(Generic[T]):
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             raise ValidationError(f"a field name is a str, not {type(name).__name__}")
-        model_meta(type(self.old)).field(name)  # SchemaError for a name the model lacks
+        model_meta(type(self.old)).field(name)  # ValidationError for a name the model lacks
         return name in self.names
 
     def __iter__(self) -> Iterator[str]:

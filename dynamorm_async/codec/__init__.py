@@ -9,8 +9,11 @@ shape botocore takes and returns (``{"S": "x"}``, ``{"N": "1.5"}``, ``{"M": {...
     payment = codec.decode(Payment, item)
 
 Numbers stay exact (``Decimal`` and ``int`` end to end, DynamoDB's 38-digit and range limits
-checked on write), datetimes are RFC 3339 UTC text as DynamORM writes them, empty sets are
-left out, and errors name the path of the bad value (``history[3].amount``).
+checked on write), datetimes are RFC 3339 UTC text as DynamORM writes them, an empty set is
+stored as NULL (left out for ``omit_empty`` fields), values nested deeper than DynamoDB's 32
+levels, lone surrogates and empty map keys are refused, and errors name the path of the bad
+value (``history[3].amount``) but never the value itself (see
+:func:`~dynamorm_async.errors.values_in_errors`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import cattrs
 
 from .._schema import ModelMeta, is_model, model_meta
 from ..errors import DecodeError, EncodeError, ValidationError
-from ._hooks import Hooks
+from ._hooks import Hooks, check_nesting, may_nest_too_deep
 from ._invalid import Invalid, wrap
 from ._models import (
     MAX_ITEM_SIZE,
@@ -94,6 +97,7 @@ class Codec:
     def __init__(self) -> None:
         self._hooks = Hooks(nested_pair)
         self._models: dict[type, _ModelCodec] = {}
+        self._deep_types: dict[Any, bool] = {}
         self.converter = cattrs.Converter()
         self._install_converter_hooks()
 
@@ -138,7 +142,8 @@ class Codec:
     def encode(self, obj: Any) -> Item:
         """Encode a model instance as a whole item (stored names to AttributeValues).
 
-        Empty sets are left out; ``None`` is left out for ``omit_empty`` fields and for
+        An empty set is NULL (DynamORM's data model), left out for ``omit_empty`` fields;
+        ``None`` is left out for ``omit_empty`` fields and for
         secondary index keys (sparse indexes); ``omit_empty`` fields also leave out ``""``,
         ``0``, ``False`` and empty collections.
 
@@ -159,7 +164,7 @@ class Codec:
         try:
             return model.encode(obj)
         except Invalid as exc:
-            raise EncodeError(exc.message, path=exc.path()) from exc
+            raise EncodeError(exc.message, path=exc.path(), model=model.meta.cls.__name__) from exc
 
     def decode(
         self, cls: type[T], item: Mapping[str, AttributeValue], *, partial: bool = False
@@ -191,7 +196,7 @@ class Codec:
                 return model.decode_partial(item)  # type: ignore[no-any-return]
             return model.decode(item)  # type: ignore[no-any-return]
         except Invalid as exc:
-            raise DecodeError(exc.message, path=exc.path()) from exc
+            raise DecodeError(exc.message, path=exc.path(), model=model.meta.cls.__name__) from exc
 
     # -- single values -----------------------------------------------------------------------
 
@@ -215,9 +220,21 @@ class Codec:
         """
         encoder = self._hooks.encoder(tp, self._naming(tp))
         try:
-            return encoder(value)
+            av = encoder(value)
+            if av is not None and self._deep(tp):
+                check_nesting(av)
+            return av
         except Exception as exc:
             raise _failure(EncodeError, exc, path) from exc
+
+    def _deep(self, tp: Any) -> bool:
+        try:
+            deep = self._deep_types.get(tp)
+        except TypeError:  # an unhashable annotation
+            return may_nest_too_deep(tp)
+        if deep is None:
+            deep = self._deep_types[tp] = may_nest_too_deep(tp)
+        return deep
 
     def decode_value(self, tp: Any, av: Mapping[str, Any], *, path: str = "") -> Any:
         """Decode one AttributeValue by its annotation.
@@ -257,17 +274,20 @@ class Codec:
 
         Raises:
             EncodeError: The value cannot be stored in that field.
-            SchemaError: ``cls`` has no such field.
+            ValidationError: ``cls`` has no such field.
         """
         model = self._model(cls)
         encoder = model.fields.get(name)
         if encoder is None:
-            model.meta.field(name)  # raises SchemaError naming the fields
+            model.meta.field(name)  # raises ValidationError naming the fields
         assert encoder is not None
         try:
             return encoder(value)
         except Exception as exc:
-            raise _failure(EncodeError, exc, name) from exc
+            invalid = wrap(exc)
+            raise EncodeError(
+                invalid.message, path=invalid.path(name), model=model.meta.cls.__name__
+            ) from exc
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -325,7 +345,9 @@ class Codec:
                 item[stored] = encoder(getattr(obj, name))
             except Exception as exc:
                 invalid = wrap(exc)
-                raise EncodeError(invalid.message, path=name) from exc
+                raise EncodeError(
+                    invalid.message, path=name, model=model.meta.cls.__name__
+                ) from exc
         return item
 
     # -- cattrs ------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from typing import Any, Literal
 import attrs
 
 from .._annotations import DICT_ORIGINS, LIST_ORIGINS, SCALARS, strip_optional, unsupported_reason
-from ..errors import SchemaError
-from ._invalid import Invalid, at, key_segment, type_name, wrap
+from ..errors import SchemaError, shown
+from ._invalid import MAX_NESTING, TOO_DEEP, Invalid, at, key_segment, type_name
 from ._numbers import parse_number
 from ._scalars import (
     AttributeValue,
@@ -32,6 +32,7 @@ from ._scalars import (
     Encoder,
     NoneType,
     binary_value,
+    check_text,
     decode_none,
     encode_bool,
     encode_bytes,
@@ -47,7 +48,6 @@ from ._scalars import (
     literal_encoder,
     scalar_decoder,
     scalar_encoder,
-    short_av,
     wrong_type,
 )
 from ._sets import (
@@ -62,24 +62,34 @@ from ._sets import (
 # --- helpers shared by generated code --------------------------------------------------------
 
 
-def locate_in_sequence(exc: BaseException, fn: Callable[[Any], Any], values: Any) -> Invalid:
-    """Find which element of ``values`` made ``fn`` fail and return its error with ``[i]``."""
-    for index, value in enumerate(values):
-        try:
-            fn(value)
-        except Exception as inner:
-            return at(inner, f"[{index}]")
-    return wrap(exc)
+def each_in_sequence(fn: Callable[[Any], Any], values: Any) -> list[Any]:
+    """``[fn(x) for x in values]``; a failure gets the index of its element as ``[i]``.
+
+    The index is known when the failure happens, so locating it costs nothing: no element
+    is converted twice, and a deep value fails in time linear in its size.
+    """
+    out: list[Any] = []
+    append = out.append
+    try:
+        for value in values:
+            append(fn(value))
+    except Exception as exc:
+        invalid = at(exc, f"[{len(out)}]")
+        raise invalid from invalid.__cause__
+    return out
 
 
-def locate_in_mapping(exc: BaseException, fn: Callable[[Any], Any], values: Any) -> Invalid:
-    """Find which value of ``values`` made ``fn`` fail and return its error with ``['k']``."""
-    for key, value in values.items():
-        try:
-            fn(value)
-        except Exception as inner:
-            return at(inner, key_segment(key))
-    return wrap(exc)
+def each_in_mapping(fn: Callable[[Any], Any], values: Any) -> dict[str, Any]:
+    """``{k: fn(x) for k, x in values.items()}``; a failure gets its key's segment."""
+    out: dict[str, Any] = {}
+    key: Any = None
+    try:
+        for key, value in values.items():
+            out[key] = fn(value)
+    except Exception as exc:
+        invalid = at(exc, key_segment(key))
+        raise invalid from invalid.__cause__
+    return out
 
 
 def never_omit(encoder: Encoder) -> Callable[[Any], AttributeValue]:
@@ -115,6 +125,62 @@ def may_omit(tp: Any) -> bool:
     return is_set_type(inner)
 
 
+def check_nesting(av: AttributeValue) -> AttributeValue:
+    """``av`` if no value inside it sits deeper than DynamoDB's 32 levels (``av`` is a
+    top-level attribute, level 1); walks it once, without recursion."""
+    pending = [(av, 1)]
+    pop, push = pending.pop, pending.append
+    while pending:
+        value, level = pop()
+        children = value.get("M")
+        if children is not None:
+            children = children.values()
+        else:
+            children = value.get("L")
+            if children is None:
+                continue
+        if level >= MAX_NESTING:
+            raise Invalid(TOO_DEEP)
+        for child in children:
+            push((child, level + 1))
+    return av
+
+
+def nesting_bound(tp: Any, seen: frozenset[type] = frozenset()) -> int | None:
+    """How many lists and maps a value of annotation ``tp`` can nest (``list[dict[str, int]]``
+    is 2), or ``None`` without a bound (``Any``, a class that contains itself)."""
+    kind, part = shape(tp)
+    if kind in ("any", "unsupported"):
+        return None if kind == "any" else 0
+    if kind == "optional":
+        return nesting_bound(part, seen)
+    if kind in ("list", "tuple", "dict"):
+        inner = nesting_bound(part, seen)
+        return None if inner is None else inner + 1
+    if kind == "fixed_tuple":
+        bounds = [nesting_bound(item, seen) for item in part]
+        return None if None in bounds else 1 + max((b or 0 for b in bounds), default=0)
+    if kind == "class":
+        if part in seen:
+            return None
+        try:
+            attrs.resolve_types(part)
+        except NameError:
+            return None
+        bounds = [
+            nesting_bound(f.type if f.type is not None else Any, seen | {part})
+            for f in attrs.fields(part)
+        ]
+        return None if None in bounds else 1 + max((b or 0 for b in bounds), default=0)
+    return 0
+
+
+def may_nest_too_deep(tp: Any) -> bool:
+    """Whether a value of ``tp`` could nest deeper than DynamoDB allows (so must be checked)."""
+    bound = nesting_bound(tp)
+    return bound is None or bound >= MAX_NESTING
+
+
 # --- dynamic (Any) ---------------------------------------------------------------------------
 
 
@@ -134,25 +200,13 @@ def decode_any(av: Any) -> Any:
     # attributes are walked value by value, so this is their per-value cost.
     if (av.__class__ is dict or isinstance(av, Mapping)) and len(av) == 1:
         ((kind, value),) = av.items()
-        if kind == "S":
-            return value
-        if kind == "N":
-            return parse_number(value)
-        if kind == "M":
-            try:
-                return {k: decode_any(x) for k, x in value.items()}
-            except Exception as exc:
-                invalid = locate_in_mapping(exc, decode_any, value)
-                raise invalid from invalid.__cause__
-        if kind == "L":
-            try:
-                return [decode_any(x) for x in value]
-            except Exception as exc:
-                invalid = locate_in_sequence(exc, decode_any, value)
-                raise invalid from invalid.__cause__
         scalar = _DYNAMIC_DECODERS.get(kind)
         if scalar is not None:
             return scalar(value)
+        if kind == "L":
+            return each_in_sequence(decode_any, value)
+        if kind == "M":
+            return each_in_mapping(decode_any, value)
     raise wrong_type(av, "an AttributeValue")
 
 
@@ -319,11 +373,7 @@ class Hooks:
             cls = value.__class__
             if cls is not list and cls is not tuple and not _is_sequence(value):
                 raise Invalid(f"expected {expected}, got {type_name(value)}")
-            try:
-                return {"L": [each(x) for x in value]}
-            except Exception as exc:
-                invalid = locate_in_sequence(exc, each, value)
-                raise invalid from invalid.__cause__
+            return {"L": each_in_sequence(each, value)}
 
         return encode_list
 
@@ -333,7 +383,7 @@ class Hooks:
 
         def encode_tuple(value: Any) -> AttributeValue:
             if not _is_sequence(value) or len(value) != size:
-                raise Invalid(f"expected a tuple of {size} items, got {short_av(value)}")
+                raise Invalid(f"expected a tuple of {size} items, got {type_name(value)}")
             out: list[Any] = []
             for index, (encode, item) in enumerate(zip(encoders, value, strict=True)):
                 try:
@@ -361,11 +411,7 @@ class Hooks:
             if handler is not None:
                 return handler(value)
             if value.__class__ is list or value.__class__ is tuple:
-                try:
-                    return {"L": [each(x) for x in value]}
-                except Exception as exc:
-                    invalid = locate_in_sequence(exc, each, value)
-                    raise invalid from invalid.__cause__
+                return {"L": each_in_sequence(each, value)}
             if value.__class__ is dict:
                 return _encode_map(value, each)
             return self._dynamic_fallback(value, naming)
@@ -400,11 +446,7 @@ class Hooks:
                 if av.get("NULL") is True:  # DynamORM (Go) writes a nil slice as NULL
                     return () if as_tuple else []
                 raise wrong_type(av, "L")
-            try:
-                out = [decode(x) for x in values]
-            except Exception as exc:
-                invalid = locate_in_sequence(exc, decode, values)
-                raise invalid from invalid.__cause__
+            out = each_in_sequence(decode, values)
             return tuple(out) if as_tuple else out
 
         return decode_list
@@ -439,22 +481,23 @@ class Hooks:
                 if av.get("NULL") is True:  # DynamORM (Go) writes a nil map as NULL
                     return {}
                 raise wrong_type(av, "M")
-            try:
-                return {k: decode(x) for k, x in values.items()}
-            except Exception as exc:
-                invalid = locate_in_mapping(exc, decode, values)
-                raise invalid from invalid.__cause__
+            return each_in_mapping(decode, values)
 
         return decode_dict
 
 
 def _str_keys(value: Any) -> dict[str, Any]:
-    """``value`` with plain str keys (a StrEnum key becomes its text); other keys are errors."""
+    """``value`` with plain str keys (a StrEnum key becomes its text), each one checked:
+    not empty and valid UTF-8; other keys are errors."""
     out: dict[str, Any] = {}
     for key, item in value.items():
         if not isinstance(key, str):
-            raise Invalid(f"map keys must be str, got {type_name(key)} {key!r}")
-        out[str.__str__(key)] = item
+            raise Invalid(f"map keys must be str, got {type_name(key)}{shown(key)}")
+        if not key:
+            raise Invalid("a map key cannot be empty (DynamoDB rejects empty attribute names)")
+        key = str.__str__(key)
+        check_text(key, "a map key")
+        out[key] = item
     return out
 
 
@@ -504,11 +547,7 @@ def optional_decoder(inner: Decoder) -> Decoder:
 def _encode_map(value: Any, each: Encoder) -> AttributeValue:
     """An M value of a mapping whose keys must be str, each value encoded by ``each``."""
     for key in value:
-        if key.__class__ is not str:
+        if key.__class__ is not str or not key or not key.isascii():
             value = _str_keys(value)
             break
-    try:
-        return {"M": {k: each(x) for k, x in value.items()}}
-    except Exception as exc:
-        invalid = locate_in_mapping(exc, each, value)
-        raise invalid from invalid.__cause__
+    return {"M": each_in_mapping(each, value)}

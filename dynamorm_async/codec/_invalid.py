@@ -11,6 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import DynamORMError, shown
+
+MAX_NESTING = 32
+"""DynamoDB's nesting limit: a top-level attribute is level 1, and a scalar may sit at most
+at level 32 (inside 31 lists or maps)."""
+
+TOO_DEEP = f"the value nests deeper than DynamoDB's {MAX_NESTING} levels"
+
+
+_PATH_ENDS = 8
+
 
 class Invalid(Exception):
     """A value did not fit its annotation (internal; never reaches the user)."""
@@ -21,8 +32,12 @@ class Invalid(Exception):
         self.segments: list[str] = []
 
     def path(self, prefix: str = "") -> str:
-        """The full path: ``prefix`` followed by the segments, outermost first."""
-        tail = "".join(reversed(self.segments))
+        """The full path: ``prefix`` followed by the segments, outermost first (a path of a
+        value nested hundreds of levels deep is cut short in the middle)."""
+        segments = self.segments
+        if len(segments) > 2 * _PATH_ENDS:
+            segments = [*segments[:_PATH_ENDS], "...", *segments[-_PATH_ENDS:]]
+        tail = "".join(reversed(segments))
         if prefix:
             return prefix + tail
         return tail[1:] if tail.startswith(".") else tail
@@ -45,18 +60,22 @@ def wrap(exc: BaseException) -> Invalid:
     if isinstance(exc, Invalid):
         return exc
     if isinstance(exc, RecursionError):
-        invalid = Invalid("the value nests too deeply (is it cyclic?)")
+        invalid = Invalid(TOO_DEEP + " (is it cyclic?)")
     elif isinstance(exc, KeyError | TypeError | AttributeError):
-        invalid = Invalid(f"malformed value ({type(exc).__name__}: {exc})")
+        invalid = Invalid(f"malformed value ({type(exc).__name__})")
+    elif isinstance(exc, DynamORMError):  # our own message: it names no value
+        invalid = Invalid(exc.message)
     else:
-        invalid = Invalid(f"{type(exc).__name__}: {exc}")
+        invalid = Invalid(f"{type(exc).__name__}{shown(str(exc))}")
     invalid.__cause__ = exc
     return invalid
 
 
 def key_segment(key: Any) -> str:
-    """The path segment of a map key: ``['k']``."""
-    return f"[{key!r}]"
+    """The path segment of a map key: ``[<key>]``, or ``['k']`` inside
+    :func:`~dynamorm_async.errors.values_in_errors` (map keys are data, often personal)."""
+    text = shown(key)
+    return f"[{text.lstrip()}]" if text else "[<key>]"
 
 
 def type_name(value: Any) -> str:

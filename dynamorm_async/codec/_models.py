@@ -19,11 +19,20 @@ from typing import Any, Literal
 import attrs
 
 from .._annotations import strip_optional
-from .._schema import ModelMeta, field_spec, stored_name
+from .._schema import ModelMeta, check_stored_name, field_spec, stored_name
 from ..errors import SchemaError
-from ._hooks import Hooks, may_omit, non_empty, optional_decoder, optional_encoder
+from ._hooks import (
+    Hooks,
+    check_nesting,
+    may_nest_too_deep,
+    may_omit,
+    never_omit,
+    non_empty,
+    optional_decoder,
+    optional_encoder,
+)
 from ._invalid import Invalid, at, type_name
-from ._numbers import MAX_DIGITS
+from ._numbers import MAX_DIGITS, float_as_decimal
 from ._scalars import (
     AttributeValue,
     Decoder,
@@ -67,6 +76,7 @@ class FieldPlan:
     decoder: Decoder
     inline: str | None
     may_omit: bool
+    deep: bool
     mode: Mode
     missing: Missing
     empty: Callable[[], Any] | None
@@ -88,6 +98,7 @@ def _plan(
     table_key: bool = False,
     index_key: bool = False,
     key_limit: tuple[int, str] | None = None,
+    floats: str = "reject",
 ) -> FieldPlan:
     inner, optional = strip_optional(tp)
     optional = optional or tp is Any or tp is object
@@ -117,6 +128,13 @@ def _plan(
         key_encoder = non_empty(hooks.encoder(inner, naming), _INDEX_KEY)
     if key_encoder is not None and key_limit is not None:
         key_encoder = size_limited(key_encoder, *key_limit)
+    if floats == "str":
+        encoder = _converting(float_as_decimal, encoder)
+    omits = not ttl and may_omit(tp)
+    if mode == "plain" and omits:
+        # DynamORM's data model: an empty set outside omit_empty is stored as NULL (and
+        # reads back as an empty set, or None for an Optional set).
+        encoder, omits = never_omit(encoder), False
     missing: Missing
     empty = None
     if field.default is not attrs.NOTHING:
@@ -136,7 +154,8 @@ def _plan(
         key_encoder=key_encoder,
         decoder=decoder,
         inline=inline,
-        may_omit=not ttl and may_omit(tp),
+        may_omit=omits,
+        deep=not ttl and may_nest_too_deep(tp),
         mode=mode,
         missing=missing,
         empty=empty,
@@ -165,6 +184,7 @@ def model_plans(hooks: Hooks, meta: ModelMeta) -> list[FieldPlan]:
             table_key=f.name in table_keys,
             index_key=f.name in index_keys,
             key_limit=limits.get(f.name),
+            floats=f.floats,
         )
         for f in meta.fields
     ]
@@ -187,6 +207,13 @@ def _key_limits(meta: ModelMeta) -> dict[str, tuple[int, str]]:
     return limits
 
 
+def _converting(convert: Callable[[Any], Any], encoder: Encoder) -> Encoder:
+    def encode(value: Any) -> AttributeValue | None:
+        return encoder(convert(value))
+
+    return encode
+
+
 def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
     """The field plans of a nested attrs class under its parent model's naming convention."""
     try:
@@ -198,6 +225,7 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
     for field in attrs.fields(cls):
         spec = field_spec(field)
         stored = spec.name or stored_name(field.name, naming)
+        check_stored_name(stored, f"{cls.__name__}.{field.name}")
         if stored in seen:
             raise SchemaError(
                 f"{cls.__name__}: fields {seen[stored]!r} and {field.name!r} are both "
@@ -213,6 +241,7 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
                 tp=field.type if field.type is not None else Any,
                 ttl=spec.role == "ttl",
                 omit_empty=spec.omit_empty,
+                floats=spec.floats,
             )
         )
     return plans
@@ -241,12 +270,18 @@ def _indent(lines: list[str], depth: int = 1) -> list[str]:
 def _store(plan: FieldPlan, top: bool, encoder: str, omittable: bool) -> list[str]:
     target = f"item[{plan.stored!r}]"
     measured = top and plan.size is None
+    # A whole item's attributes are level 1: only there is a value's depth known.
+    nest = top and plan.deep
     if omittable:
-        lines = [f"av = {encoder}(v)", "if av is not None:", f"    {target} = av"]
+        lines = [f"av = {encoder}(v)", "if av is not None:"]
+        if nest:
+            lines.append("    _nest(av)")
+        lines.append(f"    {target} = av")
         if measured:
             lines.append("    nx += _bound(av)")
         return lines
-    lines = [f"{target} = av = {encoder}(v)"]
+    call = f"_nest({encoder}(v))" if nest else f"{encoder}(v)"
+    lines = [f"{target} = av = {call}"]
     if measured:
         lines.append("nx += _bound(av)")
     return lines
@@ -257,10 +292,11 @@ def _store_inline(
 ) -> list[str]:
     target = f"item[{plan.stored!r}]"
     if plan.inline == "str":
-        test = "v.__class__ is str"
+        # Non-ASCII text takes the encoder, which checks for lone surrogates; ASCII text is
+        # one byte a character, so its length is its size against a key's limit.
+        test = "v.__class__ is str and v.isascii()"
         if key and plan.key_limit is not None:
-            # Not empty, and short enough that any UTF-8 spelling fits the key limit.
-            test += f" and 0 < len(v) <= {plan.key_limit // 4}"
+            test += f" and 0 < len(v) <= {plan.key_limit}"
         elif key:
             test += " and v"
         fast = [f"{target} = {{'S': v}}"] + (["ns += len(v)"] if top else [])
@@ -288,6 +324,7 @@ def compile_encoder(cls: type, plans: list[FieldPlan], *, top: bool) -> Callable
     """
     namespace: dict[str, Any] = {
         "_at": at,
+        "_nest": check_nesting,
         "_bound": size_bound,
         "_check_size": _check_size,
         "_SMALL": 10**MAX_DIGITS,
@@ -478,8 +515,16 @@ def _not_mapping(item: Any) -> Invalid:
 
 
 def field_encoder(plan: FieldPlan) -> Callable[[Any], AttributeValue | None]:
-    """One field's encoder with its omission rules (``None``: the attribute is left out)."""
+    """One field's encoder with its omission rules (``None``: the attribute is left out)
+    and, where the annotation allows deep values, DynamoDB's nesting limit."""
     encoder = plan.encoder
+    if plan.deep:
+        unchecked = encoder
+
+        def encoder(value: Any) -> AttributeValue | None:
+            av = unchecked(value)
+            return None if av is None else check_nesting(av)
+
     key_encoder = plan.key_encoder
     if plan.mode == "key":
         assert key_encoder is not None

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from .._annotations import enum_kind, strip_optional
-from ..errors import SchemaError
+from ..errors import SchemaError, shown
 from ._invalid import Invalid, type_name
 from ._numbers import (
     decimal_text,
@@ -47,19 +47,28 @@ _DATETIME_SIZE = 27  # "YYYY-MM-DDTHH:MM:SS.ffffffZ"
 
 
 def wrong_type(av: Any, expected: str) -> Invalid:
-    """The error for an AttributeValue of the wrong type."""
+    """The error for an AttributeValue of the wrong type (the value shown only when asked)."""
     if isinstance(av, Mapping):
         if len(av) == 1:
             (kind,) = av
-            return Invalid(f"expected {expected}, got {kind} {short_av(av)}")
-        return Invalid(f"expected {expected}, got a malformed AttributeValue {short_av(av)}")
-    return Invalid(f"expected {expected} AttributeValue, got {type_name(av)} {short_av(av)}")
+            return Invalid(f"expected {expected}, got {kind}{shown(av)}")
+        return Invalid(f"expected {expected}, got a malformed AttributeValue{shown(av)}")
+    return Invalid(f"expected {expected} AttributeValue, got {type_name(av)}{shown(av)}")
 
 
-def short_av(av: Any) -> str:
-    """A value's repr, cut short for error messages."""
-    text = repr(av)
-    return text if len(text) <= 80 else text[:77] + "..."
+def check_text(value: str, what: str = "a string") -> str:
+    """``value`` if it is valid UTF-8 text; a lone surrogate (which UTF-8 cannot encode and
+    DynamoDB cannot store) is an error naming its position."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Invalid(
+            f"{what} holds a lone surrogate (U+{ord(value[exc.start]):04X}) at position "
+            f"{exc.start}; DynamoDB stores valid UTF-8 only"
+        ) from None
+    return value
 
 
 def bounded_size(tp: Any) -> int | None:
@@ -97,10 +106,10 @@ def bounded_size(tp: Any) -> int | None:
 
 def encode_str(value: Any) -> AttributeValue:
     if value.__class__ is str:
-        return {"S": value}
+        return {"S": value if value.isascii() else check_text(value)}
     if isinstance(value, str):
-        return {"S": str.__str__(value)}
-    raise Invalid(f"expected str, got {type_name(value)} {value!r}")
+        return {"S": check_text(str.__str__(value))}
+    raise Invalid(f"expected str, got {type_name(value)}{shown(value)}")
 
 
 def encode_int(value: Any) -> AttributeValue:
@@ -118,13 +127,13 @@ def encode_float(value: Any) -> AttributeValue:
 def encode_bool(value: Any) -> AttributeValue:
     if value is True or value is False:
         return {"BOOL": value}
-    raise Invalid(f"expected bool, got {type_name(value)} {value!r}")
+    raise Invalid(f"expected bool, got {type_name(value)}{shown(value)}")
 
 
 def encode_none(value: Any) -> AttributeValue:
     if value is None:
         return {"NULL": True}
-    raise Invalid(f"expected None, got {type_name(value)} {value!r}")
+    raise Invalid(f"expected None, got {type_name(value)}{shown(value)}")
 
 
 def encode_bytes(value: Any) -> AttributeValue:
@@ -132,7 +141,7 @@ def encode_bytes(value: Any) -> AttributeValue:
         return {"B": value}
     if isinstance(value, bytes | bytearray | memoryview):
         return {"B": bytes(value)}
-    raise Invalid(f"expected bytes, got {type_name(value)} {short_av(value)}")
+    raise Invalid(f"expected bytes, got {type_name(value)}{shown(value)}")
 
 
 def encode_datetime(value: Any) -> AttributeValue:
@@ -146,7 +155,7 @@ def encode_date(value: Any) -> AttributeValue:
 def encode_uuid(value: Any) -> AttributeValue:
     if isinstance(value, uuid.UUID):
         return {"S": str(value)}
-    raise Invalid(f"expected UUID, got {type_name(value)} {value!r}")
+    raise Invalid(f"expected UUID, got {type_name(value)}{shown(value)}")
 
 
 def encode_ttl(value: Any) -> AttributeValue:
@@ -207,7 +216,7 @@ def binary_value(value: Any) -> bytes:
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise Invalid(f"invalid base64 binary {short_av(value)}") from None
+            raise Invalid(f"invalid base64 binary{shown(value)}") from None
     raise Invalid(f"expected binary, got {type_name(value)}")
 
 
@@ -239,7 +248,7 @@ def decode_uuid(av: Any) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise Invalid(f"invalid UUID {text!r}") from None
+        raise Invalid(f"invalid UUID text{shown(text)}") from None
 
 
 def ttl_decoder(inner: Any) -> Decoder:
@@ -304,24 +313,18 @@ def enum_encoder(tp: type[enum.Enum]) -> Encoder:
         raise SchemaError(f"enum {tp.__name__} mixes value types")
     # Looked up by member name: hashing a member runs Python code, hashing a str does not.
     by_name = {m.name: (m.value if kind == "S" else int_text(m.value)) for m in tp}
-    by_value: dict[Any, str] = {}
-    for member in tp:
-        by_value[member.value] = by_name[member.name]
     name = tp.__name__
-    choices = ", ".join(repr(m.value) for m in tp)
 
     def encode_enum(value: Any) -> AttributeValue:
         if value.__class__ is tp:
             return {kind: by_name[value._name_]}
-        # A raw value ("active" for Status.ACTIVE) is accepted when it is a member's value.
-        text = None
+        # Only members: a raw value ("active" for Status.ACTIVE) would be stored, but an
+        # instance holding it is not what its type says, so it is refused everywhere
+        # (fields, keys, conditions, updates) alike.
         if isinstance(value, tp):
-            text = by_name.get(value._name_)
-        elif value is not True and value is not False and value.__class__ in (str, int):
-            text = by_value.get(value)
-        if text is None:
-            raise Invalid(f"expected a {name} member (one of {choices}), got {value!r}")
-        return {kind: text}
+            return {kind: by_name[value._name_]}
+        hint = f"; convert it with {name}(value)" if value.__class__ in (str, int) else ""
+        raise Invalid(f"expected a {name} member, got {type_name(value)}{shown(value)}{hint}")
 
     return encode_enum
 
@@ -342,7 +345,7 @@ def enum_decoder(tp: type[enum.Enum]) -> Decoder:
             raise wrong_type(av, kind)
         member = members.get(text if kind == "S" else parse_int(text))
         if member is None:
-            raise Invalid(f"{text!r} is not a {name} value")
+            raise Invalid(f"the stored value is not a {name} value{shown(text)}")
         return member
 
     return decode_enum
@@ -358,7 +361,7 @@ def literal_encoder(args: tuple[Any, ...]) -> Encoder:
         # Only exact str/int values: True == 1 and hashes alike, but is not Literal[1].
         text = allowed.get(value) if value.__class__ is str or value.__class__ is int else None
         if text is None:
-            raise Invalid(f"expected one of {choices}, got {value!r}")
+            raise Invalid(f"expected one of {choices}, got {type_name(value)}{shown(value)}")
         return {kind: text}
 
     return encode_literal
@@ -376,7 +379,7 @@ def literal_decoder(args: tuple[Any, ...]) -> Decoder:
             raise wrong_type(av, kind)
         value = text if kind == "S" else parse_int(text)
         if value not in allowed:
-            raise Invalid(f"expected one of {choices}, got {text!r}")
+            raise Invalid(f"expected one of {choices}, got another value{shown(text)}")
         return value
 
     return decode_literal

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .._annotations import SET_ORIGINS, enum_kind, strip_optional
-from ..errors import SchemaError
+from ..errors import SchemaError, shown
 from ._invalid import Invalid, type_name, wrap
 from ._numbers import (
     decimal_text,
@@ -31,9 +31,9 @@ from ._scalars import (
     Decoder,
     Encoder,
     binary_value,
+    check_text,
     enum_decoder,
     enum_encoder,
-    short_av,
     wrong_type,
 )
 
@@ -55,7 +55,7 @@ def dynamic_set(value: Any) -> AttributeValue | None:
         return None
     kinds = set(map(type, value))
     if kinds <= {str}:
-        return {"SS": sorted(value)}
+        return {"SS": sorted(map(_set_str, value))}
     if kinds <= {bytes, bytearray}:
         return {"BS": sorted(map(bytes, value))}
     if bool not in kinds and all(issubclass(k, int | Decimal | float) for k in kinds):
@@ -98,20 +98,20 @@ def _number_set(texts: list[str]) -> list[str]:
     # which a Python set can hold: 0.1 (float) and Decimal("0.10") are not equal.
     texts.sort(key=Decimal)
     if len(set(map(Decimal, texts))) != len(texts):
-        raise Invalid(f"a number set holds numerically equal values ({', '.join(texts)})")
+        raise Invalid(f"a number set holds numerically equal values{shown(texts)}")
     return texts
 
 
 def _set_str(value: Any) -> str:
     if isinstance(value, str):
-        return str.__str__(value)
-    raise Invalid(f"a string set holds str, got {type_name(value)} {value!r}")
+        return check_text(str.__str__(value), "a string set member")
+    raise Invalid(f"a string set holds str, got {type_name(value)}{shown(value)}")
 
 
 def _set_bytes(value: Any) -> bytes:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
-    raise Invalid(f"a binary set holds bytes, got {type_name(value)} {short_av(value)}")
+    raise Invalid(f"a binary set holds bytes, got {type_name(value)}{shown(value)}")
 
 
 def _is_set(value: Any) -> bool:
@@ -134,7 +134,7 @@ def set_encoder(element: Any) -> Encoder:
         if not kind:
             return dynamic_set(value)
         if strings:
-            if not set(map(type, value)) <= {str}:
+            if not set(map(type, value)) <= {str} or not all(map(str.isascii, value)):
                 return {"SS": sorted(map(_set_str, value))}
             return {"SS": sorted(value)}
         texts = [text(v) for v in value]

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..errors import DecodeError, EncodeError
+from ..errors import DecodeError, EncodeError, shown
 from ._invalid import Invalid, type_name
 from ._numbers import int_text
 
@@ -29,7 +29,7 @@ _TWO = tuple(f"{i:02d}" for i in range(100))
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 
 NAIVE_MESSAGE = (
-    "naive datetime {value!r} has no time zone; pass an aware one "
+    "a naive datetime{shown} has no time zone; pass an aware one "
     "(datetime.now(UTC), or value.replace(tzinfo=UTC) if it is already UTC)"
 )
 
@@ -37,14 +37,14 @@ NAIVE_MESSAGE = (
 def datetime_text(value: Any) -> str:
     """The stored text of an aware datetime (raises :class:`Invalid`)."""
     if value.__class__ is not dt.datetime and not isinstance(value, dt.datetime):
-        raise Invalid(f"expected datetime, got {type_name(value)} {value!r}")
+        raise Invalid(f"expected datetime, got {type_name(value)}{shown(value)}")
     if value.tzinfo is not UTC:
         if value.utcoffset() is None:
-            raise Invalid(NAIVE_MESSAGE.format(value=value))
+            raise Invalid(NAIVE_MESSAGE.format(shown=shown(value)))
         try:
             value = value.astimezone(UTC)
         except OverflowError:
-            raise Invalid(f"{value!r} is out of range in UTC") from None
+            raise Invalid(f"the datetime{shown(value)} is out of range in UTC") from None
     # Table lookups instead of isoformat(): several times faster, and this is the hot path.
     year = value.year
     text = (
@@ -73,16 +73,16 @@ def parse_datetime_text(text: Any) -> dt.datetime:
         ):
             return _fromisoformat(text)
     except (TypeError, IndexError, KeyError):
-        raise Invalid(f"expected an RFC 3339 timestamp, got {text!r}") from None
-    except ValueError as exc:
-        raise Invalid(f"invalid timestamp {text!r} ({exc})") from None
+        raise Invalid(f"expected an RFC 3339 timestamp{shown(text)}") from None
+    except ValueError:
+        raise Invalid(f"invalid timestamp{shown(text)}") from None
     if text.__class__ is not str or _RFC3339(text) is None:
-        raise Invalid(f"expected an RFC 3339 timestamp, got {text!r}")
+        raise Invalid(f"expected an RFC 3339 timestamp{shown(text)}")
     try:
         value = _fromisoformat(text.upper())
         return value if value.tzinfo is UTC else value.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise Invalid(f"invalid timestamp {text!r} ({exc})") from None
+    except (ValueError, OverflowError):
+        raise Invalid(f"invalid timestamp{shown(text)}") from None
 
 
 def date_text(value: Any) -> str:
@@ -91,17 +91,17 @@ def date_text(value: Any) -> str:
         isinstance(value, dt.date) and not isinstance(value, dt.datetime)
     ):
         return dt.date.isoformat(value)
-    raise Invalid(f"expected date, got {type_name(value)} {value!r}")
+    raise Invalid(f"expected date, got {type_name(value)}{shown(value)}")
 
 
 def parse_date_text(text: Any) -> dt.date:
     """A date from ``YYYY-MM-DD`` text."""
     if text.__class__ is not str or _ISO_DATE(text) is None:
-        raise Invalid(f"expected a YYYY-MM-DD date, got {text!r}")
+        raise Invalid(f"expected a YYYY-MM-DD date{shown(text)}")
     try:
         return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise Invalid(f"invalid date {text!r} ({exc})") from None
+    except ValueError:
+        raise Invalid(f"invalid date{shown(text)}") from None
 
 
 def epoch_text(value: Any) -> str:
@@ -109,14 +109,14 @@ def epoch_text(value: Any) -> str:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not UTC:
             if value.utcoffset() is None:
-                raise Invalid(NAIVE_MESSAGE.format(value=value))
+                raise Invalid(NAIVE_MESSAGE.format(shown=shown(value)))
             return str((value - _EPOCH) // _SECOND)
         days = value.toordinal() - _EPOCH_ORDINAL
         return str(days * 86400 + value.hour * 3600 + value.minute * 60 + value.second)
     if isinstance(value, int) and not isinstance(value, bool):
         return int_text(value)
     raise Invalid(
-        f"a TTL is an aware datetime or int epoch seconds, not {type_name(value)} {value!r}"
+        f"a TTL is an aware datetime or int epoch seconds, not {type_name(value)}{shown(value)}"
     )
 
 

@@ -150,8 +150,8 @@ def _operands(values: tuple[Any, ...]) -> tuple[Operand, ...]:
             continue
         if isinstance(value, str):
             raise ValidationError(
-                f"a str is not a condition operand: encode values as AttributeValues (e.g. "
-                f"{{'S': ...}}), or use Path.parse({value!r}) to compare with an attribute"
+                "a str is not a condition operand: encode values as AttributeValues (e.g. "
+                "{'S': ...}), or use Path.parse(text) to compare with an attribute"
             )
         check_av(value, "condition operand")
     return values

@@ -68,7 +68,7 @@ def key_mapping(model: type, key: Any) -> Mapping[str, Any]:
     if type(key) is not dict and not isinstance(key, Mapping):  # dict first: no ABC check
         raise TypeError(
             f"a key of {model.__name__} is a mapping of its key fields, such as "
-            f"{{'id': ...}}, not {key!r}"
+            f"{{'id': ...}}, not {type(key).__name__}"
         )
     return key
 
@@ -93,7 +93,8 @@ def target_of(codec: Codec, target: Any, key: Any = None) -> tuple[ModelMeta, It
         raise TypeError("name an item by an instance, or by a model class and its key; not both")
     if isinstance(target, NOT_INSTANCES):
         raise TypeError(
-            f"name an item by a model instance or a (Model, {{field: value}}) pair, not {target!r}"
+            "name an item by a model instance or a (Model, {field: value}) pair, not "
+            f"{type(target).__name__}"
         )
     return model_meta(type(target)), codec.key_of(target), target
 
@@ -102,6 +103,8 @@ def target_pair(codec: Codec, target: Any) -> tuple[ModelMeta, Item, Any]:
     """Like :func:`target_of` for one element of a list: an instance or a ``(Model, key)`` pair."""
     if isinstance(target, tuple):
         if len(target) != 2 or not isinstance(target[0], type):
-            raise TypeError(f"a key in a list is a (Model, {{field: value}}) pair, not {target!r}")
+            raise TypeError(
+                f"a key in a list is a (Model, {{field: value}}) pair, not {type(target).__name__}"
+            )
         return target_of(codec, target[0], target[1])
     return target_of(codec, target)

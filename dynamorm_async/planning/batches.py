@@ -18,7 +18,7 @@ import attrs
 
 from .._schema import ModelMeta, model_meta
 from ..codec import Item
-from ..errors import ValidationError
+from ..errors import ValidationError, masked
 from ..expr import Path, Placeholders, projection
 from . import _keys
 from .writes import Write, WritePlanner
@@ -106,7 +106,7 @@ class BatchWritePlan:
         if first is not None:
             raise ValidationError(
                 f"one batch cannot write the same item twice: writes {first} and "
-                f"{len(self.entries)} both target {entry.fingerprint[1:]!r} in table "
+                f"{len(self.entries)} both target the key ({_masked(entry.fingerprint)}) in table "
                 f"{entry.fingerprint[0]}"
             )
         self.entries.append(entry)
@@ -114,7 +114,7 @@ class BatchWritePlan:
     def add_put(self, item: Any) -> None:
         """Check a put: a model instance, not a versioned one without ``unconditional``."""
         if isinstance(item, _keys.NOT_INSTANCES):
-            raise TypeError(f"batch puts take model instances, not {item!r}")
+            raise TypeError(f"batch puts take model instances, not {type(item).__name__}")
         meta = model_meta(type(item))
         if self.mode == "put":
             self._versioned(meta, "put")
@@ -127,11 +127,14 @@ class BatchWritePlan:
         if isinstance(target, tuple):
             if len(target) != 2 or not isinstance(target[0], type):
                 raise TypeError(
-                    f"a delete by key is a (Model, {{field: value}}) pair, not {target!r}"
+                    "a delete by key is a (Model, {field: value}) pair, not "
+                    f"{type(target).__name__}"
                 )
             write = self.planner.delete(target[0], target[1], check_version=False)
         elif isinstance(target, _keys.NOT_INSTANCES):
-            raise TypeError(f"deletes take instances or (Model, key) pairs, not {target!r}")
+            raise TypeError(
+                f"deletes take instances or (Model, key) pairs, not {type(target).__name__}"
+            )
         else:
             self._versioned(model_meta(type(target)), "delete")
             write = self.planner.delete(target, check_version=False)
@@ -207,3 +210,8 @@ def read_options(
     if consistent:
         options["ConsistentRead"] = True
     return options
+
+
+def _masked(fingerprint: tuple[Any, ...]) -> str:
+    """A fingerprint's key values, masked: they are data (emails, account numbers)."""
+    return ", ".join(masked(dict([part])) for part in fingerprint[1:] if isinstance(part, tuple))

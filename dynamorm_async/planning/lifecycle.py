@@ -29,7 +29,8 @@ import attrs
 
 from .._schema import FieldMeta, ModelMeta, model_meta
 from ..codec import Codec, Item
-from ..errors import ValidationError
+from ..conditions import field_name
+from ..errors import EncodeError, ValidationError, shown
 from ..expr import Condition, Path, Update, compare
 from ..updates import Changes
 
@@ -73,6 +74,19 @@ class Stamp:
     condition: Condition | None = None
 
 
+def _current_version(meta: ModelMeta, item: Any) -> int:
+    """The instance's version, which must be an int (not a bool, a str or None)."""
+    assert meta.version is not None
+    current = getattr(item, meta.version.name)
+    if current.__class__ is not int and (not isinstance(current, int) or isinstance(current, bool)):
+        raise EncodeError(
+            f"a version() field holds an int, got {type(current).__name__}{shown(current)}",
+            path=meta.version.name,
+            model=meta.cls.__name__,
+        )
+    return int(current)
+
+
 def _version_guard(codec: Codec, meta: ModelMeta, field: FieldMeta, value: Any) -> Condition:
     av = codec.encode_field(meta.cls, field.name, value)
     if av is None:
@@ -104,7 +118,7 @@ def on_put(codec: Codec, item: Any, *, now: dt.datetime, check_version: bool = T
     values: dict[str, Any] = {}
     condition: Condition | None = None
     if meta.version is not None:
-        current = getattr(item, meta.version.name)
+        current = _current_version(meta, item)
         values[meta.version.name] = current + 1
         if check_version:
             condition = _version_guard(codec, meta, meta.version, current)
@@ -126,7 +140,7 @@ def on_update(codec: Codec, item: Any, *, now: dt.datetime) -> Stamp:
     values: dict[str, Any] = {}
     condition: Condition = compare(path_of(meta.pk), "exists")
     if meta.version is not None:
-        current = getattr(item, meta.version.name)
+        current = _current_version(meta, item)
         values[meta.version.name] = current + 1
         condition = _version_guard(codec, meta, meta.version, current)
     if meta.updated_at is not None:
@@ -139,12 +153,8 @@ def on_delete(codec: Codec, item: Any, *, check_version: bool = True) -> Stamp:
     meta = model_meta(type(item))
     if meta.version is None or not check_version:
         return Stamp()
-    current = getattr(item, meta.version.name)
+    current = _current_version(meta, item)
     return Stamp({}, _version_guard(codec, meta, meta.version, current))
-
-
-def _top_field(path: str) -> str:
-    return path.split(".", 1)[0].split("[", 1)[0]
 
 
 def on_changes(
@@ -157,7 +167,7 @@ def on_changes(
     created) ``created_at`` is set where the item has none. A field the actions already
     name is left as they say.
     """
-    touched = {_top_field(field) for _, field, _ in changes.actions}
+    touched = {field_name(field) for _, field, _ in changes.actions}
     if meta.updated_at is not None and meta.updated_at.name not in touched:
         changes = changes.set(meta.updated_at.name, now)
     if meta.version is not None and meta.version.name not in touched:
@@ -209,7 +219,7 @@ def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp
     for name in chosen:
         if name in keys:
             raise ValidationError(f"update cannot rewrite key field {name!r}; write a new item")
-        meta.field(name)  # raises SchemaError naming the model's fields
+        meta.field(name)  # raises ValidationError naming the model's fields
     values = {name: getattr(item, name) for name in chosen}
     values.update(stamp.values)
     update = Update()

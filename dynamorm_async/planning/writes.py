@@ -29,7 +29,7 @@ from .._schema import ModelMeta, model_meta
 from ..codec import Codec, Item
 from ..conditions import Cond, compile_condition
 from ..config import Config
-from ..errors import ValidationError
+from ..errors import ValidationError, masked_key
 from ..expr import Condition, Update, and_, compare, compile_request
 from ..updates import Changes
 from . import _keys, lifecycle
@@ -97,13 +97,13 @@ class Write:
 
     @property
     def what(self) -> str:
-        """The write for people: ``"update Payment {'id': 'p-1'}"``."""
+        """The write for people: ``"update Payment {id=<str of 3 chars>}"`` (key masked)."""
         if self.instance is not None:
             meta = model_meta(self.model)
             shown = {field.name: getattr(self.instance, field.name) for field in meta.key_fields}
         else:
             shown = dict(self.key or {})
-        return f"{self.kind} {self.model.__name__} {shown!r}"
+        return f"{self.kind} {self.model.__name__} {masked_key(shown)}"
 
     def transact_item(self) -> dict[str, Any]:
         """The ``TransactWriteItems`` entry: ``{"Put": body}`` and so on."""
@@ -282,5 +282,5 @@ class WritePlanner:
 
 def _instance_meta(item: Any, verb: str) -> ModelMeta:
     if isinstance(item, _keys.NOT_INSTANCES):
-        raise TypeError(f"{verb} takes a model instance, not {item!r}")
+        raise TypeError(f"{verb} takes a model instance, not {type(item).__name__}")
     return model_meta(type(item))

@@ -28,9 +28,10 @@ from ..errors import (
     ConfigError,
     DynamORMError,
     PoolTimeout,
-    TransportError,
     ValidationError,
     from_client_error,
+    scrub,
+    transport_failure,
 )
 from . import table_of
 from ._pool import PoolGate
@@ -147,6 +148,9 @@ def translate(exc: Exception, operation: str, table: str | None) -> DynamORMErro
     context: dict[str, Any] = {"operation": operation, "table": table}
     if isinstance(exc, DynamORMError):
         return exc
+    # The original stays the cause (a ClientError's response has the details), but its text
+    # loses account ids and access key ids: tracebacks print it.
+    exc.args = tuple(scrub(arg) if isinstance(arg, str) else arg for arg in exc.args)
     if isinstance(exc, bce.ClientError):
         return from_client_error(exc.response, operation=operation, table=table)
     if isinstance(exc, bce.ParamValidationError):
@@ -156,4 +160,4 @@ def translate(exc: Exception, operation: str, table: str | None) -> DynamORMErro
     if isinstance(exc, bce.NoRegionError):
         return ConfigError(f"no AWS region: {exc}", **context)
     # Connection failures, read/connect timeouts, closed connections, other botocore errors.
-    return TransportError(f"{type(exc).__name__}: {exc}", **context)
+    return transport_failure(exc, operation=operation, table=table)

@@ -169,3 +169,70 @@ async def test_invoke_runs_on_the_running_loop(config: Config) -> None:
         deadline = await handler.invoke({}, FakeLambdaContext(timeout=10))
         assert deadline is not None and deadline - anyio.current_time() <= 9.0
         assert db.deadline is None  # the binding ends with the invocation
+
+
+@pytest.mark.usefixtures("tables")
+def test_a_module_level_db_from_the_environment_is_flushed(
+    lambda_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The pattern docs/lambda.md shows: a module-level DB, not passed to the decorator.
+    monkeypatch.setenv("DYNAMORM_METRICS", "1")
+    db = DB.from_environment()
+
+    @lambda_handler
+    async def handler(event: dict[str, Any], context: Any) -> None:
+        await db.put(Payment(id=event["id"], amount=Decimal(1), customer_id="c"))
+
+    for n in range(2):
+        handler({"id": f"module-{n}"}, FakeLambdaContext())
+        assert [d["Operation"] for d in emf_printed(capsys)] == ["PutItem"]
+
+
+@pytest.mark.usefixtures("tables")
+def test_every_db_that_recorded_is_flushed_and_dead_ones_are_not_kept(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+    import weakref
+
+    from dynamorm_async import metrics
+
+    named = DB(attrs.evolve(config, metrics=True, metrics_service="named"))
+    other = DB(attrs.evolve(config, metrics=True, metrics_service="other"))
+
+    @lambda_handler(db=named)
+    async def handler(event: dict[str, Any], context: Any) -> None:
+        other.metrics.add("Seen", 1)
+
+    handler({}, FakeLambdaContext())
+    services = {d.get("service") for d in emf_printed(capsys)}
+    assert services == {"other"}  # named recorded nothing: nothing to write for it
+
+    dropped = DB(attrs.evolve(config, metrics=True, metrics_service="dropped"))
+    dropped.metrics.add("Lost", 1)
+    alive = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert alive() is None  # recording did not keep it alive
+    assert all(m.service != "dropped" for m in metrics.with_records())
+
+
+def test_a_plain_def_is_refused_at_decoration() -> None:
+    from dynamorm_async import SchemaError
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        return None
+
+    with pytest.raises(SchemaError, match="async def") as caught:
+        lambda_handler(handler)
+    assert isinstance(caught.value, TypeError)
+    with pytest.raises(SchemaError):
+        lambda_handler(buffer=0.5)(handler)
+
+    class Callable:
+        async def __call__(self, event: Any, context: Any) -> int:
+            return 7
+
+    assert lambda_handler(Callable())({}, FakeLambdaContext()) == 7

@@ -298,7 +298,7 @@ async def test_update_builder_actions(rec: Recorded, server_kind: str) -> None:
         .append("items", [3])
         .prepend("items", [1])
         .append("addresses", [Address("New")])
-        .set_if_not_exists("amounts", {Decimal("1.5")})  # empty sets are not stored
+        .set_if_not_exists("amounts", {Decimal("1.5")})  # an empty set is stored as NULL
         .set_if_not_exists("day", dt.date(2024, 5, 6))  # None is stored as NULL: kept
         .set("labels.status", "reserved")  # labels exists (empty map)
         .condition("text", "=", "hello")
@@ -313,7 +313,7 @@ async def test_update_builder_actions(rec: Recorded, server_kind: str) -> None:
     assert (updated.text, updated.count, updated.nothing) == ("paid", 3, None)
     assert (updated.names, updated.items) == ({"a"}, [1, 2, 3])
     assert updated.addresses == [Address("New")]
-    assert (updated.amounts, updated.day) == ({Decimal("1.5")}, None)
+    assert (updated.amounts, updated.day) == (set(), None)  # both kept
     assert updated.labels == {"status": "reserved"}
     assert await db.get(Everything, {"id": "e1"}) == updated
     with pytest.raises(ConditionFailed) as info:

@@ -31,7 +31,7 @@ ABOVE_THE_FACADE = ("", "partners", "idempotency", "aws_lambda", "testing")
 # The rows of docs/architecture.md, lowest first: a module imports only from its own row and
 # the rows below. A module is named here by itself or by its package (codec, expr...).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "config", "environment", "_deadline", "_instrument"),  # base
+    ("errors", "config", "environment", "_deadline", "_instrument", "_fanout"),  # base
     ("_annotations", "_schema"),  # schema
     ("model",),
     ("codec",),

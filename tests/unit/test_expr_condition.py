@@ -164,7 +164,7 @@ def test_rejects_unencoded_operands(bad: Any) -> None:
 
 
 def test_str_operand_error_suggests_path() -> None:
-    with pytest.raises(ValidationError, match=r"Path\.parse\('other'\)"):
+    with pytest.raises(ValidationError, match=r"Path\.parse\(text\)"):
         compare("status", "=", "other")  # type: ignore[arg-type]
 
 

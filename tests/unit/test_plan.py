@@ -286,7 +286,7 @@ def test_filter_groups_and_precedence() -> None:
 
 
 def test_reserved_words_and_odd_names_always_use_placeholders() -> None:
-    plan = model(Payment).where("customer_id", "=", "c").filter("status", "=", "paid")
+    plan = model(Payment).where("customer_id", "=", "c").filter("status", "=", Status.PAID)
     request = plan.explain().request()
     assert "status" not in request["FilterExpression"]
     assert request["ExpressionAttributeNames"]["#n1"] == "status"

@@ -21,7 +21,6 @@ import pytest
 from dynamorm_async import (
     DB,
     DecodeError,
-    SchemaError,
     StreamImageMissing,
     UnroutableRecord,
     ValidationError,
@@ -233,7 +232,7 @@ def test_changed_fields_of_a_modify(db: DB) -> None:
     assert list(changes) == ["tags", "status", "version"]  # declaration order
     assert "status" in changes and "amount" not in changes and len(changes) == 3
     assert changes.before("status") is Status.PENDING and changes.after("status") is Status.PAID
-    with pytest.raises(SchemaError, match="stauts"):
+    with pytest.raises(ValidationError, match="stauts"):
         _ = "stauts" in changes
 
 

@@ -12,7 +12,7 @@ from dynamorm_async.codec import Codec
 from dynamorm_async.conditions import cond
 from dynamorm_async.planning.writes import RETURN_ON_FAILURE, WritePlanner
 from dynamorm_async.updates import Changes
-from tests.models import Order, Payment
+from tests.models import Order, Payment, Status
 
 NOW = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
 PLANNER = WritePlanner(Codec(), Config(region="us-east-1", table_prefix="t-"), now=NOW)
@@ -24,7 +24,7 @@ def payment(version: int = 0) -> Payment:
 
 def test_a_versioned_put_is_guarded_and_stamped_but_the_instance_waits() -> None:
     item = payment(version=3)
-    write = PLANNER.put(item, condition=cond("status", "=", "pending"))
+    write = PLANNER.put(item, condition=cond("status", "=", Status.PENDING))
     assert (write.kind, write.operation, write.table) == ("put", "PutItem", "t-payments")
     body = write.body
     assert body["Item"]["version"] == {"N": "4"} and body["Item"]["updatedAt"]

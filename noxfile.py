@@ -29,7 +29,13 @@ PACKAGE = "dynamorm_async"
 
 # The integration tests start their own moto server unless told otherwise; a stray variable
 # from the developer's shell must not send `nox -s tests` elsewhere.
-ON_MOTO: dict[str, str | None] = {"DYNAMODB_ENDPOINT": None, "DYNAMORM_TEST_SERVER": None}
+ON_MOTO: dict[str, str | None] = {
+    "DYNAMODB_ENDPOINT": None,
+    "DYNAMORM_TEST_SERVER": None,
+    "DYNAMORM_TEST_TRANSPORT": None,
+}
+# The integration suite again on the other transport (the default one is "direct").
+ON_BOTOCORE: dict[str, str | None] = {"DYNAMORM_TEST_TRANSPORT": "botocore"}
 
 
 def pytest(session: nox.Session, where: str, env: dict[str, str | None] | None = None) -> None:
@@ -60,8 +66,25 @@ def integration(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def tests_botocore(session: nox.Session) -> None:
+    """The integration tests on a moto server, with ``Config(transport="botocore")``."""
+    pytest(session, "tests/integration", env={**ON_MOTO, **ON_BOTOCORE})
+
+
+@nox.session(python=False)
 def dynalite(session: nox.Session) -> None:
     """Integration tests on dynalite (needs node and npm; installs dynalite on first use)."""
+    run_on_dynalite(session, {"DYNAMORM_TEST_TRANSPORT": None})
+
+
+@nox.session(python=False)
+def dynalite_botocore(session: nox.Session) -> None:
+    """Integration tests on dynalite with ``Config(transport="botocore")``."""
+    run_on_dynalite(session, ON_BOTOCORE)
+
+
+def run_on_dynalite(session: nox.Session, extra: dict[str, str | None]) -> None:
+    """Start a dynalite and run the integration tests on it with ``extra`` in the environment."""
     from dynamorm_async.local import Dynalite
     from dynamorm_async.testing.plugin import DYNALITE_TABLE_MS
 
@@ -74,6 +97,7 @@ def dynalite(session: nox.Session) -> None:
         env: dict[str, str | None] = {
             "DYNAMODB_ENDPOINT": server.endpoint_url,
             "DYNAMORM_TEST_SERVER": "dynalite",
+            **extra,
         }
         pytest(session, "tests/integration", env=env)
 

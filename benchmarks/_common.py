@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 from null_server import ITEM, TABLE
 
-from dynamorm_async import pk, table
+from dynamorm_async import pk, sk, table
 
 QUICK_ENV = "DYNAMORM_BENCH_QUICK"
 """Set to 1 to make every script run in ``--quick`` mode (``nox -s bench`` passes no flags)."""
@@ -30,6 +30,23 @@ class Order:
 
     id: str = pk()
     customer_id: str
+    amount: Decimal
+    placed_at: dt.datetime
+    currency: str = "EUR"
+    status: str = "paid"
+    description: str = ""
+    quantity: int = 0
+    gift: bool = False
+    tags: set[str] = attrs.field(factory=set)
+
+
+@table(TABLE)
+@attrs.define(kw_only=True)
+class CustomerOrder:
+    """:class:`Order`'s fields keyed for a Query: a customer's orders, by order id."""
+
+    customer_id: str = pk()
+    id: str = sk()
     amount: Decimal
     placed_at: dt.datetime
     currency: str = "EUR"
@@ -138,7 +155,17 @@ def print_table(
 def environment() -> dict[str, Any]:
     """The machine and package versions, recorded with every result."""
     versions: dict[str, str | None] = {}
-    for name in ("dynamorm_async", "aiobotocore", "botocore", "aiohttp", "aiodynamo", "boto3"):
+    for name in (
+        "dynamorm_async",
+        "aiobotocore",
+        "botocore",
+        "aiohttp",
+        "orjson",
+        "aiodynamo",
+        "pydynox",
+        "pynamodb",
+        "boto3",
+    ):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

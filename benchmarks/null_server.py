@@ -14,6 +14,11 @@ BatchWriteItem     ``{"UnprocessedItems": {}}``
 anything else      HTTP 400 ``UnknownOperationException``
 =================  ==============================================================
 
+With ``query_pages`` > 1 a Query is answered with page after page: the body's
+``ExclusiveStartKey`` (``{"id": {"S": "page-K"}}``, the ``LastEvaluatedKey`` of page K-1) says
+which; the last page has no ``LastEvaluatedKey``. ``latency`` delays every answer (a network
+round trip), without the server spending CPU on the wait.
+
 Every answer carries ``x-amz-crc32`` (botocore checks it when present, as DynamoDB sends it),
 ``x-amzn-RequestId`` and keep-alive. Responses are built once, at start-up.
 
@@ -34,6 +39,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -87,6 +93,21 @@ def _response(status: str, body: dict[str, Any]) -> bytes:
     return head.encode() + payload
 
 
+_QUERY = (_TARGET_PREFIX + "Query").lower().encode()
+_PAGE = re.compile(rb'"page-(\d+)"')
+
+
+def _query_pages(query_items: int, pages: int) -> list[bytes]:
+    items = [query_item(i) for i in range(query_items)]
+    answers = []
+    for page in range(pages):
+        body: dict[str, Any] = {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+        if page + 1 < pages:
+            body["LastEvaluatedKey"] = {"id": {"S": f"page-{page + 1}"}}
+        answers.append(_response("200 OK", body))
+    return answers
+
+
 def _responses(query_items: int) -> dict[bytes, bytes]:
     items = [query_item(i) for i in range(query_items)]
     bodies: dict[str, dict[str, Any]] = {
@@ -117,8 +138,10 @@ _UNKNOWN = _response(
 class _Protocol(asyncio.Protocol):
     """HTTP/1.1 with keep-alive, just enough for DynamoDB clients (Content-Length bodies)."""
 
-    def __init__(self, responses: dict[bytes, bytes]) -> None:
+    def __init__(self, responses: dict[bytes, bytes], pages: list[bytes], latency: float) -> None:
         self._responses = responses
+        self._pages = pages
+        self._latency = latency
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
 
@@ -148,19 +171,45 @@ class _Protocol(asyncio.Protocol):
             total = end + 4 + length
             if len(buffer) < total:
                 return  # the body is still on its way
+            body = bytes(buffer[end + 4 : total])
             del buffer[:total]
-            assert self._transport is not None
-            self._transport.write(self._responses.get(target, _UNKNOWN))
+            transport = self._transport
+            assert transport is not None
+            if target == _QUERY and len(self._pages) > 1:
+                found = _PAGE.search(body)
+                answer = self._pages[int(found.group(1)) if found else 0]
+            else:
+                answer = self._responses.get(target, _UNKNOWN)
+            if self._latency:
+                loop = asyncio.get_running_loop()
+                loop.call_later(self._latency, _write, transport, answer, close)
+                continue
+            transport.write(answer)
             if close:
-                self._transport.close()
+                transport.close()
                 return
 
 
-async def _serve(port: int, query_items: int, announce: bool) -> None:
+def _write(transport: asyncio.Transport, answer: bytes, close: bool) -> None:
+    if transport.is_closing():
+        return
+    transport.write(answer)
+    if close:
+        transport.close()
+
+
+async def _serve(
+    port: int, query_items: int, announce: bool, *, pages: int = 1, latency: float = 0.0
+) -> None:
     responses = _responses(query_items)
+    query_pages = _query_pages(query_items, pages) if pages > 1 else []
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: _Protocol(responses), "127.0.0.1", port, backlog=256, reuse_address=True
+        lambda: _Protocol(responses, query_pages, latency),
+        "127.0.0.1",
+        port,
+        backlog=1024,
+        reuse_address=True,
     )
     bound = server.sockets[0].getsockname()[1]
     if announce:
@@ -181,10 +230,16 @@ class NullServer:
 
     Args:
         query_items: Items in the page a Query gets.
+        query_pages: Pages a Query walks through (see the module doc).
+        latency: Seconds every answer is delayed by.
     """
 
-    def __init__(self, query_items: int = DEFAULT_QUERY_ITEMS) -> None:
+    def __init__(
+        self, query_items: int = DEFAULT_QUERY_ITEMS, query_pages: int = 1, latency: float = 0.0
+    ) -> None:
         self.query_items = query_items
+        self.query_pages = query_pages
+        self.latency = latency
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -204,6 +259,10 @@ class NullServer:
             "--child",
             "--query-items",
             str(self.query_items),
+            "--query-pages",
+            str(self.query_pages),
+            "--latency-ms",
+            str(self.latency * 1000),
         ]
         # The child exits when its stdin closes, so it never outlives a killed parent.
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -298,13 +357,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--serve", action="store_true", help="serve until stopped")
     parser.add_argument("--port", type=int, default=0, help="port to serve on (default: any)")
     parser.add_argument("--query-items", type=int, default=DEFAULT_QUERY_ITEMS)
+    parser.add_argument("--query-pages", type=int, default=1)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay of every answer")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         if args.child:
             threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(args.port, args.query_items, announce=args.child))
+            asyncio.run(
+                _serve(
+                    args.port,
+                    args.query_items,
+                    announce=args.child,
+                    pages=args.query_pages,
+                    latency=args.latency_ms / 1000,
+                )
+            )
         return
     with NullServer(query_items=args.query_items) as server:
         asyncio.run(_check(server.endpoint_url, args.query_items))

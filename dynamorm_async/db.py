@@ -49,7 +49,7 @@ class DB:
 
     Args:
         config: Connection settings; defaults to ``Config()``.
-        transport_factory: Opens the transport; defaults to one aiobotocore client.
+        transport_factory: Opens the transport; defaults to the one ``Config.transport`` names.
     """
 
     def __init__(

@@ -28,16 +28,21 @@ from .transport import Transport, table_of
 if TYPE_CHECKING:
     from .metrics import Metrics
 
-__all__ = ["Engine", "TransportFactory"]
+__all__ = ["Engine", "TransportFactory", "open_transport"]
 
 TransportFactory = Callable[[Config], Awaitable[Transport]]
-"""Opens a transport for a config (the default opens an aiobotocore client)."""
+"""Opens a transport for a config (the default opens the one ``Config.transport`` names)."""
 
 
-async def _open_aiobotocore(config: Config) -> Transport:
-    from .transport.aiobotocore import AiobotocoreTransport
+async def open_transport(config: Config) -> Transport:
+    """Open the transport ``Config.transport`` names (imported only when chosen)."""
+    if config.transport == "botocore":
+        from .transport.aiobotocore import AiobotocoreTransport
 
-    return await AiobotocoreTransport.open(config)
+        return await AiobotocoreTransport.open(config)
+    from .transport.direct import DirectTransport
+
+    return await DirectTransport.open(config)
 
 
 async def _close_at_loop_shutdown(transport: Transport) -> AsyncGenerator[None, None]:
@@ -72,7 +77,7 @@ class Engine:
 
     Args:
         config: Where and how to connect.
-        transport_factory: Opens the transport; defaults to aiobotocore.
+        transport_factory: Opens the transport; defaults to :func:`open_transport`.
         metrics: Records every request when enabled.
     """
 
@@ -84,7 +89,7 @@ class Engine:
         metrics: Metrics | None = None,
     ) -> None:
         self.config = config
-        self._factory = transport_factory or _open_aiobotocore
+        self._factory = transport_factory or open_transport
         self._metrics = metrics if metrics is not None and metrics.enabled else None
         self._tracing = config.tracing
         self._binding: _Binding | None = None

@@ -89,7 +89,8 @@ class Cursor:
 
     Attributes:
         last_key: The ``LastEvaluatedKey`` (stored names to AttributeValues, binary as
-            ``bytes``), to be sent back as ``ExclusiveStartKey``.
+            ``bytes`` or, as the direct transport receives it, base64 text), to be sent back
+            as ``ExclusiveStartKey``.
         index: The index the query read, ``None`` for the table.
         sort: ``"ASC"`` or ``"DESC"`` for a Query, ``None`` when not recorded (a Scan).
     """
@@ -164,6 +165,9 @@ def _bad_cursor(why: str) -> ValidationError:
 
 
 def _b64(value: Any) -> str:
+    # The direct transport hands binary keys over as DynamoDB sent them: base64 text.
+    if isinstance(value, str):
+        return value
     return base64.b64encode(bytes(value)).decode("ascii")
 
 

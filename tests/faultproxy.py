@@ -77,6 +77,8 @@ class Faults:
         expires_in: Rewrite the ``Expiration`` of forwarded STS answers to this many
             seconds from now (credentials about to expire, without waiting).
         reset: Drop the connection (half before forwarding, half after).
+        bad_crc: Forward, then answer with an ``x-amz-crc32`` that does not match the body
+            (a response damaged on the way: botocore retries it).
         conflicts: Answer the first this many requests with a TransactionConflict
             cancellation (``TransactWriteItems``).
         gate: Hold requests until this many are in the proxy at once (0: no gate).
@@ -93,6 +95,7 @@ class Faults:
     deny: float = 0.0
     expires_in: float | None = None
     reset: float = 0.0
+    bad_crc: float = 0.0
     conflicts: int = 0
     gate: int = 0
     gate_timeout: float = 10.0
@@ -110,7 +113,7 @@ class Entry:
         sent: Items (writes, keys, actions) in the client's request.
         forwarded: How many of them reached the server (0 when nothing was forwarded).
         fault: ``None``, ``"partial"``, ``"throttle"``, ``"500"``, ``"deny"``, ``"reset-before"``,
-            ``"reset-after"`` or ``"conflict"``.
+            ``"reset-after"``, ``"bad-crc"`` or ``"conflict"``.
         status: The HTTP status answered (``None`` after a reset, or when the client hung
             up while its request waited).
         token: The ``ClientRequestToken`` of a transaction, if any.
@@ -332,6 +335,9 @@ class FaultProxy:
                 out = _merge_unprocessed(operation, out, held)
             if faults.expires_in is not None and status == 200:
                 out = _expiring(out, faults.expires_in)
+            if fault == "bad-crc":
+                out_headers = {k: v for k, v in out_headers.items() if k.lower() != "x-amz-crc32"}
+                out_headers["x-amz-crc32"] = str((zlib.crc32(out) + 1) & 0xFFFFFFFF)
             return status, out_headers, out
         finally:
             self._leave(operation)
@@ -360,6 +366,7 @@ class FaultProxy:
             ("throttle", faults.throttle),
             ("500", faults.server_error),
             ("deny", faults.deny),
+            ("bad-crc", faults.bad_crc),
             ("partial", faults.partial if operation in _BATCH else 0.0),
         ):
             if roll < rate:
@@ -578,13 +585,17 @@ async def _read_request(
 
 def _response_bytes(status: int, headers: Mapping[str, str], body: bytes) -> bytes:
     lines = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}"]
-    headers = {k: v for k, v in headers.items() if k.lower() != "x-amzn-requestid"}
+    # botocore checks DynamoDB's CRC32 of the body: a changed body needs a new one (unless
+    # the answer carries a deliberately wrong one, the bad_crc fault).
+    crc = next((v for k, v in headers.items() if k.lower() == "x-amz-crc32"), zlib.crc32(body))
+    headers = {
+        k: v for k, v in headers.items() if k.lower() not in ("x-amzn-requestid", "x-amz-crc32")
+    }
     headers.setdefault("Content-Type", _JSON)
     lines += [f"{k}: {v}" for k, v in headers.items()]
-    # botocore checks DynamoDB's CRC32 of the body: a changed body needs a new one.
     lines += [
         f"x-amzn-RequestId: {uuid.uuid4().hex}",
-        f"x-amz-crc32: {zlib.crc32(body)}",
+        f"x-amz-crc32: {crc}",
         f"Content-Length: {len(body)}",
         "Connection: keep-alive",
     ]

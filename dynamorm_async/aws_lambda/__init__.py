@@ -16,8 +16,8 @@ The pattern::
 environment, so the DB's pooled connections survive between warm invocations; binds the
 invocation's deadline (remaining time less ``buffer``) for every DB operation inside it; and
 flushes the DB's metrics at the end, also when the handler raises. Nothing of dynamorm_async
-runs between invocations: no thread, no timer (aiobotocore builds its TLS context once, in the
-loop's default executor, whose thread then idles).
+runs between invocations: no thread, no timer (with ``transport="botocore"``, aiobotocore
+builds its TLS context once, in the loop's default executor, whose thread then idles).
 
 One function serving many partner accounts takes ``@lambda_handler(partners=...)``: the
 handler gets the invocation's partner DB as a third argument (docs/partners.md).

@@ -196,15 +196,17 @@ _DYNAMIC_DECODERS: dict[str, Callable[[Any], Any]] = {
 
 def decode_any(av: Any) -> Any:
     """An untyped AttributeValue to the closest Python value."""
-    if isinstance(av, Mapping) and len(av) == 1:
-        for kind, value in av.items():
-            scalar = _DYNAMIC_DECODERS.get(kind)
-            if scalar is not None:
-                return scalar(value)
-            if kind == "L":
-                return each_in_sequence(decode_any, value)
-            if kind == "M":
-                return each_in_mapping(decode_any, value)
+    # Exact dicts (what every transport returns) skip the Mapping ABC check: untyped
+    # attributes are walked value by value, so this is their per-value cost.
+    if (av.__class__ is dict or isinstance(av, Mapping)) and len(av) == 1:
+        ((kind, value),) = av.items()
+        scalar = _DYNAMIC_DECODERS.get(kind)
+        if scalar is not None:
+            return scalar(value)
+        if kind == "L":
+            return each_in_sequence(decode_any, value)
+        if kind == "M":
+            return each_in_mapping(decode_any, value)
     raise wrong_type(av, "an AttributeValue")
 
 

@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 
 from .._schema import ModelMeta, model_meta
 from ..codec import Codec, Item
+from ..codec._scalars import binary_value
 
 Fingerprint: TypeAlias = tuple[Hashable, ...]
 """``(table, (tag, value), ...)``: equal for two encodings of one item's key."""
@@ -24,7 +25,8 @@ def _scalar(av: Mapping[str, Any]) -> Hashable:
         if tag == "N":
             return ("N", Decimal(value))
         if tag == "B":
-            return ("B", bytes(value))
+            # bytes from the codec or botocore, base64 text from the direct transport.
+            return ("B", binary_value(value))
         return (tag, value)
     raise ValueError("empty AttributeValue")
 

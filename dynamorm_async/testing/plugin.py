@@ -19,6 +19,9 @@ Environment:
 ``DYNAMORM_TEST_SERVER``
     ``moto`` (default), ``dynalite`` or ``other``: what the server is, or which one to
     start when ``DYNAMODB_ENDPOINT`` is not set. On dynalite, tables get no TTL setting.
+``DYNAMORM_TEST_TRANSPORT``
+    ``direct`` or ``botocore``: the ``Config.transport`` of ``dynamodb_config`` (default:
+    the config's default, ``direct``), to run a suite on both transports.
 
 Everything heavy (botocore, moto) is imported when a fixture first runs, so the plugin
 costs a pytest run that does not use it nothing.
@@ -52,13 +55,17 @@ __all__ = [
     "ENDPOINT_ENV",
     "SERVER_KINDS",
     "SERVER_KIND_ENV",
+    "TRANSPORT_ENV",
     "is_loopback",
     "server_kind_from_env",
+    "transport_from_env",
 ]
 
 ENDPOINT_ENV = "DYNAMODB_ENDPOINT"
 SERVER_KIND_ENV = "DYNAMORM_TEST_SERVER"
 SERVER_KINDS = ("moto", "dynalite", "other")
+TRANSPORT_ENV = "DYNAMORM_TEST_TRANSPORT"
+TRANSPORTS = ("direct", "botocore")
 
 DYNALITE_TABLE_MS = 50
 """How long a dynalite the plugin starts keeps tables CREATING/DELETING/UPDATING (ms): short,
@@ -79,6 +86,20 @@ def server_kind_from_env() -> str:
             raise pytest.UsageError(f"{SERVER_KIND_ENV}=other needs {ENDPOINT_ENV}")
         return kind
     return "other" if os.environ.get(ENDPOINT_ENV, "").strip() else "moto"
+
+
+def transport_from_env() -> dict[str, Any]:
+    """``{"transport": ...}`` from ``DYNAMORM_TEST_TRANSPORT``, or ``{}`` when it is unset.
+
+    Raises:
+        pytest.UsageError: The variable names no transport.
+    """
+    kind = os.environ.get(TRANSPORT_ENV, "").strip()
+    if not kind:
+        return {}
+    if kind not in TRANSPORTS:
+        raise pytest.UsageError(f"{TRANSPORT_ENV}={kind!r}: must be one of {TRANSPORTS}")
+    return {"transport": kind}
 
 
 def is_loopback(endpoint_url: str) -> bool:
@@ -122,9 +143,10 @@ def dynamodb_config(dynamodb_server: DynamoDBServer) -> Config:
     from ..local import local_config
 
     prefix = f"t{uuid.uuid4().hex[:8]}-"
+    transport = transport_from_env()
     if is_loopback(dynamodb_server.endpoint_url):
-        return local_config(dynamodb_server.endpoint_url, table_prefix=prefix)
-    return Config(endpoint_url=dynamodb_server.endpoint_url, table_prefix=prefix)
+        return local_config(dynamodb_server.endpoint_url, table_prefix=prefix, **transport)
+    return Config(endpoint_url=dynamodb_server.endpoint_url, table_prefix=prefix, **transport)
 
 
 @pytest.fixture

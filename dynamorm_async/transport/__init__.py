@@ -5,6 +5,9 @@ parameters in botocore's shape) and returns the response dict. It raises only
 :class:`~dynamorm_async.errors.DynamORMError` subclasses: each transport translates its own
 library's exceptions, in one place. Models, codec, expressions and queries never see it,
 so another transport can be added without touching them.
+
+Two are built in, chosen by ``Config.transport``: :mod:`.direct` (the default: DynamoDB's
+JSON protocol signed and sent over aiohttp) and :mod:`.aiobotocore` (an aiobotocore client).
 """
 
 from __future__ import annotations

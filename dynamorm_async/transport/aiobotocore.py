@@ -1,4 +1,4 @@
-"""The default transport: one pooled aiobotocore client (one aiohttp connector).
+"""The botocore transport (``Config(transport="botocore")``): one pooled aiobotocore client.
 
 This module is the one place where botocore's and aiohttp's exceptions are translated
 into :mod:`dynamorm_async.errors`.
@@ -60,6 +60,9 @@ class AiobotocoreTransport:
                 read_timeout=config.timeout,
                 max_pool_connections=config.max_pool_connections,
                 retries={"max_attempts": config.max_retries, "mode": config.retry_mode},
+                use_fips_endpoint=config.use_fips_endpoint,
+                use_dualstack_endpoint=config.use_dualstack_endpoint,
+                connector_args={"keepalive_timeout": config.keepalive_timeout},
                 http_session_cls=_gated_session(
                     PoolGate(config.max_pool_connections, timeout=config.pool_timeout)
                 ),

@@ -13,6 +13,8 @@ def test_defaults() -> None:
     assert (config.timeout, config.max_pool_connections, config.max_retries) == (5.0, 16, 3)
     assert (config.batch_concurrency, config.pool_timeout) == (16, 5.0)
     assert config.retry_mode == "adaptive"
+    assert (config.transport, config.keepalive_timeout) == ("direct", 15.0)
+    assert not (config.use_fips_endpoint or config.use_dualstack_endpoint)
     assert config.table_name("payments") == "payments"
     assert attrs.evolve(config, table_prefix="dev-").table_name("payments") == "dev-payments"
 
@@ -44,6 +46,10 @@ def test_defaults() -> None:
         ("metrics_namespace", None),
         ("metrics_service", "   "),
         ("tracing", "yes"),
+        ("transport", "http"),
+        ("keepalive_timeout", 0),
+        ("use_fips_endpoint", "yes"),
+        ("use_dualstack_endpoint", 1),
     ],
 )
 def test_invalid_values_name_the_field(field: str, value: Any) -> None:

@@ -39,6 +39,7 @@ from ..errors import (
     PoolTimeout,
     TransportError,
     from_client_error,
+    transport_failure,
 )
 from . import table_of
 from ._credentials import CredentialSource, resolve_region
@@ -173,8 +174,9 @@ class DirectTransport:
                 raise  # credentials that cannot be resolved: not retried
             except _TRANSIENT as exc:
                 cause: BaseException = exc
-                error: DynamORMError = TransportError(
-                    f"{type(exc).__name__}: {exc}", operation=operation, table=table_of(params)
+                # The rule both transports share: a timeout is a RequestTimeout (TimeoutError).
+                error: DynamORMError = transport_failure(
+                    exc, operation=operation, table=table_of(params)
                 )
                 retryable = True
                 timeout = isinstance(exc, TimeoutError)

@@ -238,6 +238,7 @@ def test_a_plain_def_is_refused_at_decoration() -> None:
     assert lambda_handler(Callable())({}, FakeLambdaContext()) == 7
 
 
+@pytest.mark.usefixtures("tables")
 def test_preopen_warms_a_connection_the_first_invocation_reuses(
     config: Config, fault_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:

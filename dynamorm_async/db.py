@@ -277,7 +277,9 @@ class DB:
 
         Args:
             item: A model instance holding the new values.
-            fields: Python names of the fields to write; ``None`` writes every non-key field.
+            fields: Python names of the fields to write; ``None`` writes every field but
+                the keys and the lifecycle fields (``created_at`` is never removed or
+                rewritten by an update, whatever the instance holds).
             condition: A condition the stored item must meet, ANDed with the existence and
                 version checks.
 
@@ -287,7 +289,7 @@ class DB:
         Raises:
             ConditionFailed: the item does not exist, its stored version differs, or
                 ``condition`` does not hold (nothing was written, the instance is unchanged).
-            ValidationError: ``fields`` names a key field, or none.
+            ValidationError: ``fields`` names a key or lifecycle field, or none.
             SchemaError: ``fields`` names an unknown field.
         """
         write = self._writes.update(item, fields=fields, condition=condition)

@@ -160,14 +160,16 @@ class Transaction:
         """Update an existing item, as :meth:`DB.update` or an update builder would.
 
         * ``tx.update(payment, fields=["status"])`` writes those fields of the instance
-          (every non-key field if ``fields`` is ``None``), version-checked like
+          (every field but the keys and lifecycle fields if ``fields`` is ``None``),
+          version-checked like
           :meth:`DB.update`;
         * ``tx.update(db.model(Payment).key({"id": "p-1"}).update().add("attempts", 1))``
           adds the builder's update actions and conditions (without ``.returning()``).
 
         Raises:
             TypeError: A builder with ``fields`` or ``condition`` (put those on the builder).
-            ValidationError: A key field among ``fields``, an update that returns values.
+            ValidationError: A key or lifecycle field among ``fields``, an update that
+                returns values.
         """
         if isinstance(item, UpdateBuilder):
             if fields is not None or condition is not None:

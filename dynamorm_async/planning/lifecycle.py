@@ -6,7 +6,8 @@ computes its lifecycle values here, so they all follow DynamORM's rules:
 * ``version()``: create writes 0. Put and update write the in-memory version + 1 and are
   guarded by the stored version equalling the in-memory one (a put of version 0 also
   succeeds when no item exists). Delete of an instance is guarded by its version.
-* ``created_at()``: set by create; by put only while it is still ``None``; never by update.
+* ``created_at()``: set by create; by put only while it is still ``None``; never written or
+  removed by an update of an instance (which refuses to name a lifecycle field).
 * ``updated_at()``: set by create, put and update.
 * An update by key, without an instance (:func:`on_changes`: the update builder,
   ``tx.update(Model, ..., changes=...)``): ``updated_at`` now and version + 1, neither
@@ -36,6 +37,7 @@ from ..updates import Changes
 __all__ = [
     "Stamp",
     "apply",
+    "lifecycle_fields",
     "on_changes",
     "on_create",
     "on_delete",
@@ -188,27 +190,44 @@ def put_item(codec: Codec, item: Any, stamp: Stamp) -> Item:
     return encoded
 
 
+def lifecycle_fields(meta: ModelMeta) -> tuple[FieldMeta, ...]:
+    """The model's ``version()``, ``created_at()`` and ``updated_at()`` fields it has."""
+    found = (meta.version, meta.created_at, meta.updated_at)
+    return tuple(field for field in found if field is not None)
+
+
 def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp) -> Update:
     """The update expression writing fields ``names`` of ``item`` and the stamp's values.
 
     Args:
         codec: Encodes the values.
         item: The instance holding the new values.
-        names: Python names of the fields to write; ``None`` for every non-key field.
+        names: Python names of the fields to write; ``None`` for every field but the keys
+            and the lifecycle fields (an update never removes or rewrites ``created_at``,
+            whatever the instance holds; version and ``updated_at`` come from ``stamp``).
         stamp: The lifecycle values, written too.
 
     Raises:
-        ValidationError: ``names`` is empty or names a key field.
+        ValidationError: ``names`` is empty or names a key or lifecycle field.
         SchemaError: ``names`` names an unknown field.
     """
     meta = model_meta(type(item))
     keys = {f.name for f in meta.key_fields}
-    chosen = [f.name for f in meta.fields if f.name not in keys] if names is None else list(names)
+    managed = {f.name for f in lifecycle_fields(meta)}
+    if names is None:
+        chosen = [f.name for f in meta.fields if f.name not in keys and f.name not in managed]
+    else:
+        chosen = list(names)
     if not chosen:
         raise ValidationError(f"update of {meta.cls.__name__} names no fields")
     for name in chosen:
         if name in keys:
             raise ValidationError(f"update cannot rewrite key field {name!r}; write a new item")
+        if name in managed:
+            raise ValidationError(
+                f"update cannot write lifecycle field {name!r}: the write sets version and "
+                "updated_at itself and never touches created_at"
+            )
         meta.field(name)  # raises SchemaError naming the model's fields
     values = {name: getattr(item, name) for name in chosen}
     values.update(stamp.values)

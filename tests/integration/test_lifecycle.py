@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import pytest
 
-from dynamorm_async import DB, ConditionFailed, attr, pk, table, ttl
+from dynamorm_async import DB, ConditionFailed, ValidationError, attr, pk, table, ttl
 from tests.models import Order, Payment
 
 pytestmark = pytest.mark.usefixtures("tables")
@@ -117,3 +117,35 @@ async def test_create_table_enables_ttl_on_the_field(db: DB, dynamodb_client: An
     description = response["TimeToLiveDescription"]
     assert description["AttributeName"] == "expires"
     assert description["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
+
+
+async def test_an_update_of_every_field_leaves_created_at_alone(
+    db: DB, dynamodb_client: Any
+) -> None:
+    # An instance built from a request payload: no created_at, the stored version.
+    await db.create(payment())
+    created = (await stored(dynamodb_client, db, Payment, id="p-1"))["createdAt"]
+    incoming = payment()
+    incoming.amount = Decimal("11.00")
+    assert incoming.created_at is None
+    await db.update(incoming)
+    raw = await stored(dynamodb_client, db, Payment, id="p-1")
+    assert raw["createdAt"] == created and raw["version"] == {"N": "1"}
+    assert Decimal(raw["amount"]["N"]) == Decimal(11)
+
+    again = payment()
+    again.version = 1
+    async with db.transaction() as tx:
+        tx.update(again)
+    raw = await stored(dynamodb_client, db, Payment, id="p-1")
+    assert raw["createdAt"] == created and raw["version"] == {"N": "2"}
+
+
+async def test_an_update_cannot_name_a_lifecycle_field(db: DB) -> None:
+    p = await db.create(payment())
+    for name in ("created_at", "updated_at", "version"):
+        with pytest.raises(ValidationError, match=name):
+            await db.update(p, fields=[name])
+        with pytest.raises(ValidationError, match=name):
+            db.transaction().update(p, fields=["amount", name])
+    assert p.version == 0

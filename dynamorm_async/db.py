@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar, overload
+from typing import Any, Self, TypeVar, cast, overload
 
 from . import tables
 from ._deadline import DEFAULT_BUFFER, LambdaContext
@@ -243,29 +243,37 @@ class DB:
                 :func:`~dynamorm_async.conditions.cond`).
 
         Returns:
-            The same instance, carrying its lifecycle values.
+            The instance as written: the same one, carrying its lifecycle values, or for a
+            frozen model (``@attrs.frozen``, never changed) a new one carrying them.
         """
         write = self._writes.create(item, if_not_exists=if_not_exists, condition=condition)
-        await send_write(self._session, write)
-        return item
+        _, written = await send_write(self._session, write)
+        return cast(T, written)
 
     async def put(self, item: T, *, condition: Cond | None = None) -> T:
         """Write an item, replacing any with the same key (an upsert).
 
         A versioned item is written only if the stored version equals the in-memory one
-        (or, for version 0, if no item exists) and gets version + 1. ``updated_at`` is set;
-        ``created_at`` is set only if it is still ``None``.
+        and gets version + 1. An instance at version 0 of an item that does not exist is
+        written as a new item, with version 0 (as :meth:`create` writes it; DynamORM's data
+        model); if the item exists at version 0 a second, version-checked request writes
+        version 1. ``updated_at`` is set; ``created_at`` is set only if it is still ``None``.
 
         Args:
             item: A model instance.
             condition: A condition the stored item must meet, ANDed with the version check.
 
+        Returns:
+            The instance as written: the same one, carrying its lifecycle values, or for a
+            frozen model (``@attrs.frozen``, never changed) a new one carrying them.
+
         Raises:
             ConditionFailed: the stored version differs or ``condition`` does not hold
                 (nothing was written).
         """
-        await send_write(self._session, self._writes.put(item, condition=condition))
-        return item
+        write = self._writes.put(item, condition=condition, new_first=True)
+        _, written = await send_write(self._session, write)
+        return cast(T, written)
 
     async def update(
         self, item: T, *, fields: Iterable[str] | None = None, condition: Cond | None = None
@@ -284,7 +292,8 @@ class DB:
                 version checks.
 
         Returns:
-            The same instance, carrying its new version and ``updated_at``.
+            The instance as written: the same one, carrying its new version and
+            ``updated_at``, or for a frozen model a new one carrying them.
 
         Raises:
             ConditionFailed: the item does not exist, its stored version differs, or
@@ -293,8 +302,8 @@ class DB:
             SchemaError: ``fields`` names an unknown field.
         """
         write = self._writes.update(item, fields=fields, condition=condition)
-        await send_write(self._session, write)
-        return item
+        _, written = await send_write(self._session, write)
+        return cast(T, written)
 
     @overload
     async def delete(self, item: object, /, *, condition: Cond | None = None) -> None: ...

@@ -5,26 +5,31 @@ computes its lifecycle values here, so they all follow DynamORM's rules:
 
 * ``version()``: create writes 0. Put and update write the in-memory version + 1 and are
   guarded by the stored version equalling the in-memory one (a put of version 0 also
-  succeeds when no item exists). Delete of an instance is guarded by its version.
+  succeeds when no item exists). A single put of an instance at version 0 first tries the
+  item as new (version 0, guarded by its absence), and only if it exists the version-checked
+  put (see :meth:`~dynamorm_async.planning.writes.WritePlanner.put`). Delete of an instance
+  is guarded by its version.
 * ``created_at()``: set by create; by put only while it is still ``None``; never written or
   removed by an update of an instance (which refuses to name a lifecycle field).
 * ``updated_at()``: set by create, put and update.
-* An update by key, without an instance (:func:`on_changes`: the update builder,
-  ``tx.update(Model, ..., changes=...)``): ``updated_at`` now and version + 1, neither
-  checked, unless the update names them; ``created_at`` only when it may create the item.
+* An update by key, without an instance (:func:`on_changes`: the update builder):
+  ``updated_at`` now and version + 1, neither checked, unless the update names them. An
+  upsert (it may create the item) must give every required field a value, sets
+  ``created_at`` where none is stored and counts a new item's version from 0.
 * ``ttl()`` needs nothing here: the codec stores it as epoch seconds and leaves out
   ``None`` (and 0 with ``omit_empty``).
 
 A :class:`Stamp` holds the new values and the guard. The write sends the values; only once
 DynamoDB confirmed the write are they copied onto the instance (:func:`apply`), so an
-instance whose write failed keeps its old version and can be written again as it is.
+instance whose write failed keeps its old version and can be written again as it is. A
+frozen instance (``@attrs.frozen``) is never changed: the write returns a new one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -34,9 +39,12 @@ from ..errors import ValidationError
 from ..expr import Condition, Path, Update, compare
 from ..updates import Changes
 
+T = TypeVar("T")
+
 __all__ = [
     "Stamp",
     "apply",
+    "is_frozen",
     "lifecycle_fields",
     "on_changes",
     "on_create",
@@ -95,17 +103,28 @@ def on_create(codec: Codec, item: Any, *, now: dt.datetime, if_not_exists: bool 
     return Stamp(values, condition)
 
 
-def on_put(codec: Codec, item: Any, *, now: dt.datetime, check_version: bool = True) -> Stamp:
+def on_put(
+    codec: Codec,
+    item: Any,
+    *,
+    now: dt.datetime,
+    check_version: bool = True,
+    new: bool = False,
+) -> Stamp:
     """Put (an upsert): version + 1 guarded by the stored version, ``updated_at`` now.
 
     ``created_at`` is set only while it is ``None``. With ``check_version=False`` the
     version is still incremented but not guarded (for batch writes, which take no
-    conditions).
+    conditions). With ``new`` (an instance at version 0) the put writes a new item: version
+    0, guarded by the item's absence, as DynamORM's data model says a new item starts.
     """
     meta = model_meta(type(item))
     values: dict[str, Any] = {}
     condition: Condition | None = None
-    if meta.version is not None:
+    if meta.version is not None and new:
+        values[meta.version.name] = 0
+        condition = compare(path_of(meta.pk), "not_exists")
+    elif meta.version is not None:
         current = getattr(item, meta.version.name)
         values[meta.version.name] = current + 1
         if check_version:
@@ -150,23 +169,60 @@ def _top_field(path: str) -> str:
 
 
 def on_changes(
-    meta: ModelMeta, changes: Changes, *, now: dt.datetime, upsert: bool = False
-) -> Changes:
-    """Update actions on an item by key, with the lifecycle actions added.
+    codec: Codec, model: type, changes: Changes, *, now: dt.datetime, upsert: bool = False
+) -> Update:
+    """The update expression of actions on an item by key, with the lifecycle actions added.
 
-    There is no instance whose version could be checked: ``version`` goes up by one
-    (``ADD``) and ``updated_at`` is set to ``now``; with ``upsert`` (the item may be
-    created) ``created_at`` is set where the item has none. A field the actions already
-    name is left as they say.
+    There is no instance whose version could be checked: ``version`` goes up by one and
+    ``updated_at`` is set to ``now``. With ``upsert`` (the item may be created) the new
+    item must be one the model can read and starts as :func:`on_create` starts it:
+    ``created_at`` is set where the item has none, and the version counts from 0 (a
+    missing version is taken as -1 before the + 1). A field the actions already name is
+    left as they say.
+
+    Raises:
+        ValidationError: An upsert whose actions do not give every required field (one
+            without a default) a value, so the item it may create could not be read; the
+            message names the fields.
     """
+    meta = model_meta(model)
     touched = {_top_field(field) for _, field, _ in changes.actions}
+    if upsert:
+        _check_upsert(codec, meta, changes)
     if meta.updated_at is not None and meta.updated_at.name not in touched:
         changes = changes.set(meta.updated_at.name, now)
-    if meta.version is not None and meta.version.name not in touched:
+    bump = meta.version is not None and meta.version.name not in touched
+    if bump and not upsert:
+        assert meta.version is not None
         changes = changes.add(meta.version.name, 1)
     if upsert and meta.created_at is not None and meta.created_at.name not in touched:
         changes = changes.set_if_not_exists(meta.created_at.name, now)
-    return changes
+    update = changes.compile(model, codec)
+    if bump and upsert:
+        assert meta.version is not None
+        update = update.increment(path_of(meta.version), {"N": "1"}, start={"N": "-1"})
+    return update
+
+
+# Actions that give a missing top-level attribute a value (SET to None is a REMOVE).
+_CREATING = frozenset({"set", "set_if_not_exists", "add", "append", "prepend"})
+
+
+def _check_upsert(codec: Codec, meta: ModelMeta, changes: Changes) -> None:
+    keys = {field.name for field in meta.key_fields}
+    given = {
+        field
+        for action, field, value in changes.actions
+        if action in _CREATING and _top_field(field) == field
+        and not (action == "set" and value is None)
+    }
+    missing = [n for n in codec.required_fields(meta.cls) if n not in keys and n not in given]
+    if missing:
+        raise ValidationError(
+            f"an upsert of {meta.cls.__name__} may create the item, which needs "
+            f"{', '.join(missing)} (no default): set them (set_if_not_exists keeps a stored "
+            "value), or drop .upsert()"
+        )
 
 
 def stamped(changes: Changes, stamp: Stamp) -> Changes:
@@ -239,8 +295,23 @@ def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp
     return update
 
 
-def apply(item: Any, stamp: Stamp) -> None:
-    """Copy the stamp's values onto the instance (after DynamoDB confirmed the write)."""
-    # object.__setattr__ so lifecycle values land on frozen attrs instances too.
+def is_frozen(cls: type) -> bool:
+    """Whether instances of the attrs class ``cls`` refuse assignment (``@attrs.frozen``)."""
+    # attrs gives frozen classes (and only those) its own __setattr__, which always raises.
+    return getattr(cls.__setattr__, "__name__", "") == "_frozen_setattrs"
+
+
+def apply(item: T, stamp: Stamp) -> T:
+    """The instance carrying the stamp's values (after DynamoDB confirmed the write).
+
+    A mutable instance gets them in place and is returned; a frozen one is never changed:
+    the values go to a new instance (:func:`attrs.evolve`), which is returned.
+    """
+    if not stamp.values:
+        return item
+    if is_frozen(type(item)):
+        fields = attrs.fields_dict(type(item))
+        return attrs.evolve(item, **{fields[n].alias: v for n, v in stamp.values.items()})
     for name, value in stamp.values.items():
-        object.__setattr__(item, name, value)
+        setattr(item, name, value)
+    return item

@@ -576,7 +576,10 @@ class DB:
 
         Args:
             model: The model class.
-            wait: Wait until the table and its indexes are ACTIVE.
+            wait: Wait until the table and its indexes are ACTIVE. With ``wait=False``
+                nothing waits: TTL, which DynamoDB enables only on an ACTIVE table, is not
+                enabled; the result's ``ttl_pending`` names it, and :meth:`enable_ttl`
+                finishes.
             billing_mode: ``"PAY_PER_REQUEST"`` (default) or ``"PROVISIONED"``.
             read_capacity: Provisioned read units (table and GSIs).
             write_capacity: Provisioned write units (table and GSIs).
@@ -585,7 +588,8 @@ class DB:
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
 
         Returns:
-            DynamoDB's description of the table (ACTIVE when ``wait``).
+            DynamoDB's description of the table (ACTIVE when ``wait``; with ``wait=False``
+            CREATING, and ``ttl_pending`` set if TTL is still to be enabled).
 
         Raises:
             TableExists: the table exists already.
@@ -602,8 +606,26 @@ class DB:
         )
 
     async def ensure_table(self, model: type, *, wait: bool = True, ttl: bool = True) -> bool:
-        """Create the model's table unless it exists. Returns whether it was created."""
+        """Create the model's table unless it exists. Returns whether it was created.
+
+        Raises:
+            ValidationError: ``wait=False`` on a model with a ``ttl()`` field and
+                ``ttl=True`` (TTL needs an ACTIVE table; nothing is sent).
+        """
         return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl)
+
+    async def enable_ttl(self, model: type, *, wait_seconds: float = TABLE_WAIT_TIMEOUT) -> None:
+        """Enable TTL on the model's ``ttl()`` field, waiting for its table to be ACTIVE.
+
+        ``create_table`` does it itself unless called with ``wait=False`` (its result's
+        ``ttl_pending`` then says so).
+
+        Raises:
+            ValidationError: The model has no ``ttl()`` field.
+            DeadlineExceeded: The table was not ACTIVE within ``wait_seconds``.
+            TableNotFound: The table does not exist.
+        """
+        await tables.enable_ttl(self._session, model, wait_seconds=wait_seconds)
 
     async def describe_table(self, model: type) -> TableDescription:
         """DynamoDB's description of the model's table.

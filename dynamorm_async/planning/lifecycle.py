@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -213,7 +213,8 @@ def _check_upsert(codec: Codec, meta: ModelMeta, changes: Changes) -> None:
     given = {
         field
         for action, field, value in changes.actions
-        if action in _CREATING and _top_field(field) == field
+        if action in _CREATING
+        and _top_field(field) == field
         and not (action == "set" and value is None)
     }
     missing = [n for n in codec.required_fields(meta.cls) if n not in keys and n not in given]
@@ -309,9 +310,12 @@ def apply(item: T, stamp: Stamp) -> T:
     """
     if not stamp.values:
         return item
-    if is_frozen(type(item)):
-        fields = attrs.fields_dict(type(item))
-        return attrs.evolve(item, **{fields[n].alias: v for n, v in stamp.values.items()})
+    cls: Any = type(item)
+    if is_frozen(cls):
+        fields = attrs.fields_dict(cls)
+        changes = {str(fields[name].alias): value for name, value in stamp.values.items()}
+        evolved: T = attrs.evolve(cast(Any, item), **changes)
+        return evolved
     for name, value in stamp.values.items():
         setattr(item, name, value)
     return item

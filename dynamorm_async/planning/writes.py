@@ -127,9 +127,12 @@ class Write:
         if self.if_exists is None:
             return None
         version = model_meta(self.model).version
-        if stored is not None and version is not None:
-            if getattr(stored, version.name) != getattr(self.instance, version.name):
-                return None
+        if (
+            stored is not None
+            and version is not None
+            and getattr(stored, version.name) != getattr(self.instance, version.name)
+        ):
+            return None
         return self.if_exists
 
     def confirm(self) -> Any:

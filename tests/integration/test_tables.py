@@ -72,7 +72,7 @@ async def test_ttl_of_a_table_created_without_waiting_is_pending_until_enabled(d
         before = await db.engine.call("DescribeTimeToLive", {"TableName": name})
         assert before["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
         await db.enable_ttl(Order)
-        after = (await db.engine.call("DescribeTimeToLive", {"TableName": name}))
+        after = await db.engine.call("DescribeTimeToLive", {"TableName": name})
         spec = after["TimeToLiveDescription"]
         assert (spec["AttributeName"], spec["TimeToLiveStatus"] in ("ENABLED", "ENABLING")) == (
             "expires",

@@ -191,16 +191,14 @@ def on_changes(
         _check_upsert(codec, meta, changes)
     if meta.updated_at is not None and meta.updated_at.name not in touched:
         changes = changes.set(meta.updated_at.name, now)
-    bump = meta.version is not None and meta.version.name not in touched
-    if bump and not upsert:
-        assert meta.version is not None
-        changes = changes.add(meta.version.name, 1)
+    version = meta.version if meta.version and meta.version.name not in touched else None
+    if version is not None and not upsert:
+        changes = changes.add(version.name, 1)
     if upsert and meta.created_at is not None and meta.created_at.name not in touched:
         changes = changes.set_if_not_exists(meta.created_at.name, now)
     update = changes.compile(model, codec)
-    if bump and upsert:
-        assert meta.version is not None
-        update = update.increment(path_of(meta.version), {"N": "1"}, start={"N": "-1"})
+    if version is not None and upsert:
+        update = update.increment(path_of(version), {"N": "1"}, start={"N": "-1"})
     return update
 
 

@@ -64,6 +64,7 @@ async def test_single_writes_return_the_new_instance_and_leave_the_old_one(db: D
     assert new.version == 0 and new.created_at is not None
 
 
+@pytest.mark.needs_transactions
 async def test_a_transaction_gives_the_new_instances_back(db: DB) -> None:
     stored = await db.create(Account(id="a-1"))
     fresh = Account(id="a-2")

@@ -21,7 +21,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "none"
-nox.options.sessions = ["lint", "typecheck", "docs", "tests"]
+nox.options.sessions = ["lint", "typecheck", "typing", "docs", "tests"]
 
 ROOT = Path(__file__).parent
 PYTHON = sys.executable
@@ -97,6 +97,19 @@ def fmt(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Mypy, strict, on the package (settings in pyproject.toml)."""
     session.run(PYTHON, "-m", "mypy", "--strict", "-p", PACKAGE)
+
+
+@nox.session(python=False)
+def typing(session: nox.Session) -> None:
+    """The typing suite (tests/typing) under mypy --strict and pyright, with no plugin.
+
+    pass_*.py must check cleanly; fail_*.py pins each expected error on its line (mypy's
+    ``# type: ignore[code]`` with warn_unused_ignores, pyright's ``# pyright: ignore[rule]``
+    with reportUnnecessaryTypeIgnoreComment), so a missing or different error fails too.
+    """
+    folder = "tests/typing"
+    session.run(PYTHON, "-m", "mypy", "--strict", "--explicit-package-bases", folder)
+    session.run(PYTHON, "-m", "pyright", "--pythonpath", PYTHON, folder)
 
 
 @nox.session(python=False)

@@ -1,4 +1,9 @@
-"""dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB."""
+"""dynamorm_async: an async-first, Lambda-native ORM for Amazon DynamoDB.
+
+``__all__`` is the public surface: every name a user needs, and every type the library hands
+back (tests/unit/test_public_api.py pins it). Modules and names starting with ``_`` are
+internal.
+"""
 
 import importlib
 from typing import TYPE_CHECKING, Any
@@ -13,17 +18,23 @@ from .errors import (
     BatchDeadlineExceeded,
     BatchGetError,
     BatchWriteError,
+    CancellationReason,
     ConditionFailed,
     ConfigError,
     DeadlineExceeded,
     DecodeError,
     DynamORMError,
     EncodeError,
+    IdempotencyError,
+    IdempotencyInProgress,
+    IdempotencyKeyMismatch,
     InvalidPartnerId,
     ItemNotFound,
     MissingPartner,
+    PoolTimeout,
     QueryPlanError,
     SchemaError,
+    StreamImageMissing,
     TableExists,
     TableNotFound,
     Throttled,
@@ -31,10 +42,13 @@ from .errors import (
     TransactionConflict,
     TransportError,
     UnknownPartner,
+    UnroutableRecord,
     ValidationError,
 )
+from .metrics import Metrics
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
-from .pagination import Cursor, Page
+from .pagination import Cursor, Page, Stream
+from .planning.reads import Plan
 from .planning.writes import Write
 from .query import Query
 from .session import Session
@@ -70,6 +84,7 @@ __all__ = [
     "BatchGetResult",
     "BatchResult",
     "BatchWriteError",
+    "CancellationReason",
     "Changes",
     "Cond",
     "ConditionFailed",
@@ -81,17 +96,25 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IdempotencyError",
+    "IdempotencyInProgress",
+    "IdempotencyKeyMismatch",
     "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
+    "Metrics",
     "MissingPartner",
     "MultiAccountDB",
     "Page",
     "PartnerAccount",
+    "Plan",
+    "PoolTimeout",
     "Query",
     "QueryPlanError",
     "SchemaError",
     "Session",
+    "Stream",
+    "StreamImageMissing",
     "TableDescription",
     "TableExists",
     "TableNotFound",
@@ -101,6 +124,7 @@ __all__ = [
     "TransactionConflict",
     "TransportError",
     "UnknownPartner",
+    "UnroutableRecord",
     "UpdateBuilder",
     "ValidationError",
     "Write",

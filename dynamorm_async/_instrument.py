@@ -2,8 +2,9 @@
 
 Observers (metrics, tracing) see each call begin and end. The engine only builds a record
 when an observer is active, so with metrics and tracing off a request costs nothing extra.
-The transport fills in what only the wire knows (attempts, throttled attempts) through
-:data:`CURRENT_CALL`, a context variable, so concurrent requests never mix their records.
+The transport fills in what only the wire knows (attempts, throttled attempts, waits for a
+pooled connection) through :data:`CURRENT_CALL`, a context variable, so concurrent requests
+never mix their records.
 """
 
 from __future__ import annotations
@@ -28,9 +29,20 @@ class Call:
         response: The parsed response, when the call succeeded.
         error: The exception the call ended with, if any (cancellation included).
         seconds: Wall time of the call, set when it ends.
+        pool_wait: Seconds its HTTP attempts waited for a connection of the pool (added by
+            the transport's :class:`~dynamorm_async.transport._pool.PoolGate`).
     """
 
-    __slots__ = ("attempts", "error", "operation", "params", "response", "seconds", "throttles")
+    __slots__ = (
+        "attempts",
+        "error",
+        "operation",
+        "params",
+        "pool_wait",
+        "response",
+        "seconds",
+        "throttles",
+    )
 
     def __init__(self, operation: str, params: Mapping[str, Any]) -> None:
         self.operation = operation
@@ -40,6 +52,7 @@ class Call:
         self.response: dict[str, Any] | None = None
         self.error: BaseException | None = None
         self.seconds = 0.0
+        self.pool_wait = 0.0
 
     @property
     def retries(self) -> int:

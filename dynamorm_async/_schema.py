@@ -1,20 +1,22 @@
-"""Per-class model metadata, computed once and cached on the class.
+"""The schema layer: what a model declares, validated once and cached on the class.
 
 ``declare`` runs when ``@table`` decorates a class and validates the declaration;
 ``model_meta`` returns the cached :class:`ModelMeta` (computing it on first use when the
 class's annotations could not be resolved at decoration time, e.g. forward references).
+The index declarations (:class:`GSI`, :class:`LSI`) live here too, so the schema reads them
+by type; :mod:`dynamorm_async.model` re-exports them for users.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
-from .codec._types import ScalarKind, scalar_kind, strip_optional, unsupported_reason
+from ._annotations import ScalarKind, scalar_kind, strip_optional, unsupported_reason
 from .errors import SchemaError
 
 Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
@@ -37,6 +39,58 @@ class FieldSpec:
 
 
 _PLAIN = FieldSpec(role=None, name=None, omit_empty=False)
+
+Naming = Literal["camelCase", "snake_case"]
+"""How stored attribute names derive from field names."""
+
+Projection = Literal["ALL", "KEYS_ONLY"] | Sequence[str]
+"""An index projection: ``"ALL"``, ``"KEYS_ONLY"`` or the field names to include."""
+
+
+def _projection(value: Any) -> Any:
+    if value in ("ALL", "KEYS_ONLY"):
+        return value
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise SchemaError(
+            f"index projection must be 'ALL', 'KEYS_ONLY' or a list of field names, not {value!r}"
+        )
+    return tuple(value)
+
+
+@attrs.frozen
+class GSI:
+    """A global secondary index declaration.
+
+    Args:
+        name: The index name in DynamoDB.
+        pk: The field (Python name) that is the index's partition key.
+        sk: The field that is its sort key, if any.
+        projection: ``"ALL"`` (default), ``"KEYS_ONLY"`` or a list of field names to include.
+    """
+
+    name: str
+    pk: str
+    sk: str | None = None
+    projection: Projection = attrs.field(default="ALL", converter=_projection)
+
+
+@attrs.frozen
+class LSI:
+    """A local secondary index: the table's partition key with another sort key.
+
+    Args:
+        name: The index name in DynamoDB.
+        sk: The field (Python name) that is the index's sort key.
+        projection: ``"ALL"`` (default), ``"KEYS_ONLY"`` or a list of field names to include.
+    """
+
+    name: str
+    sk: str
+    projection: Projection = attrs.field(default="ALL", converter=_projection)
+
+
+Index = GSI | LSI
+"""A secondary index declaration."""
 
 
 @attrs.frozen
@@ -130,7 +184,7 @@ def field_spec(field: attrs.Attribute[Any]) -> FieldSpec:
     return spec if isinstance(spec, FieldSpec) else _PLAIN
 
 
-def declare(cls: type, *, table: str, indexes: tuple[Any, ...], naming: str) -> None:
+def declare(cls: type, *, table: str, indexes: tuple[Index, ...], naming: str) -> None:
     """Attach a declaration to ``cls`` and validate it (called by ``@table``)."""
     if not isinstance(cls, type) or not attrs.has(cls):
         raise SchemaError(
@@ -138,7 +192,7 @@ def declare(cls: type, *, table: str, indexes: tuple[Any, ...], naming: str) -> 
         )
     if naming not in _NAMINGS:
         raise SchemaError(f"{cls.__name__}: naming must be one of {_NAMINGS}, not {naming!r}")
-    setattr(cls, _SPEC_ATTR, (table, indexes, naming))
+    setattr(cls, _SPEC_ATTR, (cls, table, indexes, naming))
     if _META_ATTR in cls.__dict__:
         delattr(cls, _META_ATTR)
     try:
@@ -156,19 +210,26 @@ def is_model(cls: Any) -> bool:
 def model_meta(cls: type) -> ModelMeta:
     """The cached metadata of a ``@table`` class, computed on first call."""
     meta = cls.__dict__.get(_META_ATTR)
-    if meta is not None:
+    if meta is not None and meta.cls is cls:
         return meta  # type: ignore[no-any-return]
     if not is_model(cls):
         raise SchemaError(
             f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table"
         )
-    table, indexes, naming = cls.__dict__[_SPEC_ATTR]
+    declared, table, indexes, naming = cls.__dict__[_SPEC_ATTR]
+    if declared is not cls:
+        # A class decorator above @table (such as @attrs.define) made a new class from the
+        # declared one; its fields lost the markers, so it must not be read as the model.
+        raise SchemaError(
+            f"{cls.__name__}: a decorator above @table made a new class from the model; "
+            "put @table on top (it makes the attrs class itself)"
+        )
     meta = _build(cls, table, indexes, naming)
     setattr(cls, _META_ATTR, meta)
     return meta
 
 
-def _build(cls: type, table: str, indexes: tuple[Any, ...], naming: str) -> ModelMeta:
+def _build(cls: type, table: str, indexes: tuple[Index, ...], naming: str) -> ModelMeta:
     where = cls.__name__
     try:
         attrs.resolve_types(cls)
@@ -255,12 +316,10 @@ def key_kind(field: FieldMeta) -> ScalarKind | None:
 
 def _indexes(
     where: str,
-    declared: tuple[Any, ...],
+    declared: tuple[Index, ...],
     by_name: Mapping[str, FieldMeta],
     by_role: Mapping[str, FieldMeta],
 ) -> tuple[IndexMeta, ...]:
-    from .model import GSI, LSI
-
     def key(index_name: str, field_name: str | None) -> FieldMeta | None:
         if field_name is None:
             return None

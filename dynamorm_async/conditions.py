@@ -17,8 +17,8 @@ from typing import Any
 import attrs
 
 from . import _schema
+from ._annotations import strip_optional
 from .codec import AttributeValue, Codec
-from .codec._types import strip_optional
 from .errors import ValidationError
 from .expr import Condition, Path, and_, compare, compare_size, not_, or_
 

@@ -2,7 +2,7 @@
 
 :class:`Config` is a frozen, keyword-only value. Change it with :func:`attrs.evolve`. Its
 constructor never reads the environment; :meth:`Config.from_environment` does, explicitly
-(the variables are listed in :mod:`dynamorm_async.aws_lambda.environment`). Every value is
+(its variables are listed in :mod:`dynamorm_async.environment`). Every value is
 validated at construction and a bad one raises :class:`ConfigError` naming the field.
 """
 
@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .environment import fit_pool_and_batches, memory_size, read_settings
 from .errors import ConfigError
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_METRICS_NAMESPACE",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_RETRY_MODE",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRANSACTION_MAX_ATTEMPTS",
@@ -38,7 +40,11 @@ RetryMode = Literal["adaptive", "standard", "legacy"]
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONNECT_TIMEOUT = 2.0
-DEFAULT_MAX_POOL_CONNECTIONS = 10
+# One connection per batch chunk in flight (DEFAULT_BATCH_CONCURRENCY); see docs/concurrency.md.
+DEFAULT_MAX_POOL_CONNECTIONS = 16
+# As long as a request may wait for its answer (DEFAULT_TIMEOUT): a longer wait for a free
+# connection means the function has more requests in flight than its pool can serve.
+DEFAULT_POOL_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 3
 # "adaptive" as the foundation issue specifies. Measured here (docs/writes.md): after
 # throttling it rate-limits the whole client and stretched a 10,000-item batch write about
@@ -95,6 +101,25 @@ def _endpoint(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         return
     if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise _fail(attribute, value, "must be an http:// or https:// URL")
+
+
+def _optional_positive_number(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _positive_number(instance, attribute, value)
+
+
+def _batch_concurrency(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _int_at_least(1)(instance, attribute, value)
+    # Each chunk in flight holds a connection: more chunks than connections only queue.
+    # (The environment reader checks one value at a time, without an instance.)
+    pool = getattr(instance, "max_pool_connections", None)
+    if pool is not None and value > pool:
+        raise _fail(
+            attribute,
+            value,
+            f"exceeds max_pool_connections ({pool!r}): at most {pool} chunks could be in "
+            "flight; lower batch_concurrency or raise max_pool_connections",
+        )
 
 
 def _backoff_cap(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -155,7 +180,11 @@ class Config:
         table_prefix: Prepended to every physical table name (``"dev-"`` + ``"payments"``).
         timeout: Read timeout of one HTTP request, in seconds.
         connect_timeout: TCP/TLS connect timeout, in seconds.
-        max_pool_connections: Size of the one aiohttp connection pool.
+        max_pool_connections: Size of the one connection pool. Requests wait for a
+            connection first come, first served.
+        pool_timeout: Seconds a request may wait for a connection of the pool before it
+            fails with :class:`~dynamorm_async.errors.PoolTimeout` (a ``TimeoutError``),
+            unsent; ``None`` waits as long as the deadline allows.
         max_retries: botocore's retry attempts after the first request.
         retry_mode: botocore's retry mode: ``"adaptive"`` (default), ``"standard"`` or
             ``"legacy"``. ``"adaptive"`` adds client-wide rate limiting after throttling;
@@ -165,7 +194,8 @@ class Config:
         session: An existing aiobotocore ``AioSession`` or aioboto3 ``Session`` to open the
             client from (its credentials and settings are used).
         page_size: Items per Query/Scan page when a query does not say (``Limit``).
-        batch_concurrency: How many batch chunks are in flight at once.
+        batch_concurrency: How many batch chunks are in flight at once; at most
+            ``max_pool_connections`` (each chunk in flight holds a connection).
         batch_max_attempts: Requests per batch chunk at most (the first and the ORM's own
             retries of UnprocessedItems/UnprocessedKeys, throttling and server errors).
             Each may itself be retried by botocore (``max_retries``).
@@ -202,13 +232,16 @@ class Config:
     max_pool_connections: int = attrs.field(
         default=DEFAULT_MAX_POOL_CONNECTIONS, validator=_int_at_least(1)
     )
+    pool_timeout: float | None = attrs.field(
+        default=DEFAULT_POOL_TIMEOUT, validator=_optional_positive_number
+    )
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_int_at_least(0))
     retry_mode: RetryMode = attrs.field(default=DEFAULT_RETRY_MODE, validator=_retry_mode)
     credentials: Credentials | None = attrs.field(default=None, validator=_credentials)
     session: Any = attrs.field(default=None, validator=_session, eq=False, repr=False)
     page_size: int = attrs.field(default=DEFAULT_PAGE_SIZE, validator=_int_at_least(1))
     batch_concurrency: int = attrs.field(
-        default=DEFAULT_BATCH_CONCURRENCY, validator=_int_at_least(1)
+        default=DEFAULT_BATCH_CONCURRENCY, validator=_batch_concurrency
     )
     batch_max_attempts: int = attrs.field(
         default=DEFAULT_BATCH_MAX_ATTEMPTS, validator=_int_at_least(1)
@@ -238,9 +271,10 @@ class Config:
         """A config from the environment variables a Lambda function (or its deployer) sets.
 
         The variables and how each is read are listed in
-        :mod:`dynamorm_async.aws_lambda.environment`. Unset or empty variables keep the
-        defaults; ``page_size`` and ``batch_concurrency`` follow
-        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` unless set explicitly.
+        :mod:`dynamorm_async.environment`. Unset or empty variables keep the
+        defaults; ``page_size``, ``max_pool_connections`` and ``batch_concurrency`` follow
+        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` unless set explicitly (and the one not set
+        follows the other).
 
         Args:
             environ: The variables to read; ``None`` reads :data:`os.environ`.
@@ -249,10 +283,23 @@ class Config:
         Raises:
             ConfigError: A variable holds an invalid value (the message names both).
         """
-        from .aws_lambda.environment import config_fields
-
-        fields = config_fields(environ)
+        attributes = attrs.fields_dict(cls)
+        fields: dict[str, Any] = {}
+        for setting in read_settings(environ):
+            attribute = attributes[setting.field]
+            if attribute.validator is not None:
+                try:
+                    attribute.validator(None, attribute, setting.value)
+                except ConfigError as exc:
+                    raise setting.invalid(exc.message) from exc
+            fields[setting.field] = setting.value
         fields.update(overrides)
+        fit_pool_and_batches(
+            fields,
+            memory_size(environ),
+            default_pool=DEFAULT_MAX_POOL_CONNECTIONS,
+            default_chunks=DEFAULT_BATCH_CONCURRENCY,
+        )
         return cls(**fields)
 
     def table_name(self, name: str) -> str:

@@ -30,7 +30,7 @@ from .planning.reads import get_request
 from .planning.writes import WritePlanner
 from .query import Query
 from .session import Session
-from .tables import TABLE_WAIT_TIMEOUT, BillingMode, TableDescription
+from .tables import TABLE_WAIT_TIMEOUT, BillingMode, StreamViewType, TableDescription
 from .transaction import Transaction, transact_get
 
 __all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
@@ -571,6 +571,7 @@ class DB:
         write_capacity: int | None = None,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
+        stream: StreamViewType | None = None,
     ) -> TableDescription:
         """Create the model's table (keys, indexes, billing) and enable TTL if it has a TTL field.
 
@@ -586,6 +587,8 @@ class DB:
             ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
                 TTL support, such as dynalite).
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
+            stream: Enable the table's DynamoDB stream with this view type
+                (``"NEW_AND_OLD_IMAGES"``...), for :mod:`dynamorm_async.aws_lambda.streams`.
 
         Returns:
             DynamoDB's description of the table (ACTIVE when ``wait``; with ``wait=False``
@@ -603,16 +606,27 @@ class DB:
             write_capacity=write_capacity,
             ttl=ttl,
             wait_seconds=wait_seconds,
+            stream=stream,
         )
 
-    async def ensure_table(self, model: type, *, wait: bool = True, ttl: bool = True) -> bool:
+    async def ensure_table(
+        self,
+        model: type,
+        *,
+        wait: bool = True,
+        ttl: bool = True,
+        stream: StreamViewType | None = None,
+    ) -> bool:
         """Create the model's table unless it exists. Returns whether it was created.
+
+        ``ttl`` and ``stream`` are as for :meth:`create_table` (an existing table is left as
+        it is).
 
         Raises:
             ValidationError: ``wait=False`` on a model with a ``ttl()`` field and
                 ``ttl=True`` (TTL needs an ACTIVE table; nothing is sent).
         """
-        return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl)
+        return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl, stream=stream)
 
     async def enable_ttl(self, model: type, *, wait_seconds: float = TABLE_WAIT_TIMEOUT) -> None:
         """Enable TTL on the model's ``ttl()`` field, waiting for its table to be ACTIVE.

@@ -22,7 +22,13 @@ physical table name and the DynamoDB request id are attributes::
     ├── TableExists                        create_table on a table that exists
     ├── AccessDenied                       credentials missing, invalid or not allowed
     ├── TransportError                     the request did not get an answer (network, 5xx)
+    ├── PoolTimeout (also TimeoutError)    no connection came free within Config.pool_timeout
     ├── DeadlineExceeded (also TimeoutError)  the operation ran out of time
+    ├── UnroutableRecord                   a stream record's table has no model
+    ├── StreamImageMissing                 a stream record lacks the image asked for
+    ├── IdempotencyError                   an idempotent call cannot run now
+    │   ├── IdempotencyInProgress          another invocation is running the same key
+    │   └── IdempotencyKeyMismatch         the key was used with a different payload
     ├── UnknownPartner                     no partner account is configured under that id
     │   └── InvalidPartnerId (also ValidationError)  ... because the id is malformed
     ├── MissingPartner                     an event names no partner
@@ -50,11 +56,16 @@ __all__ = [
     "DecodeError",
     "DynamORMError",
     "EncodeError",
+    "IdempotencyError",
+    "IdempotencyInProgress",
+    "IdempotencyKeyMismatch",
     "InvalidPartnerId",
     "ItemNotFound",
     "MissingPartner",
+    "PoolTimeout",
     "QueryPlanError",
     "SchemaError",
+    "StreamImageMissing",
     "TableExists",
     "TableNotFound",
     "Throttled",
@@ -62,6 +73,7 @@ __all__ = [
     "TransactionConflict",
     "TransportError",
     "UnknownPartner",
+    "UnroutableRecord",
     "ValidationError",
     "from_client_error",
 ]
@@ -235,6 +247,15 @@ class TransportError(DynamORMError):
     """No usable answer came back: connection failure, read timeout or a server error."""
 
 
+class PoolTimeout(DynamORMError, TimeoutError):
+    """Every connection of the pool stayed busy for ``Config.pool_timeout`` seconds.
+
+    The request was never sent. Requests wait for a connection first come, first served;
+    waiting this long means more requests are in flight than the pool serves (see the
+    concurrency documentation: ``max_pool_connections``, ``batch_concurrency``).
+    """
+
+
 class DeadlineExceeded(DynamORMError, TimeoutError):
     """The operation did not finish before its deadline; in-flight requests were cancelled.
 
@@ -339,6 +360,49 @@ class BatchGetError(DynamORMError):
         super().__init__(message, **context)
         self.unprocessed = unprocessed
         self.result = result
+
+
+class UnroutableRecord(DynamORMError):
+    """A stream record comes from a table that none of the given models is stored in.
+
+    ``table`` is the physical table name from the record's event source ARN.
+    """
+
+
+class StreamImageMissing(DynamORMError):
+    """A stream record does not carry the image asked for (see its ``view_type``)."""
+
+
+class IdempotencyError(DynamORMError):
+    """An idempotent call cannot run or replay now (see :mod:`dynamorm_async.idempotency`).
+
+    Attributes:
+        key: The idempotency record's key (function name and hash of the key value).
+    """
+
+    def __init__(self, message: str, *, key: str, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.key = key
+
+
+class IdempotencyInProgress(IdempotencyError):
+    """Another invocation holds the key and has neither finished nor run out of time.
+
+    Attributes:
+        holder_deadline: When the holder's invocation ends (epoch milliseconds), after which
+            a new call takes the key over; ``None`` when the holder gave none (the key is
+            then free when the record expires).
+    """
+
+    def __init__(
+        self, message: str, *, key: str, holder_deadline: int | None, **context: Any
+    ) -> None:
+        super().__init__(message, key=key, **context)
+        self.holder_deadline = holder_deadline
+
+
+class IdempotencyKeyMismatch(IdempotencyError):
+    """The idempotency key was used before with a different payload (its hash differs)."""
 
 
 _CODE_TO_ERROR: dict[str, type[DynamORMError]] = {

@@ -101,14 +101,40 @@ _PROBE_HEADERS = {
 # Runs moto's WSGI app (the one `python -m moto.server` serves) in the child process. Unlike
 # `python -m moto.server` it does not log every request to stderr (a pipe or file we would
 # have to drain), and it exits when its stdin closes.
+#
+# moto's backends are not thread-safe: with requests handled on concurrent threads, about 1
+# in 500 concurrent version-checked writes was lost (two conditional writes of one version
+# both succeeded). Connections are still read and answered on their own threads, but moto
+# itself runs one request at a time, under a lock, once the whole body has arrived (a slow
+# client holds no one up). moto costs CPU, not waiting, so this costs little time.
+#
+# The server also sends one Server header, not two: werkzeug writes its own and moto adds
+# "amazon.com", and aiohttp's strict parser (asyncio debug mode, python -X dev) rejects a
+# response with two.
 _MOTO_CHILD = """\
-import logging, sys, threading
+import io, logging, sys, threading
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 from werkzeug.serving import make_server
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+moto = DomainDispatcherApplication(create_backend_app)
+one_at_a_time = threading.Lock()
+def app(environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    stream = environ["wsgi.input"]
+    if length or environ.get("wsgi.input_terminated"):  # a length, or a chunked body
+        environ["wsgi.input"] = io.BytesIO(stream.read(length or -1))
+    def respond(status, headers, exc_info=None):
+        headers = [(name, value) for name, value in headers if name.lower() != "server"]
+        return start_response(status, headers, exc_info)
+    with one_at_a_time:
+        answer = moto(environ, respond)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
 server = make_server(
-    sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app),
-    threaded=True, request_handler=MotoRequestHandler,
+    sys.argv[1], int(sys.argv[2]), app, threaded=True, request_handler=MotoRequestHandler
 )
 threading.Thread(target=server.serve_forever, daemon=True).start()
 sys.stdin.read()

@@ -7,6 +7,9 @@ request is recorded under its operation and table:
 Metric                     Unit          What
 =========================  ============  ===================================================
 ``Latency``                Milliseconds  one value per request that got an answer
+``PoolWait``               Milliseconds  one value per request: its wait for a pooled
+                                         connection (0 when one was free; the sum of its
+                                         attempts' waits)
 ``Errors``                 Count         requests that ended in an error (deadline included)
 ``Retries``                Count         botocore's retries of those requests
 ``Throttles``              Count         attempts DynamoDB answered with a throttling error
@@ -26,7 +29,7 @@ a flush writes one document per ``(operation, table)`` pair that saw requests, w
 counters summed and the latencies as a value array; custom metrics (:meth:`Metrics.add`) go
 into one more document with the ``service`` dimension only. A document holds at most 100
 metrics and 100 values per metric (the EMF limits); more are split across documents. A pair
-that reaches 100 latency values is written at once, so memory stays bounded when nobody
+that reaches 100 requests is written at once, so memory stays bounded when nobody
 flushes.
 
 **Dimensions.** ``Operation`` and ``Table`` (the physical name; several tables of one batch
@@ -46,7 +49,7 @@ from typing import Any, Literal
 
 from ._instrument import Call
 from .config import DEFAULT_METRICS_NAMESPACE, Config
-from .errors import DeadlineExceeded
+from .errors import DeadlineExceeded, PoolTimeout
 from .transport import table_of
 
 __all__ = [
@@ -103,16 +106,19 @@ _COUNTERS: tuple[str, ...] = (
 class _Group:
     """The values of one (operation, table) pair since the last flush."""
 
-    __slots__ = ("counters", "latencies")
+    __slots__ = ("counters", "latencies", "pool_waits")
 
     def __init__(self) -> None:
         self.counters = dict.fromkeys(_COUNTERS, 0.0)
         self.latencies: list[float] = []
+        self.pool_waits: list[float] = []
 
     def metrics(self) -> dict[str, tuple[str, list[float]]]:
         found: dict[str, tuple[str, list[float]]] = {}
         if self.latencies:
             found["Latency"] = ("Milliseconds", self.latencies)
+        if self.pool_waits:
+            found["PoolWait"] = ("Milliseconds", self.pool_waits)
         for name, value in self.counters.items():
             found[name] = ("Count", [value])
         return found
@@ -214,17 +220,18 @@ class Metrics:
         group = self._group(call.operation, table)
         error = call.error
         answered = error is None or (
-            isinstance(error, Exception) and not isinstance(error, DeadlineExceeded)
+            isinstance(error, Exception) and not isinstance(error, DeadlineExceeded | PoolTimeout)
         )
         if answered:
             group.latencies.append(round(call.seconds * 1000, 3))
+        group.pool_waits.append(round(call.pool_wait * 1000, 3))
         if isinstance(error, Exception):
             group.counters["Errors"] += 1
         group.counters["Retries"] += call.retries
         group.counters["Throttles"] += call.throttled
         if call.response is not None:
             self._record_response(call.operation, call.response)
-        if len(group.latencies) >= MAX_VALUES_PER_METRIC:
+        if len(group.pool_waits) >= MAX_VALUES_PER_METRIC:  # never fewer than latencies
             key = (call.operation, table)
             self._write(self._group_documents(key, group, time_ms()))
             self._groups[key] = _Group()

@@ -1,14 +1,24 @@
-"""Declaring models: the ``@table`` decorator, field markers and index declarations.
+"""Declaring models: the ``@table`` decorator and the field markers.
 
-Models are plain attrs classes; this module adds DynamoDB metadata to them and does no I/O::
+A model is a plain attrs class with DynamoDB metadata; nothing here does I/O::
 
     @table("payments", indexes=[GSI("by-customer", pk="customer_id", sk="created_at")])
-    @attrs.define
     class Payment:
         id: str = pk()
-        amount: Decimal = attr()
+        amount: Decimal
         customer_id: str = attr()
         created_at: datetime | None = created_at()
+
+``@table`` makes the class an attrs class (``attrs.define``, or ``attrs.frozen`` with
+``frozen=True``) and is declared a :func:`typing.dataclass_transform` whose field specifiers
+are :func:`pk`, :func:`sk`, :func:`attr` and :func:`attrs.field`, so mypy and pyright see the
+real constructor with no plugin: a marker without ``default=``/``factory=`` is a required
+argument, and a plain annotated field may follow it. :func:`version`, :func:`created_at`,
+:func:`updated_at` and :func:`ttl` always have a default (0, ``None``, ``None``, ``None``).
+
+``@table`` also accepts a class already made with ``@attrs.define``/``@attrs.frozen`` (put it
+on top); such a class works the same at run time, but mypy's built-in attrs support then reads
+every marker as a default value, so prefer ``@table`` alone where a type checker matters.
 
 Each marker accepts :func:`attrs.field`'s keyword arguments (``default``, ``factory``,
 ``validator``, ``converter``...) besides its own.
@@ -17,12 +27,24 @@ Each marker accepts :func:`attrs.field`'s keyword arguments (``default``, ``fact
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar, dataclass_transform, overload
 
 import attrs
 
-from . import _schema
-from ._schema import FieldMeta, IndexMeta, ModelMeta, model_meta
+from ._schema import (
+    GSI,
+    LSI,
+    METADATA_KEY,
+    FieldMeta,
+    FieldSpec,
+    IndexMeta,
+    ModelMeta,
+    Naming,
+    Projection,
+    Role,
+    declare,
+    model_meta,
+)
 from .errors import SchemaError
 
 __all__ = [
@@ -44,81 +66,12 @@ __all__ = [
     "version",
 ]
 
-T = TypeVar("T", bound=type)
-
-Naming = Literal["camelCase", "snake_case"]
-Projection = Literal["ALL", "KEYS_ONLY"] | Sequence[str]
-"""An index projection: ``"ALL"``, ``"KEYS_ONLY"`` or the field names to include."""
-
-
-def _projection(value: Any) -> Any:
-    if value in ("ALL", "KEYS_ONLY"):
-        return value
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise SchemaError(
-            f"index projection must be 'ALL', 'KEYS_ONLY' or a list of field names, not {value!r}"
-        )
-    return tuple(value)
-
-
-@attrs.frozen
-class GSI:
-    """A global secondary index declaration.
-
-    Args:
-        name: The index name in DynamoDB.
-        pk: The field (Python name) that is the index's partition key.
-        sk: The field that is its sort key, if any.
-        projection: ``"ALL"`` (default), ``"KEYS_ONLY"`` or a list of field names to include.
-    """
-
-    name: str
-    pk: str
-    sk: str | None = None
-    projection: Projection = attrs.field(default="ALL", converter=_projection)
-
-
-@attrs.frozen
-class LSI:
-    """A local secondary index: the table's partition key with another sort key.
-
-    Args:
-        name: The index name in DynamoDB.
-        sk: The field (Python name) that is the index's sort key.
-        projection: ``"ALL"`` (default), ``"KEYS_ONLY"`` or a list of field names to include.
-    """
-
-    name: str
-    sk: str
-    projection: Projection = attrs.field(default="ALL", converter=_projection)
-
-
-def table(
-    name: str, *, indexes: Sequence[GSI | LSI] = (), naming: Naming = "camelCase"
-) -> Callable[[T], T]:
-    """Mark an attrs class as a DynamoDB model stored in table ``name``.
-
-    Apply it above ``@attrs.define``. The class is returned unchanged apart from its
-    (cached) metadata; declaration mistakes raise :class:`SchemaError` here.
-
-    Args:
-        name: The logical table name (``Config.table_prefix`` is prepended to it).
-        indexes: GSI and LSI declarations.
-        naming: How stored attribute names derive from field names: ``"camelCase"``
-            (DynamORM's convention: ``customer_id`` → ``customerId``) or ``"snake_case"``.
-    """
-    if not isinstance(name, str) or not name:
-        raise SchemaError(f"@table needs a non-empty table name, not {name!r}")
-
-    def decorate(cls: T) -> T:
-        _schema.declare(cls, table=name, indexes=tuple(indexes), naming=naming)
-        return cls
-
-    return decorate
+C = TypeVar("C", bound=type)
+T = TypeVar("T")
 
 
 def _marker(
-    role: _schema.Role | None,
+    role: Role | None,
     *,
     name: str | None,
     omit_empty: bool,
@@ -127,20 +80,49 @@ def _marker(
     if name is not None and (not isinstance(name, str) or not name):
         raise SchemaError(f"stored attribute name must be a non-empty string, not {name!r}")
     metadata = dict(field_kwargs.pop("metadata", None) or {})
-    metadata[_schema.METADATA_KEY] = _schema.FieldSpec(role=role, name=name, omit_empty=omit_empty)
+    metadata[METADATA_KEY] = FieldSpec(role=role, name=name, omit_empty=omit_empty)
     return attrs.field(metadata=metadata, **field_kwargs)
 
 
+# pk, sk and attr are field specifiers (PEP 681): a call without default= or factory= is a
+# required constructor argument. The overloads give the field the default's type, as
+# attrs.field's do, so `amount: Decimal = attr(default=0.5)` is a type error.
+@overload
+def pk(*, name: str | None = None, default: T, **field_kwargs: Any) -> T: ...
+@overload
+def pk(*, name: str | None = None, factory: Callable[[], T], **field_kwargs: Any) -> T: ...
+@overload
+def pk(*, name: str | None = None, **field_kwargs: Any) -> Any: ...
 def pk(*, name: str | None = None, **field_kwargs: Any) -> Any:
     """The partition key field. ``name`` overrides the stored attribute name."""
     return _marker("pk", name=name, omit_empty=False, field_kwargs=field_kwargs)
 
 
+@overload
+def sk(*, name: str | None = None, default: T, **field_kwargs: Any) -> T: ...
+@overload
+def sk(*, name: str | None = None, factory: Callable[[], T], **field_kwargs: Any) -> T: ...
+@overload
+def sk(*, name: str | None = None, **field_kwargs: Any) -> Any: ...
 def sk(*, name: str | None = None, **field_kwargs: Any) -> Any:
     """The sort key field. ``name`` overrides the stored attribute name."""
     return _marker("sk", name=name, omit_empty=False, field_kwargs=field_kwargs)
 
 
+@overload
+def attr(
+    *, name: str | None = None, omit_empty: bool = False, default: T, **field_kwargs: Any
+) -> T: ...
+@overload
+def attr(
+    *,
+    name: str | None = None,
+    omit_empty: bool = False,
+    factory: Callable[[], T],
+    **field_kwargs: Any,
+) -> T: ...
+@overload
+def attr(*, name: str | None = None, omit_empty: bool = False, **field_kwargs: Any) -> Any: ...
 def attr(*, name: str | None = None, omit_empty: bool = False, **field_kwargs: Any) -> Any:
     """An ordinary attribute with options.
 
@@ -153,10 +135,13 @@ def attr(*, name: str | None = None, omit_empty: bool = False, **field_kwargs: A
     return _marker(None, name=name, omit_empty=omit_empty, field_kwargs=field_kwargs)
 
 
-def version(*, name: str | None = None, **field_kwargs: Any) -> Any:
+# version, created_at, updated_at and ttl are deliberately not field specifiers: they always
+# have a default, so type checkers read their call as that default value.
+def version(*, name: str | None = None, **field_kwargs: Any) -> int:
     """An optimistic-locking version (an ``int``): 0 on create, +1 on every update."""
     field_kwargs.setdefault("default", 0)
-    return _marker("version", name=name, omit_empty=False, field_kwargs=field_kwargs)
+    marker: int = _marker("version", name=name, omit_empty=False, field_kwargs=field_kwargs)
+    return marker
 
 
 def created_at(*, name: str | None = None, **field_kwargs: Any) -> Any:
@@ -178,3 +163,46 @@ def ttl(*, name: str | None = None, omit_empty: bool = True, **field_kwargs: Any
     """
     field_kwargs.setdefault("default", None)
     return _marker("ttl", name=name, omit_empty=omit_empty, field_kwargs=field_kwargs)
+
+
+@dataclass_transform(field_specifiers=(pk, sk, attr, attrs.field))
+def table(
+    name: str,
+    *,
+    indexes: Sequence[GSI | LSI] = (),
+    naming: Naming = "camelCase",
+    frozen: bool = False,
+) -> Callable[[C], C]:
+    """Make a class a DynamoDB model stored in table ``name``.
+
+    The class becomes an attrs class (``attrs.define``; ``attrs.frozen`` with
+    ``frozen=True``) unless it already is one, and gets its (cached) metadata; nothing else
+    is added. Declaration mistakes raise :class:`SchemaError` here.
+
+    Args:
+        name: The logical table name (``Config.table_prefix`` is prepended to it).
+        indexes: GSI and LSI declarations.
+        naming: How stored attribute names derive from field names: ``"camelCase"``
+            (DynamORM's convention: ``customer_id`` → ``customerId``) or ``"snake_case"``.
+        frozen: Make an immutable (``attrs.frozen``) class. Only for a class ``@table``
+            makes: an attrs class you declared keeps what you declared.
+    """
+    if not isinstance(name, str) or not name:
+        raise SchemaError(f"@table needs a non-empty table name, not {name!r}")
+    if not isinstance(frozen, bool):
+        raise SchemaError(f"@table frozen= must be True or False, not {frozen!r}")
+
+    def decorate(cls: C) -> C:
+        if not isinstance(cls, type):
+            raise SchemaError(f"@table must decorate a class, not {cls!r}")
+        if "__attrs_attrs__" not in cls.__dict__:
+            cls = attrs.frozen(cls) if frozen else attrs.define(cls)
+        elif frozen:
+            raise SchemaError(
+                f"{cls.__name__} is already an attrs class: frozen=True is for a class @table "
+                "makes (use @attrs.frozen, or drop the attrs decorator)"
+            )
+        declare(cls, table=name, indexes=tuple(indexes), naming=naming)
+        return cls
+
+    return decorate

@@ -24,6 +24,7 @@ __all__ = [
     "TABLE_WAIT_TIMEOUT",
     "BillingMode",
     "IndexDescription",
+    "StreamViewType",
     "TableDescription",
     "create_table",
     "create_table_params",
@@ -36,6 +37,9 @@ __all__ = [
 
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
 """How a table is billed: on demand or by provisioned capacity."""
+
+StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
+"""What a table's stream records carry: the keys only, or the new / old / both images."""
 
 TABLE_WAIT_TIMEOUT = 300.0
 """How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
@@ -155,6 +159,7 @@ def create_table_params(
     billing_mode: BillingMode = "PAY_PER_REQUEST",
     read_capacity: int | None = None,
     write_capacity: int | None = None,
+    stream: StreamViewType | None = None,
 ) -> dict[str, Any]:
     """The ``CreateTable`` parameters for a model.
 
@@ -164,6 +169,7 @@ def create_table_params(
         billing_mode: ``"PAY_PER_REQUEST"`` (default) or ``"PROVISIONED"``.
         read_capacity: Read capacity units for PROVISIONED (table and each GSI).
         write_capacity: Write capacity units for PROVISIONED (table and each GSI).
+        stream: Enable the table's stream with this view type (``None``: no stream).
     """
     key_fields: dict[str, FieldMeta] = {f.stored: f for f in meta.key_fields}
     for index in meta.indexes:
@@ -207,6 +213,8 @@ def create_table_params(
         params["GlobalSecondaryIndexes"] = gsis
     if lsis:
         params["LocalSecondaryIndexes"] = lsis
+    if stream is not None:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
     return params
 
 
@@ -233,13 +241,14 @@ async def create_table(
     write_capacity: int | None = None,
     ttl: bool = True,
     wait_seconds: float = TABLE_WAIT_TIMEOUT,
+    stream: StreamViewType | None = None,
 ) -> TableDescription:
     """Create the model's table; see :meth:`DB.create_table <dynamorm_async.DB.create_table>`."""
     meta = model_meta(model)
     name = session.table_name(model)
     params = create_table_params(
         meta, name, billing_mode=billing_mode, read_capacity=read_capacity,
-        write_capacity=write_capacity,
+        write_capacity=write_capacity, stream=stream,
     )  # fmt: skip
     response = await session.send("CreateTable", params)
     description = TableDescription.from_response(response["TableDescription"])
@@ -275,7 +284,12 @@ async def enable_ttl(
 
 
 async def ensure_table(
-    session: Session, model: type, *, wait: bool = True, ttl: bool = True
+    session: Session,
+    model: type,
+    *,
+    wait: bool = True,
+    ttl: bool = True,
+    stream: StreamViewType | None = None,
 ) -> bool:
     """Create the model's table unless it exists. Returns whether it was created.
 
@@ -296,7 +310,7 @@ async def ensure_table(
     except TableNotFound:
         pass
     try:
-        await create_table(session, model, wait=wait, ttl=ttl)
+        await create_table(session, model, wait=wait, ttl=ttl, stream=stream)
     except TableExists:
         if wait:  # created concurrently by someone else
             await _wait_for_table(session, session.table_name(model), TABLE_WAIT_TIMEOUT)

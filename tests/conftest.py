@@ -3,8 +3,8 @@
 The server comes from the package's own pytest plugin (``dynamorm_async.testing.plugin``),
 the one users get: ``dynamodb_server`` honours ``DYNAMODB_ENDPOINT`` (use that server) and
 ``DYNAMORM_TEST_SERVER`` (``moto``, ``dynalite`` or ``other``; without an endpoint, which one
-to start). Tests marked ``needs_transactions`` / ``needs_ttl`` / ``needs_sts`` are skipped on
-``dynalite``.
+to start). Tests marked ``needs_transactions`` / ``needs_ttl`` / ``needs_sts`` /
+``needs_streams`` are skipped on ``dynalite``.
 
 The fixtures here are the suite's names for the plugin's values (all session-scoped, started
 only when a test asks for them): ``server_kind`` (``"moto" | "dynalite" | "other"``),
@@ -33,6 +33,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     "dynalite": {
         "needs_transactions": "dynalite has no TransactWriteItems",
         "needs_ttl": "dynalite has no UpdateTimeToLive",
+        "needs_streams": "dynalite has no DynamoDB Streams API",
         "needs_sts": "dynalite has no STS (AssumeRole) and no per-account data",
     },
 }

@@ -23,7 +23,10 @@ One function serving many partner accounts takes ``@lambda_handler(partners=...)
 handler gets the invocation's partner DB as a third argument (docs/partners.md).
 
 The environment variables :meth:`Config.from_environment <dynamorm_async.Config.from_environment>`
-reads are listed in :mod:`dynamorm_async.aws_lambda.environment`.
+reads are listed in :mod:`dynamorm_async.environment` (re-exported as
+:mod:`dynamorm_async.aws_lambda.environment`). DynamoDB Streams events
+(typed records, partial batch failures) are in :mod:`dynamorm_async.aws_lambda.streams`,
+imported only by functions that use it.
 """
 
 from .._deadline import DEFAULT_BUFFER, LambdaContext

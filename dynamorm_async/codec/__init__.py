@@ -16,12 +16,11 @@ left out, and errors name the path of the bad value (``history[3].amount``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import cattrs
 
-# _schema imports codec._types while it loads: bind the module, not its names.
-from .. import _schema
+from .._schema import ModelMeta, is_model, model_meta
 from ..errors import DecodeError, EncodeError, ValidationError
 from ._hooks import Hooks
 from ._invalid import Invalid, wrap
@@ -36,9 +35,6 @@ from ._models import (
 from ._scalars import AttributeValue, Decoder, KeyEncoder
 from ._size import item_size
 from ._time import format_datetime, parse_datetime
-
-if TYPE_CHECKING:
-    from .._schema import ModelMeta
 
 __all__ = [
     "MAX_ITEM_SIZE",
@@ -133,7 +129,7 @@ class Codec:
         return model
 
     def _build(self, cls: type) -> _ModelCodec:
-        meta = _schema.model_meta(cls)
+        meta = model_meta(cls)
         plans = model_plans(self._hooks, meta)
         by_name = {plan.name: plan for plan in plans}
         keys: list[tuple[str, str, KeyEncoder]] = []
@@ -220,7 +216,7 @@ class Codec:
     # -- single values -----------------------------------------------------------------------
 
     def _naming(self, tp: Any) -> str:
-        return _schema.model_meta(tp).naming if _schema.is_model(tp) else _DEFAULT_NAMING
+        return model_meta(tp).naming if is_model(tp) else _DEFAULT_NAMING
 
     def encode_value(self, tp: Any, value: Any, *, path: str = "") -> AttributeValue | None:
         """Encode one value by its annotation.

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .._annotations import DICT_ORIGINS, LIST_ORIGINS, SCALARS, strip_optional, unsupported_reason
 from ..errors import SchemaError
 from ._invalid import Invalid, at, key_segment, type_name, wrap
 from ._numbers import parse_number
@@ -57,7 +58,6 @@ from ._sets import (
     set_decoder,
     set_encoder,
 )
-from ._types import DICT_ORIGINS, LIST_ORIGINS, SCALARS, strip_optional, unsupported_reason
 
 # --- helpers shared by generated code --------------------------------------------------------
 

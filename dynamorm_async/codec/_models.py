@@ -14,12 +14,12 @@ import itertools
 import linecache
 import marshal
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
-# _schema imports codec._types while it loads: bind the module, not its names.
-from .. import _schema
+from .._annotations import strip_optional
+from .._schema import ModelMeta, field_spec, stored_name
 from ..errors import SchemaError
 from ._hooks import Hooks, may_omit, non_empty, optional_decoder, optional_encoder
 from ._invalid import Invalid, at, type_name
@@ -35,11 +35,13 @@ from ._scalars import (
     wrong_type,
 )
 from ._sets import empty_set_factory, is_set_type
-from ._size import item_size, value_size
-from ._types import strip_optional
-
-if TYPE_CHECKING:
-    from .._schema import ModelMeta
+from ._size import (
+    MAX_PARTITION_KEY_SIZE,
+    MAX_SORT_KEY_SIZE,
+    item_size,
+    size_limited,
+    value_size,
+)
 
 Mode = Literal["plain", "omit_empty", "sparse", "key"]
 Missing = Literal["default", "none", "empty", "error"]
@@ -71,6 +73,7 @@ class FieldPlan:
     size: int | None
     default: Any
     kw_only: bool
+    key_limit: int | None = None
 
 
 def _plan(
@@ -84,6 +87,7 @@ def _plan(
     omit_empty: bool,
     table_key: bool = False,
     index_key: bool = False,
+    key_limit: tuple[int, str] | None = None,
 ) -> FieldPlan:
     inner, optional = strip_optional(tp)
     optional = optional or tp is Any or tp is object
@@ -111,6 +115,8 @@ def _plan(
     elif index_key:
         mode = "sparse"
         key_encoder = non_empty(hooks.encoder(inner, naming), _INDEX_KEY)
+    if key_encoder is not None and key_limit is not None:
+        key_encoder = size_limited(key_encoder, *key_limit)
     missing: Missing
     empty = None
     if field.default is not attrs.NOTHING:
@@ -137,6 +143,7 @@ def _plan(
         size=size,
         default=field.default,
         kw_only=field.kw_only,
+        key_limit=key_limit[0] if key_encoder is not None and key_limit is not None else None,
     )
 
 
@@ -144,6 +151,7 @@ def model_plans(hooks: Hooks, meta: ModelMeta) -> list[FieldPlan]:
     """The field plans of a ``@table`` model: roles, keys and sparse index keys applied."""
     table_keys = {f.name for f in meta.key_fields}
     index_keys = {f.name for index in meta.indexes for f in index.key_fields} - table_keys
+    limits = _key_limits(meta)
     by_name = {f.name: f for f in attrs.fields(meta.cls)}
     return [
         _plan(
@@ -156,9 +164,27 @@ def model_plans(hooks: Hooks, meta: ModelMeta) -> list[FieldPlan]:
             omit_empty=f.omit_empty,
             table_key=f.name in table_keys,
             index_key=f.name in index_keys,
+            key_limit=limits.get(f.name),
         )
         for f in meta.fields
     ]
+
+
+def _key_limits(meta: ModelMeta) -> dict[str, tuple[int, str]]:
+    """Each key field's byte limit and role: the strictest of its roles in table and indexes."""
+    roles = [(meta.pk, MAX_PARTITION_KEY_SIZE, "the partition key")]
+    if meta.sk is not None:
+        roles.append((meta.sk, MAX_SORT_KEY_SIZE, "the sort key"))
+    for index in meta.indexes:
+        name = f"of index {index.name!r}"
+        roles.append((index.pk, MAX_PARTITION_KEY_SIZE, f"the partition key {name}"))
+        if index.sk is not None:
+            roles.append((index.sk, MAX_SORT_KEY_SIZE, f"the sort key {name}"))
+    limits: dict[str, tuple[int, str]] = {}
+    for field, limit, role in roles:
+        if field.name not in limits or limit < limits[field.name][0]:
+            limits[field.name] = (limit, role)
+    return limits
 
 
 def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
@@ -170,8 +196,8 @@ def class_plans(hooks: Hooks, cls: type, naming: str) -> list[FieldPlan]:
     plans: list[FieldPlan] = []
     seen: dict[str, str] = {}
     for field in attrs.fields(cls):
-        spec = _schema.field_spec(field)
-        stored = spec.name or _schema.stored_name(field.name, naming)
+        spec = field_spec(field)
+        stored = spec.name or stored_name(field.name, naming)
         if stored in seen:
             raise SchemaError(
                 f"{cls.__name__}: fields {seen[stored]!r} and {field.name!r} are both "
@@ -231,7 +257,12 @@ def _store_inline(
 ) -> list[str]:
     target = f"item[{plan.stored!r}]"
     if plan.inline == "str":
-        test = "v.__class__ is str and v" if key else "v.__class__ is str"
+        test = "v.__class__ is str"
+        if key and plan.key_limit is not None:
+            # Not empty, and short enough that any UTF-8 spelling fits the key limit.
+            test += f" and 0 < len(v) <= {plan.key_limit // 4}"
+        elif key:
+            test += " and v"
         fast = [f"{target} = {{'S': v}}"] + (["ns += len(v)"] if top else [])
     elif plan.inline == "int":
         test = "v.__class__ is int and -_SMALL < v < _SMALL"

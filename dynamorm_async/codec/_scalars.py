@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
+from .._annotations import enum_kind, strip_optional
 from ..errors import SchemaError
 from ._invalid import Invalid, type_name
 from ._numbers import (
@@ -33,7 +34,6 @@ from ._time import (
     parse_date_text,
     parse_datetime_text,
 )
-from ._types import enum_kind, strip_optional
 
 AttributeValue = dict[str, Any]
 Encoder = Callable[[Any], AttributeValue | None]
@@ -250,7 +250,7 @@ def ttl_decoder(inner: Any) -> Decoder:
 
 
 def scalar_encoder(tp: type) -> Encoder:
-    """The encoder of a scalar class (one of ``_types.SCALARS`` or a subclass)."""
+    """The encoder of a scalar class (one of ``_annotations.SCALARS`` or a subclass)."""
     if issubclass(tp, enum.Enum):
         return enum_encoder(tp)
     if issubclass(tp, bool):
@@ -273,7 +273,7 @@ def scalar_encoder(tp: type) -> Encoder:
 
 
 def scalar_decoder(tp: type) -> Decoder:
-    """The decoder of a scalar class (one of ``_types.SCALARS`` or a subclass)."""
+    """The decoder of a scalar class (one of ``_annotations.SCALARS`` or a subclass)."""
     if issubclass(tp, enum.Enum):
         return enum_decoder(tp)
     cls, base = next((cls, base) for cls, base in _SCALAR_DECODERS if issubclass(tp, cls))

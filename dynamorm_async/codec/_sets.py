@@ -13,6 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from .._annotations import SET_ORIGINS, enum_kind, strip_optional
 from ..errors import SchemaError
 from ._invalid import Invalid, type_name, wrap
 from ._numbers import (
@@ -35,7 +36,6 @@ from ._scalars import (
     short_av,
     wrong_type,
 )
-from ._types import SET_ORIGINS, enum_kind, strip_optional
 
 
 def is_set_type(tp: Any) -> bool:

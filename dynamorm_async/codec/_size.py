@@ -1,10 +1,15 @@
-"""Item size as DynamoDB counts it against the 400 KB item limit.
+"""Sizes as DynamoDB counts them: items against the 400 KB limit, key values against theirs.
 
 Attribute names and strings count their UTF-8 bytes, binary its length, BOOL and NULL one
 byte, a list or map 3 bytes plus 1 per element plus its contents, a set the sum of its
 elements. A number takes one byte per two significant digits plus one (the exact rule,
 measured against DynamoDB by dynalite, adds a byte for an even digit count at an even
 exponent and one for a negative sign).
+
+A partition key value holds at most :data:`MAX_PARTITION_KEY_SIZE` bytes and a sort key
+value :data:`MAX_SORT_KEY_SIZE`, in the table and in every secondary index (DynamoDB rejects
+a write whose index key attributes break them). Only strings and binaries can: a number has
+at most 38 digits, 21 bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +20,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import EncodeError
+from ._invalid import Invalid
+from ._scalars import AttributeValue, KeyEncoder
+
+MAX_PARTITION_KEY_SIZE = 2048
+"""Bytes a partition key value (of the table or an index) may hold."""
+
+MAX_SORT_KEY_SIZE = 1024
+"""Bytes a sort key value (of the table or an index) may hold."""
 
 
 def _text_size(text: str) -> int:
@@ -103,3 +116,23 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise EncodeError(f"not an item of AttributeValues ({type(exc).__name__}: {exc})") from exc
     return total
+
+
+def size_limited(encoder: KeyEncoder, limit: int, role: str) -> KeyEncoder:
+    """``encoder`` for a key attribute whose string or binary may hold ``limit`` bytes.
+
+    Args:
+        encoder: The key attribute's encoder.
+        limit: :data:`MAX_PARTITION_KEY_SIZE` or :data:`MAX_SORT_KEY_SIZE`.
+        role: What the value is, for the message (``"the partition key"``...).
+    """
+
+    def encode(value: Any) -> AttributeValue:
+        av = encoder(value)
+        for kind, inner in av.items():
+            size = _text_size(inner) if kind == "S" else _binary_size(inner) if kind == "B" else 0
+            if size > limit:
+                raise Invalid(f"{role} is {size} bytes, over DynamoDB's limit of {limit} bytes")
+        return av
+
+    return encode

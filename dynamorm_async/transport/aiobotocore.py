@@ -2,6 +2,11 @@
 
 This module is the one place where botocore's and aiohttp's exceptions are translated
 into :mod:`dynamorm_async.errors`.
+
+Every HTTP attempt (botocore's retries included) passes a :class:`~._pool.PoolGate` sized
+like the connector's pool before it asks for a connection, and leaves it once the answer's
+body is read and the connection is back in the pool: requests get connections first come,
+first served, and a retry waiting out its back-off holds no slot.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 import aiohttp
 import botocore.exceptions as bce
 from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import get_session
 from botocore import xform_name
 
@@ -21,11 +27,13 @@ from ..errors import (
     AccessDenied,
     ConfigError,
     DynamORMError,
+    PoolTimeout,
     TransportError,
     ValidationError,
     from_client_error,
 )
 from . import table_of
+from ._pool import PoolGate
 
 __all__ = ["AiobotocoreTransport"]
 
@@ -51,6 +59,9 @@ class AiobotocoreTransport:
                 read_timeout=config.timeout,
                 max_pool_connections=config.max_pool_connections,
                 retries={"max_attempts": config.max_retries, "mode": config.retry_mode},
+                http_session_cls=_gated_session(
+                    PoolGate(config.max_pool_connections, timeout=config.pool_timeout)
+                ),
             ),
         }
         if config.credentials is not None:
@@ -81,6 +92,9 @@ class AiobotocoreTransport:
             method = self._methods[operation] = getattr(self._client, xform_name(operation))
         try:
             response: dict[str, Any] = await method(**params)
+        except PoolTimeout as exc:  # a TimeoutError, hence an OSError: before _TRANSLATED
+            exc.operation, exc.table = operation, table_of(params)
+            raise
         except _TRANSLATED as exc:
             raise translate(exc, operation, table_of(params)) from exc
         return response
@@ -94,6 +108,21 @@ class AiobotocoreTransport:
 
 
 _TRANSLATED = (bce.BotoCoreError, bce.ClientError, aiohttp.ClientError, OSError)
+
+
+def _gated_session(gate: PoolGate) -> type[Any]:
+    """The aiobotocore HTTP session class whose every ``send`` (one attempt) passes ``gate``.
+
+    ``send`` returns once the whole body is read (botocore never streams a DynamoDB answer),
+    so the connection is back in the pool when the slot is given back.
+    """
+
+    class GatedSession(AIOHTTPSession):
+        async def send(self, request: Any) -> Any:
+            async with gate:
+                return await super().send(request)
+
+    return GatedSession
 
 
 def _observe_attempt(

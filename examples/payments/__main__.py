@@ -7,7 +7,11 @@ handler is called as the Lambda runtime calls it (synchronously, one invocation 
 other, each with a context whose remaining time runs down) in the environment a deployed
 function has, plus the endpoint, metrics on, and the Powertools namespace and service name.
 Under each result, the metrics the invocation wrote (CloudWatch EMF documents) are summed up.
-Then the same service serves two partners whose tables live in two other accounts
+
+Then the stream consumer (``consumer.py``) gets the payments table's stream records, read
+from the local server's DynamoDB Streams API as Lambda's poller would, once and then again
+(Lambda delivers records again after a failure): the customers are notified once. Last, the
+same service serves two partners whose tables live in two other accounts
 (:mod:`examples.payments.partners_demo`).
 """
 
@@ -20,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from dynamorm_async.aws_lambda import shutdown
+from dynamorm_async.idempotency import IdempotencyRecord
 from dynamorm_async.local import LocalServer
 from dynamorm_async.testing import FakeLambdaContext, lambda_environment
+from dynamorm_async.testing.streams import StreamPoller
 
 from . import partners_demo
 
@@ -54,15 +60,20 @@ def main() -> int:
             POWERTOOLS_SERVICE_NAME="payments",
         )
         print(f"local DynamoDB (moto) at {server.endpoint_url}")
-        from . import handler as module  # Lambda's init phase: DB.from_environment()
-        from .models import Payment
+        # Lambda's init phase of both functions: DB.from_environment().
+        from . import consumer
+        from . import handler as module
+        from .models import Notification, Payment
 
         db = module.db
         printed: list[dict[str, Any]] = []
         db.metrics.emit = lambda line: printed.append(json.loads(line))
+        consumer.db.metrics.emit = db.metrics.emit
 
         async def deploy() -> bool:  # a deployment step, not an invocation
-            created = await db.ensure_table(Payment)
+            created = await db.ensure_table(Payment, stream="NEW_AND_OLD_IMAGES")
+            for model in (Notification, IdempotencyRecord):
+                await db.ensure_table(model)
             await db.metrics.flush()
             printed.clear()
             return created
@@ -71,6 +82,7 @@ def main() -> int:
         print(f"table {db.table_name(Payment)}: {'created' if created else 'exists'}")
         try:
             failures, invocations = _invoke_all(module.handler, printed)
+            failures += _consume_stream(consumer, StreamPoller(db, Payment), printed)
             failures += partners_demo.run(server.endpoint_url)  # two partners, two accounts
         finally:
             shutdown()  # close the adapter's event loop (Lambda just freezes the process)
@@ -101,6 +113,39 @@ def _invoke_all(handler: Any, printed: list[dict[str, Any]]) -> tuple[int, int]:
         if not ok:
             print(f"  !! expected status {spec['expect_status']}")
     return failures, invocations
+
+
+def _consume_stream(consumer: Any, poller: StreamPoller, printed: list[dict[str, Any]]) -> int:
+    """Deliver the stream's records to the consumer twice; return how many checks failed."""
+    from .models import Notification
+
+    event = asyncio.run(poller.poll())
+    expected = sum(
+        spec["expect_status"] == 200 and spec["event"]["action"] in ("capture", "refund")
+        for spec in (json.loads(path.read_text()) for path in EVENTS.glob("*.json"))
+    )
+    failures = 0
+    for delivery in ("first delivery", "delivered again"):
+        context = FakeLambdaContext(timeout=TIMEOUT, memory_mb=256, function_name="consumer")
+        response = consumer.handler(event, context)  # as Lambda calls the stream consumer
+        names = [record["eventName"] for record in event["Records"]]
+        print(f"\nstream consumer, {delivery}: {len(names)} records ({', '.join(names)})")
+        print(f"  -> {json.dumps(response)}")
+        for document in printed:
+            print(_summary(document))
+        printed.clear()
+        failures += response != {"batchItemFailures": []}
+
+    async def notifications() -> list[Notification]:
+        return await consumer.db.model(Notification).allow_scan().all()
+
+    sent = asyncio.run(notifications())
+    for notification in sorted(sent, key=lambda n: n.text):
+        print(f"  notified {notification.customer_id}: {notification.text}")
+    if len(sent) != expected:
+        print(f"  !! expected {expected} notifications, not {len(sent)}")
+        failures += 1
+    return failures
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ class Status(enum.Enum):
 
 
 @table("payments", indexes=[GSI("by-customer", pk="customer_id", sk="created_at")])
-@attrs.define
 class Payment:
     """One payment of a customer."""
 
@@ -34,3 +33,15 @@ class Payment:
     created_at: dt.datetime | None = created_at()
     updated_at: dt.datetime | None = updated_at()
     version: int = version()
+
+
+@table("notifications")
+@attrs.define
+class Notification:
+    """A message to a customer about one of their payments (sent by the stream consumer)."""
+
+    id: str = pk()
+    payment_id: str = attr()
+    customer_id: str = attr()
+    text: str = attr()
+    created_at: dt.datetime | None = created_at()

@@ -2,8 +2,9 @@
 
 A page's blocks run as one module with top-level ``await``; ``config`` is predefined (a
 Config for the test server, with a table prefix of its own per page). Blocks fenced ```py
-are shown but not run. A page that needs transactions, TTL or STS says so in a comment
-``<!-- docs-test: needs_transactions -->`` and is skipped on dynalite.
+are shown but not run. A page that needs transactions, TTL, STS or a streams API says so
+in a comment ``<!-- docs-test: needs_transactions -->`` (or ``needs_ttl``, ``needs_sts``,
+``needs_streams``) and is skipped on dynalite.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ async def test_page_examples_run(page: Path, config: Config, server_kind: str) -
     if not blocks:
         pytest.skip(f"{page.name} has no runnable examples")
     needs = {word for match in NEEDS.findall(text) for word in match.split()}
-    if server_kind == "dynalite" and needs & {"needs_transactions", "needs_ttl", "needs_sts"}:
+    unsupported = {"needs_transactions", "needs_ttl", "needs_sts", "needs_streams"}
+    if server_kind == "dynalite" and needs & unsupported:
         pytest.skip(f"dynalite lacks what {page.name} needs: {sorted(needs)}")
     name = f"docs_{page.stem}"
     module = types.ModuleType(name)

@@ -40,7 +40,7 @@ def emf_printed(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 
 @pytest.mark.usefixtures("tables")
 def test_warm_invocations_reuse_the_pool(config: Config, fault_proxy: FaultProxy) -> None:
-    db = DB(through(config, fault_proxy, max_pool_connections=POOL))
+    db = DB(through(config, fault_proxy, max_pool_connections=POOL, batch_concurrency=POOL))
     set_db(db)
 
     @lambda_handler

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +22,13 @@ from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from dynamorm_async import Config
-from dynamorm_async.local import Dynalite, LocalServer, ServerStartError
+from dynamorm_async.local import (
+    _PROBE_BODY,
+    _PROBE_HEADERS,
+    Dynalite,
+    LocalServer,
+    ServerStartError,
+)
 
 needs_node = pytest.mark.skipif(
     shutil.which("node") is None or shutil.which("npm") is None,
@@ -58,15 +67,10 @@ def can_bind(host: str, port: int) -> bool:
 # -- against whatever dynamodb_endpoint is ---------------------------------------------------
 
 
-async def test_list_tables_answers(dynamodb_client: Any) -> None:
-    response = await dynamodb_client.list_tables()
-    assert isinstance(response["TableNames"], list)
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
-
-
-async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -> None:
-    name = config.table_name("local-server-smoke")
-    await dynamodb_client.create_table(
+@contextlib.asynccontextmanager
+async def id_table(client: Any, name: str) -> AsyncIterator[str]:
+    """A table keyed by ``id`` (a string), ACTIVE, deleted afterwards."""
+    await client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -75,10 +79,24 @@ async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -
     try:
         with anyio.fail_after(120):  # real DynamoDB can take a while; moto is instant
             while True:
-                table = (await dynamodb_client.describe_table(TableName=name))["Table"]
+                table = (await client.describe_table(TableName=name))["Table"]
                 if table["TableStatus"] == "ACTIVE":
                     break
                 await anyio.sleep(0.05)
+        yield name
+    finally:
+        await client.delete_table(TableName=name)
+
+
+async def test_list_tables_answers(dynamodb_client: Any) -> None:
+    response = await dynamodb_client.list_tables()
+    assert isinstance(response["TableNames"], list)
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -> None:
+    name = config.table_name("local-server-smoke")
+    async with id_table(dynamodb_client, name):
         assert name in await table_names(dynamodb_client, config.table_prefix)
 
         item = {"id": {"S": "a"}, "n": {"N": "1.50"}, "tags": {"SS": ["x", "y"]}}
@@ -95,8 +113,38 @@ async def test_table_and_item_round_trip(dynamodb_client: Any, config: Config) -
                 TableName=name, Item=item, ConditionExpression="attribute_not_exists(id)"
             )
         assert info.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
-    finally:
-        await dynamodb_client.delete_table(TableName=name)
+
+
+async def test_concurrent_conditional_writes_of_one_key_are_atomic(
+    dynamodb_client: Any, config: Config
+) -> None:
+    # DynamoDB applies a conditional write atomically; moto checks and writes without a lock,
+    # so the bundled server applies conditional writes one at a time (idempotency relies on it).
+    name = config.table_name("local-server-atomic")
+    async with id_table(dynamodb_client, name):
+        won: list[int] = []
+        refused: list[str] = []
+
+        async def claim(n: int) -> None:
+            try:
+                await dynamodb_client.put_item(
+                    TableName=name,
+                    Item={"id": {"S": "k"}, "n": {"N": str(n)}},
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+                won.append(n)
+            except ClientError as exc:
+                refused.append(exc.response["Error"]["Code"])
+
+        for _ in range(3):
+            await dynamodb_client.delete_item(TableName=name, Key={"id": {"S": "k"}})
+            won.clear()
+            refused.clear()
+            async with anyio.create_task_group() as group:
+                for n in range(50):
+                    group.start_soon(claim, n)
+            assert len(won) == 1
+            assert refused == ["ConditionalCheckFailedException"] * 49
 
 
 async def test_moto_serves_sts_on_the_same_port(config: Config, server_kind: str) -> None:
@@ -199,3 +247,41 @@ def test_server_dies_with_its_parent() -> None:
     while accepts_connections("127.0.0.1", port) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not accepts_connections("127.0.0.1", port)
+
+
+def test_moto_answers_with_one_server_header_and_works_in_asyncio_debug_mode() -> None:
+    # moto adds its own Server header to werkzeug's; aiohttp's strict parser (python -X dev,
+    # PYTHONASYNCIODEBUG=1) rejects the pair: "Duplicate 'Server' header found".
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from dynamorm_async import DB
+        from dynamorm_async.local import local_config
+
+        async def main():
+            async with DB(local_config(sys.argv[1])) as db:
+                answer = await db.engine.call("ListTables", {})
+            print(sorted(answer))
+
+        asyncio.run(main())
+        """
+    )
+    with LocalServer() as server:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+        try:
+            connection.request("POST", "/", body=_PROBE_BODY, headers=_PROBE_HEADERS)
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+        assert response.status == 200
+        assert [name for name, _ in response.getheaders() if name.lower() == "server"] == ["Server"]
+        result = subprocess.run(
+            [sys.executable, "-X", "dev", "-c", script, server.endpoint_url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['ResponseMetadata', 'TableNames']"

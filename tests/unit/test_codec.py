@@ -967,7 +967,7 @@ def test_abstract_collection_annotations(codec: Codec) -> None:
     import typing
     from collections.abc import Mapping, MutableSequence, Sequence
 
-    from dynamorm_async.codec._types import unsupported_reason
+    from dynamorm_async._annotations import unsupported_reason
 
     for tp in (typing.AbstractSet[str], typing.MutableSet[int], MutableSequence[int]):
         assert unsupported_reason(tp) is None

@@ -21,6 +21,7 @@ VALID: list[tuple[str, str, str, Any]] = [
     (env.MAX_RETRIES, "7", "max_retries", 7),
     (env.RETRY_MODE, "Adaptive", "retry_mode", "adaptive"),
     (env.MAX_CONNECTIONS, "50", "max_pool_connections", 50),
+    (env.POOL_TIMEOUT, "250ms", "pool_timeout", 0.25),
     (env.PAGE_SIZE, "10", "page_size", 10),
     (env.BATCH_CONCURRENCY, "2", "batch_concurrency", 2),
     (env.METRICS, "1", "metrics", True),
@@ -38,6 +39,7 @@ INVALID: list[tuple[str, str]] = [
     (env.TIMEOUT, "-1"),
     (env.TIMEOUT, "5m"),
     (env.CONNECT_TIMEOUT, "nan"),
+    (env.POOL_TIMEOUT, "0"),
     (env.MAX_RETRIES, "-1"),
     (env.MAX_RETRIES, "2.5"),
     (env.RETRY_MODE, "fast"),
@@ -94,14 +96,41 @@ def test_memory_size_chooses_page_size_and_concurrency(
 ) -> None:
     config = Config.from_environment({env.MEMORY_SIZE: memory})
     assert (config.page_size, config.batch_concurrency) == (page_size, concurrency)
+    assert config.max_pool_connections == concurrency  # one connection per chunk in flight
 
 
 def test_explicit_settings_win_over_memory() -> None:
     variables = {env.MEMORY_SIZE: "128", env.PAGE_SIZE: "60", env.BATCH_CONCURRENCY: "12"}
     config = Config.from_environment(variables)
     assert (config.page_size, config.batch_concurrency) == (60, 12)
+    assert config.max_pool_connections == 12  # grown to fit the batches
     overridden = Config.from_environment({env.MEMORY_SIZE: "128"}, page_size=7)
     assert (overridden.page_size, overridden.batch_concurrency) == (7, 4)
+
+
+@pytest.mark.parametrize(
+    ("variables", "overrides", "pool", "chunks"),
+    [
+        ({}, {}, 16, 16),
+        ({env.MAX_CONNECTIONS: "4"}, {}, 4, 4),
+        ({env.BATCH_CONCURRENCY: "40"}, {}, 40, 40),
+        ({env.BATCH_CONCURRENCY: "2"}, {}, 16, 2),
+        ({env.MEMORY_SIZE: "2048", env.MAX_CONNECTIONS: "6"}, {}, 6, 6),
+        ({env.MEMORY_SIZE: "600", env.MAX_CONNECTIONS: "32"}, {}, 32, 8),
+        ({env.MEMORY_SIZE: "2048"}, {"max_pool_connections": 4}, 4, 4),
+        ({env.MEMORY_SIZE: "128"}, {"batch_concurrency": 10}, 10, 10),
+    ],
+)
+def test_pool_and_batch_concurrency_follow_each_other(
+    variables: dict[str, str], overrides: dict[str, int], pool: int, chunks: int
+) -> None:
+    config = Config.from_environment(variables, **overrides)
+    assert (config.max_pool_connections, config.batch_concurrency) == (pool, chunks)
+
+
+def test_both_set_must_fit() -> None:
+    with pytest.raises(ConfigError, match="batch_concurrency=8: exceeds max_pool_connections"):
+        Config.from_environment({env.MAX_CONNECTIONS: "4", env.BATCH_CONCURRENCY: "8"})
 
 
 def test_overrides_win_over_variables() -> None:

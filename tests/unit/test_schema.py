@@ -110,8 +110,60 @@ def test_index_mistakes() -> None:
             id: str = pk()
             x: str = ""
 
-    with pytest.raises(SchemaError, match="attrs class"):
-        table("t")(type("NotAttrs", (), {}))
+    with pytest.raises(SchemaError, match="must decorate a class"):
+        table("t")(lambda: None)  # type: ignore[type-var]
+
+
+def test_table_makes_the_attrs_class() -> None:
+    @table("t")
+    class Made:
+        id: str = pk()
+        amount: Decimal
+        version: int = version()
+
+    @table("t", frozen=True)
+    class Frozen:
+        id: str = pk()
+
+    made = Made(id="a", amount=Decimal(1))
+    assert attrs.has(Made) and made.version == 0
+    assert model_meta(Made).pk.name == "id"
+    made.amount = Decimal(2)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        Frozen(id="a").id = "b"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="amount"):
+        Made(id="a")  # type: ignore[call-arg]
+
+
+def test_table_keeps_an_attrs_class_as_declared() -> None:
+    @table("t")
+    @attrs.frozen
+    class Declared:
+        id: str = pk()
+        amount: Decimal = attr()
+
+    assert Declared(id="a", amount=Decimal(1)) == Declared(id="a", amount=Decimal(1))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        Declared(id="a", amount=Decimal(1)).id = "b"  # type: ignore[misc]
+    with pytest.raises(SchemaError, match="already an attrs class"):
+
+        @table("t", frozen=True)
+        @attrs.define
+        class Twice:
+            id: str = pk()
+
+
+def test_an_attrs_decorator_above_table_is_refused() -> None:
+    # attrs remakes the class from the model @table made, without the markers' metadata
+    # (the stored name "amt" would be silently lost): the remade class is refused on use.
+    @attrs.define
+    @table("t")
+    class Remade:
+        id: str = pk()
+        amount: Decimal = attr(name="amt")
+
+    with pytest.raises(SchemaError, match="put @table on top"):
+        model_meta(Remade)
 
 
 def test_forward_references_resolve_on_first_use() -> None:

@@ -1,7 +1,8 @@
-"""Which Python annotations the codec can store, and as which DynamoDB type.
+"""Which Python annotations a model field may have, and as which DynamoDB type each is stored.
 
-Pure functions over annotations; no converter needed. The schema uses them to reject an
-unsupported field type when a model is decorated, and to find a key attribute's scalar type.
+Pure functions over annotations, at the bottom of the schema layer: the schema uses them to
+reject an unsupported field type when a model is decorated and to find a key attribute's
+scalar type; the codec uses them to pick each field's encoder and decoder.
 """
 
 from __future__ import annotations

@@ -1,0 +1,52 @@
+"""Must type-check cleanly: constructors, field types, index declarations and read results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import assert_type
+
+import attrs
+
+from dynamorm_async import DB, GSI, LSI
+from tests.typing.models import Entry, Legacy, Payment, Rate
+
+payment = Payment(id="p1", amount=Decimal("9.99"), customer_id="c1")
+assert_type(payment, Payment)
+assert_type(payment.id, str)
+assert_type(payment.amount, Decimal)
+assert_type(payment.currency, str)
+assert_type(payment.created, datetime | None)
+assert_type(payment.tags, list[str])
+assert_type(payment.version, int)
+assert_type(payment.expires, int | None)
+# Every defaulted field may be given, by keyword or position.
+Payment("p2", Decimal(1), "c1", "USD", None, None, ["a"], 3, 1_700_000_000)
+payment.amount = Decimal("10.00")
+
+entry = Entry(account="a1", at="2024-01-01", amount=Decimal(5))
+assert_type(entry.note, str | None)
+
+rate = Rate(currency="EUR", value=Decimal("1.1"))
+assert_type(rate.value, Decimal)
+
+legacy = Legacy(id="l1")
+assert_type(legacy.note, str)
+assert_type(attrs.evolve(legacy, note="n"), Legacy)
+
+indexes: list[GSI | LSI] = [
+    GSI("by-customer", pk="customer_id"),
+    GSI("by-status", pk="status", sk="created", projection="KEYS_ONLY"),
+    LSI("by-amount", sk="amount", projection=["note", "currency"]),
+]
+
+
+async def reads_and_writes(db: DB) -> None:
+    """What the read and write calls return."""
+    assert_type(await db.create(payment), Payment)
+    assert_type(await db.put(rate), Rate)
+    assert_type(await db.get(Payment, {"id": "p1"}), Payment)
+    assert_type(await db.find(Payment, {"id": "p1"}), Payment | None)
+    assert_type(await db.find(Entry, {"account": "a1", "at": "2024-01-01"}), Entry | None)
+    assert_type(await db.model(Payment).all(), list[Payment])
+    assert_type(await db.model(Rate).first(), Rate)

@@ -13,7 +13,7 @@ import contextlib
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 from . import tables
 from ._deadline import DEFAULT_BUFFER, LambdaContext
@@ -268,29 +268,37 @@ class DB:
                 :func:`~dynamorm_async.conditions.cond`).
 
         Returns:
-            The same instance, carrying its lifecycle values.
+            The instance as written: the same one, carrying its lifecycle values, or for a
+            frozen model (``@attrs.frozen``, never changed) a new one carrying them.
         """
         write = self._writes.create(item, if_not_exists=if_not_exists, condition=condition)
-        await send_write(self._session, write)
-        return item
+        _, written = await send_write(self._session, write)
+        return cast(T, written)
 
     async def put(self, item: T, *, condition: Cond | None = None) -> T:
         """Write an item, replacing any with the same key (an upsert).
 
         A versioned item is written only if the stored version equals the in-memory one
-        (or, for version 0, if no item exists) and gets version + 1. ``updated_at`` is set;
-        ``created_at`` is set only if it is still ``None``.
+        and gets version + 1. An instance at version 0 of an item that does not exist is
+        written as a new item, with version 0 (as :meth:`create` writes it; DynamORM's data
+        model); if the item exists at version 0 a second, version-checked request writes
+        version 1. ``updated_at`` is set; ``created_at`` is set only if it is still ``None``.
 
         Args:
             item: A model instance.
             condition: A condition the stored item must meet, ANDed with the version check.
 
+        Returns:
+            The instance as written: the same one, carrying its lifecycle values, or for a
+            frozen model (``@attrs.frozen``, never changed) a new one carrying them.
+
         Raises:
             ConditionFailed: the stored version differs or ``condition`` does not hold
                 (nothing was written).
         """
-        await send_write(self._session, self._writes.put(item, condition=condition))
-        return item
+        write = self._writes.put(item, condition=condition, new_first=True)
+        _, written = await send_write(self._session, write)
+        return cast(T, written)
 
     async def update(
         self, item: T, *, fields: Iterable[str] | None = None, condition: Cond | None = None
@@ -302,22 +310,25 @@ class DB:
 
         Args:
             item: A model instance holding the new values.
-            fields: Python names of the fields to write; ``None`` writes every non-key field.
+            fields: Python names of the fields to write; ``None`` writes every field but
+                the keys and the lifecycle fields (``created_at`` is never removed or
+                rewritten by an update, whatever the instance holds).
             condition: A condition the stored item must meet, ANDed with the existence and
                 version checks.
 
         Returns:
-            The same instance, carrying its new version and ``updated_at``.
+            The instance as written: the same one, carrying its new version and
+            ``updated_at``, or for a frozen model a new one carrying them.
 
         Raises:
             ConditionFailed: the item does not exist, its stored version differs, or
                 ``condition`` does not hold (nothing was written, the instance is unchanged).
-            ValidationError: ``fields`` names a key field, or none.
+            ValidationError: ``fields`` names a key or lifecycle field, or none.
             SchemaError: ``fields`` names an unknown field.
         """
         write = self._writes.update(item, fields=fields, condition=condition)
-        await send_write(self._session, write)
-        return item
+        _, written = await send_write(self._session, write)
+        return cast(T, written)
 
     @overload
     async def delete(self, item: object, /, *, condition: Cond | None = None) -> None: ...
@@ -591,7 +602,10 @@ class DB:
 
         Args:
             model: The model class.
-            wait: Wait until the table and its indexes are ACTIVE.
+            wait: Wait until the table and its indexes are ACTIVE. With ``wait=False``
+                nothing waits: TTL, which DynamoDB enables only on an ACTIVE table, is not
+                enabled; the result's ``ttl_pending`` names it, and :meth:`enable_ttl`
+                finishes.
             ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
                 TTL support, such as dynalite).
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
@@ -599,7 +613,8 @@ class DB:
                 (``"NEW_AND_OLD_IMAGES"``...), for :mod:`dynamorm_async.aws_lambda.streams`.
 
         Returns:
-            DynamoDB's description of the table (ACTIVE when ``wait``).
+            DynamoDB's description of the table (ACTIVE when ``wait``; with ``wait=False``
+            CREATING, and ``ttl_pending`` set if TTL is still to be enabled).
 
         Raises:
             TableExists: the table exists already.
@@ -620,8 +635,25 @@ class DB:
 
         ``ttl`` and ``stream`` are as for :meth:`create_table` (an existing table is left as
         it is).
+
+        Raises:
+            ValidationError: ``wait=False`` on a model with a ``ttl()`` field and
+                ``ttl=True`` (TTL needs an ACTIVE table; nothing is sent).
         """
         return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl, stream=stream)
+
+    async def enable_ttl(self, model: type, *, wait_seconds: float = TABLE_WAIT_TIMEOUT) -> None:
+        """Enable TTL on the model's ``ttl()`` field, waiting for its table to be ACTIVE.
+
+        ``create_table`` does it itself unless called with ``wait=False`` (its result's
+        ``ttl_pending`` then says so).
+
+        Raises:
+            ValidationError: The model has no ``ttl()`` field.
+            DeadlineExceeded: The table was not ACTIVE within ``wait_seconds``.
+            TableNotFound: The table does not exist.
+        """
+        await tables.enable_ttl(self._session, model, wait_seconds=wait_seconds)
 
     async def describe_table(self, model: type) -> TableDescription:
         """DynamoDB's description of the model's table.

@@ -28,8 +28,11 @@ async def get_item(session: Session, request: Mapping[str, Any]) -> dict[str, An
     return item
 
 
-async def send_write(session: Session, write: Write) -> dict[str, Any]:
-    """Send one planned write alone, then copy its lifecycle values onto the instance.
+async def send_write(session: Session, write: Write) -> tuple[dict[str, Any], Any]:
+    """Send one planned write alone; DynamoDB's answer and the instance as written.
+
+    The instance as written is :meth:`Write.confirm`'s: the same mutable instance with its
+    lifecycle values, a new one for a frozen instance, ``None`` for a write by key.
 
     Raises:
         ConditionFailed: The guard did not hold; ``item`` is the stored item as the model
@@ -40,6 +43,9 @@ async def send_write(session: Session, write: Write) -> dict[str, Any]:
     except ConditionFailed as exc:
         if exc.item is not None and not isinstance(exc.item, write.model):
             exc.item = session.codec.decode(write.model, exc.item)
-        raise
-    write.confirm()
-    return response
+        instead = write.instead(exc.item)
+        if instead is None:
+            raise
+        # A put at version 0 tried the item as new; it exists: the version-checked put.
+        return await send_write(session, instead)
+    return response, write.confirm()

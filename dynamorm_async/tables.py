@@ -1,7 +1,8 @@
 """Tables of models: their definitions (keys, indexes, TTL, TableOptions), creation, deletion.
 
 :func:`create_table_params` and :func:`ttl_params` are pure; :func:`create_table`,
-:func:`describe_table`, :func:`ensure_table` and :func:`delete_table` send them on a
+:func:`describe_table`, :func:`ensure_table`, :func:`enable_ttl` and :func:`delete_table`
+send them on a
 :class:`~dynamorm_async.session.Session` (``db.create_table(...)`` and friends call them).
 DynamoDB's answers are returned as a typed :class:`TableDescription`.
 """
@@ -16,7 +17,7 @@ import anyio
 import attrs
 
 from ._schema import FieldMeta, IndexMeta, ModelMeta, key_kind, model_meta
-from .errors import DeadlineExceeded, TableExists, TableNotFound
+from .errors import DeadlineExceeded, TableExists, TableNotFound, ValidationError
 from .session import Session
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "create_table_params",
     "delete_table",
     "describe_table",
+    "enable_ttl",
     "ensure_table",
     "ttl_params",
 ]
@@ -75,6 +77,10 @@ class TableDescription:
         size_bytes: DynamoDB's (periodically updated) table size, if reported.
         created_at: When the table was created, if reported.
         indexes: The secondary indexes, GSIs first, in DynamoDB's order.
+        ttl_pending: The attribute whose TTL ``create_table(wait=False)`` did not enable
+            because the table was not ACTIVE yet (DynamoDB refuses ``UpdateTimeToLive``
+            while it is CREATING): call :meth:`DB.enable_ttl
+            <dynamorm_async.DB.enable_ttl>` to finish. ``None`` when nothing is left to do.
         raw: The whole description as DynamoDB sent it, for anything else.
     """
 
@@ -86,6 +92,7 @@ class TableDescription:
     size_bytes: int | None = None
     created_at: dt.datetime | None = None
     indexes: tuple[IndexDescription, ...] = ()
+    ttl_pending: str | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
@@ -264,15 +271,38 @@ async def create_table(
     name = session.table_name(model)
     response = await session.send("CreateTable", create_table_params(meta, name, stream=stream))
     description = TableDescription.from_response(response["TableDescription"])
-    if wait:
-        description = await _wait_for_table(session, name, wait_seconds)
     ttl_request = ttl_params(meta, name) if ttl else None
+    if not wait:
+        # The table is CREATING and DynamoDB refuses UpdateTimeToLive until it is ACTIVE;
+        # wait=False promises not to wait, so the result says what is left to do.
+        if ttl_request is not None:
+            pending = ttl_request["TimeToLiveSpecification"]["AttributeName"]
+            description = attrs.evolve(description, ttl_pending=pending)
+        return description
+    description = await _wait_for_table(session, name, wait_seconds)
     if ttl_request is not None:
         await session.send("UpdateTimeToLive", ttl_request)
     backups = backup_params(meta, name)
     if backups is not None:
         await session.send("UpdateContinuousBackups", backups)
     return description
+
+
+async def enable_ttl(
+    session: Session, model: type, *, wait_seconds: float = TABLE_WAIT_TIMEOUT
+) -> None:
+    """Enable TTL on the model's ``ttl()`` field once its table is ACTIVE.
+
+    See :meth:`DB.enable_ttl <dynamorm_async.DB.enable_ttl>`.
+    """
+    meta = model_meta(model)
+    name = session.table_name(model)
+    request = ttl_params(meta, name)
+    if request is None:
+        raise ValidationError(f"{model.__name__} has no ttl() field to enable TTL on")
+    if not (await describe_table(session, model)).active:  # raises TableNotFound
+        await _wait_for_table(session, name, wait_seconds)
+    await session.send("UpdateTimeToLive", request)
 
 
 async def ensure_table(
@@ -283,7 +313,19 @@ async def ensure_table(
     ttl: bool = True,
     stream: StreamViewType | None = None,
 ) -> bool:
-    """Create the model's table unless it exists. Returns whether it was created."""
+    """Create the model's table unless it exists. Returns whether it was created.
+
+    Raises:
+        ValidationError: ``wait=False`` with ``ttl=True`` on a model with a ``ttl()``
+            field: TTL can only be enabled once the table is ACTIVE, and the answer could
+            not say it was not (nothing is sent). Pass ``ttl=False`` and call
+            :func:`enable_ttl` later, or wait.
+    """
+    if not wait and ttl and model_meta(model).ttl is not None:
+        raise ValidationError(
+            f"ensure_table({model.__name__}, wait=False) cannot enable TTL on a table that "
+            "is still being created: pass ttl=False and call enable_ttl() later, or wait"
+        )
     try:
         await describe_table(session, model)
         return False

@@ -96,6 +96,7 @@ class Transaction:
         self._actions: list[Write] = []
         self._items = _keys.Claims()
         self._state: _State = "open"
+        self._written: list[Any] = []
         self.token = token or str(uuid.uuid4())
 
     def __len__(self) -> int:
@@ -105,6 +106,16 @@ class Transaction:
     def committed(self) -> bool:
         """Whether the commit succeeded."""
         return self._state == "committed"
+
+    @property
+    def written(self) -> list[Any]:
+        """The instances as written, one per action in the order added, once committed.
+
+        For an action on a mutable instance that same instance (carrying its new version
+        and timestamps); on a frozen one (``@attrs.frozen``, never changed) a new instance
+        carrying them; ``None`` for an action by key. Empty until the commit succeeded.
+        """
+        return list(self._written)
 
     # -- context manager -----------------------------------------------------------------------
 
@@ -160,14 +171,16 @@ class Transaction:
         """Update an existing item, as :meth:`DB.update` or an update builder would.
 
         * ``tx.update(payment, fields=["status"])`` writes those fields of the instance
-          (every non-key field if ``fields`` is ``None``), version-checked like
+          (every field but the keys and lifecycle fields if ``fields`` is ``None``),
+          version-checked like
           :meth:`DB.update`;
         * ``tx.update(db.model(Payment).key({"id": "p-1"}).update().add("attempts", 1))``
           adds the builder's update actions and conditions (without ``.returning()``).
 
         Raises:
             TypeError: A builder with ``fields`` or ``condition`` (put those on the builder).
-            ValidationError: A key field among ``fields``, an update that returns values.
+            ValidationError: A key or lifecycle field among ``fields``, an update that
+                returns values.
         """
         if isinstance(item, UpdateBuilder):
             if fields is not None or condition is not None:
@@ -253,8 +266,7 @@ class Transaction:
         except BaseException:
             self._state = "unknown"
             raise
-        for action in self._actions:
-            action.confirm()
+        self._written = [action.confirm() for action in self._actions]
         self._state = "committed"
 
     async def _send(self) -> None:

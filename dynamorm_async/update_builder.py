@@ -202,7 +202,7 @@ class UpdateBuilder(Generic[T]):
             ConditionFailed: A condition did not hold, or the item does not exist (without
                 :meth:`upsert`); ``item`` is the stored item when DynamoDB returned it.
         """
-        response = await send_write(self._session, self.write())
+        response, _ = await send_write(self._session, self.write())
         attributes = response.get("Attributes")
         if not attributes or self._returning == "NONE":
             return None

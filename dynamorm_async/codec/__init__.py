@@ -60,7 +60,16 @@ _DEFAULT_NAMING = "camelCase"
 class _ModelCodec:
     """The compiled functions of one model class."""
 
-    __slots__ = ("decode", "decode_partial", "encode", "fields", "key_names", "keys", "meta")
+    __slots__ = (
+        "decode",
+        "decode_partial",
+        "encode",
+        "fields",
+        "key_names",
+        "keys",
+        "meta",
+        "required",
+    )
 
     def __init__(
         self,
@@ -70,8 +79,10 @@ class _ModelCodec:
         decode_partial: Callable[[Mapping[str, Any]], Any],
         fields: dict[str, Callable[[Any], AttributeValue | None]],
         keys: tuple[tuple[str, str, KeyEncoder], ...],
+        required: tuple[str, ...],
     ) -> None:
         self.meta = meta
+        self.required = required
         self.encode = encode
         self.decode = decode
         self.decode_partial = decode_partial
@@ -137,7 +148,16 @@ class Codec:
             decode_partial=compile_decoder(cls, plans, partial=True),
             fields={plan.name: field_encoder(plan) for plan in plans},
             keys=tuple(keys),
+            required=tuple(plan.name for plan in plans if plan.missing == "error"),
         )
+
+    def required_fields(self, cls: type) -> tuple[str, ...]:
+        """The fields (Python names) a stored item must hold for :meth:`decode` to read it.
+
+        Those without a default, not ``Optional`` and not a set (a missing set reads as an
+        empty one); the key fields are among them.
+        """
+        return self._model(cls).required
 
     def encode(self, obj: Any) -> Item:
         """Encode a model instance as a whole item (stored names to AttributeValues).

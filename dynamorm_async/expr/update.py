@@ -94,15 +94,25 @@ class Update:
         operand = check_av(value, f"set_if_not_exists({target})")
         return self._with(_Action("SET", target, "{p} = if_not_exists({p}, {0})", (operand,)))
 
-    def increment(self, path: PathLike, amount: AttributeValue) -> Update:
+    def increment(
+        self, path: PathLike, amount: AttributeValue, *, start: AttributeValue | None = None
+    ) -> Update:
         """``SET #p = #p + :v``; the attribute must exist (use :meth:`add` if it may not).
 
+        With ``start`` (an N value), ``SET #p = if_not_exists(#p, :start) + :v``: a missing
+        attribute counts as ``start``.
+
         Raises:
-            ValidationError: ``amount`` is not an N value, or an overlapping path.
+            ValidationError: ``amount`` or ``start`` is not an N value, or an overlapping
+                path.
         """
         target = as_path(path)
         operand = _value(amount, {"N"}, "increment", target)
-        return self._with(_Action("SET", target, "{p} = {p} + {0}", (operand,)))
+        if start is None:
+            return self._with(_Action("SET", target, "{p} = {p} + {0}", (operand,)))
+        initial = _value(start, {"N"}, "increment", target)
+        template = "{p} = if_not_exists({p}, {1}) + {0}"
+        return self._with(_Action("SET", target, template, (operand, initial)))
 
     def decrement(self, path: PathLike, amount: AttributeValue) -> Update:
         """``SET #p = #p - :v``; the attribute must exist.

@@ -5,25 +5,31 @@ computes its lifecycle values here, so they all follow DynamORM's rules:
 
 * ``version()``: create writes 0. Put and update write the in-memory version + 1 and are
   guarded by the stored version equalling the in-memory one (a put of version 0 also
-  succeeds when no item exists). Delete of an instance is guarded by its version.
-* ``created_at()``: set by create; by put only while it is still ``None``; never by update.
+  succeeds when no item exists). A single put of an instance at version 0 first tries the
+  item as new (version 0, guarded by its absence), and only if it exists the version-checked
+  put (see :meth:`~dynamorm_async.planning.writes.WritePlanner.put`). Delete of an instance
+  is guarded by its version.
+* ``created_at()``: set by create; by put only while it is still ``None``; never written or
+  removed by an update of an instance (which refuses to name a lifecycle field).
 * ``updated_at()``: set by create, put and update.
-* An update by key, without an instance (:func:`on_changes`: the update builder,
-  ``tx.update(Model, ..., changes=...)``): ``updated_at`` now and version + 1, neither
-  checked, unless the update names them; ``created_at`` only when it may create the item.
+* An update by key, without an instance (:func:`on_changes`: the update builder):
+  ``updated_at`` now and version + 1, neither checked, unless the update names them. An
+  upsert (it may create the item) must give every required field a value, sets
+  ``created_at`` where none is stored and counts a new item's version from 0.
 * ``ttl()`` needs nothing here: the codec stores it as epoch seconds and leaves out
   ``None`` (and 0 with ``omit_empty``).
 
 A :class:`Stamp` holds the new values and the guard. The write sends the values; only once
 DynamoDB confirmed the write are they copied onto the instance (:func:`apply`), so an
-instance whose write failed keeps its old version and can be written again as it is.
+instance whose write failed keeps its old version and can be written again as it is. A
+frozen instance (``@attrs.frozen``) is never changed: the write returns a new one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -31,12 +37,16 @@ from .._schema import FieldMeta, ModelMeta, model_meta
 from ..codec import Codec, Item
 from ..conditions import field_name
 from ..errors import EncodeError, ValidationError, shown
-from ..expr import Condition, Path, Update, compare
+from ..expr import Condition, Path, Update, as_path, compare
 from ..updates import Changes
+
+T = TypeVar("T")
 
 __all__ = [
     "Stamp",
     "apply",
+    "is_frozen",
+    "lifecycle_fields",
     "on_changes",
     "on_create",
     "on_delete",
@@ -107,17 +117,28 @@ def on_create(codec: Codec, item: Any, *, now: dt.datetime, if_not_exists: bool 
     return Stamp(values, condition)
 
 
-def on_put(codec: Codec, item: Any, *, now: dt.datetime, check_version: bool = True) -> Stamp:
+def on_put(
+    codec: Codec,
+    item: Any,
+    *,
+    now: dt.datetime,
+    check_version: bool = True,
+    new: bool = False,
+) -> Stamp:
     """Put (an upsert): version + 1 guarded by the stored version, ``updated_at`` now.
 
     ``created_at`` is set only while it is ``None``. With ``check_version=False`` the
     version is still incremented but not guarded (for batch writes, which take no
-    conditions).
+    conditions). With ``new`` (an instance at version 0) the put writes a new item: version
+    0, guarded by the item's absence, as DynamORM's data model says a new item starts.
     """
     meta = model_meta(type(item))
     values: dict[str, Any] = {}
     condition: Condition | None = None
-    if meta.version is not None:
+    if meta.version is not None and new:
+        values[meta.version.name] = 0
+        condition = compare(path_of(meta.pk), "not_exists")
+    elif meta.version is not None:
         current = _current_version(meta, item)
         values[meta.version.name] = current + 1
         if check_version:
@@ -158,23 +179,59 @@ def on_delete(codec: Codec, item: Any, *, check_version: bool = True) -> Stamp:
 
 
 def on_changes(
-    meta: ModelMeta, changes: Changes, *, now: dt.datetime, upsert: bool = False
-) -> Changes:
-    """Update actions on an item by key, with the lifecycle actions added.
+    codec: Codec, model: type, changes: Changes, *, now: dt.datetime, upsert: bool = False
+) -> Update:
+    """The update expression of actions on an item by key, with the lifecycle actions added.
 
-    There is no instance whose version could be checked: ``version`` goes up by one
-    (``ADD``) and ``updated_at`` is set to ``now``; with ``upsert`` (the item may be
-    created) ``created_at`` is set where the item has none. A field the actions already
-    name is left as they say.
+    There is no instance whose version could be checked: ``version`` goes up by one and
+    ``updated_at`` is set to ``now``. With ``upsert`` (the item may be created) the new
+    item must be one the model can read and starts as :func:`on_create` starts it:
+    ``created_at`` is set where the item has none, and the version counts from 0 (a
+    missing version is taken as -1 before the + 1). A field the actions already name is
+    left as they say.
+
+    Raises:
+        ValidationError: An upsert whose actions do not give every required field (one
+            without a default) a value, so the item it may create could not be read; the
+            message names the fields.
     """
+    meta = model_meta(model)
     touched = {field_name(field) for _, field, _ in changes.actions}
+    if upsert:
+        _check_upsert(codec, meta, changes)
     if meta.updated_at is not None and meta.updated_at.name not in touched:
         changes = changes.set(meta.updated_at.name, now)
-    if meta.version is not None and meta.version.name not in touched:
-        changes = changes.add(meta.version.name, 1)
+    version = meta.version if meta.version and meta.version.name not in touched else None
+    if version is not None and not upsert:
+        changes = changes.add(version.name, 1)
     if upsert and meta.created_at is not None and meta.created_at.name not in touched:
         changes = changes.set_if_not_exists(meta.created_at.name, now)
-    return changes
+    update = changes.compile(model, codec)
+    if version is not None and upsert:
+        update = update.increment(path_of(version), {"N": "1"}, start={"N": "-1"})
+    return update
+
+
+# Actions that give a missing top-level attribute a value (SET to None is a REMOVE).
+_CREATING = frozenset({"set", "set_if_not_exists", "add", "append", "prepend"})
+
+
+def _check_upsert(codec: Codec, meta: ModelMeta, changes: Changes) -> None:
+    keys = {field.name for field in meta.key_fields}
+    given = {
+        field_name(field)
+        for action, field, value in changes.actions
+        if action in _CREATING
+        and len(as_path(field).segments) == 1
+        and not (action == "set" and value is None)
+    }
+    missing = [n for n in codec.required_fields(meta.cls) if n not in keys and n not in given]
+    if missing:
+        raise ValidationError(
+            f"an upsert of {meta.cls.__name__} may create the item, which needs "
+            f"{', '.join(missing)} (no default): set them (set_if_not_exists keeps a stored "
+            "value), or drop .upsert()"
+        )
 
 
 def stamped(changes: Changes, stamp: Stamp) -> Changes:
@@ -198,27 +255,44 @@ def put_item(codec: Codec, item: Any, stamp: Stamp) -> Item:
     return encoded
 
 
+def lifecycle_fields(meta: ModelMeta) -> tuple[FieldMeta, ...]:
+    """The model's ``version()``, ``created_at()`` and ``updated_at()`` fields it has."""
+    found = (meta.version, meta.created_at, meta.updated_at)
+    return tuple(field for field in found if field is not None)
+
+
 def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp) -> Update:
     """The update expression writing fields ``names`` of ``item`` and the stamp's values.
 
     Args:
         codec: Encodes the values.
         item: The instance holding the new values.
-        names: Python names of the fields to write; ``None`` for every non-key field.
+        names: Python names of the fields to write; ``None`` for every field but the keys
+            and the lifecycle fields (an update never removes or rewrites ``created_at``,
+            whatever the instance holds; version and ``updated_at`` come from ``stamp``).
         stamp: The lifecycle values, written too.
 
     Raises:
-        ValidationError: ``names`` is empty or names a key field.
+        ValidationError: ``names`` is empty or names a key or lifecycle field.
         SchemaError: ``names`` names an unknown field.
     """
     meta = model_meta(type(item))
     keys = {f.name for f in meta.key_fields}
-    chosen = [f.name for f in meta.fields if f.name not in keys] if names is None else list(names)
+    managed = {f.name for f in lifecycle_fields(meta)}
+    if names is None:
+        chosen = [f.name for f in meta.fields if f.name not in keys and f.name not in managed]
+    else:
+        chosen = list(names)
     if not chosen:
         raise ValidationError(f"update of {meta.cls.__name__} names no fields")
     for name in chosen:
         if name in keys:
             raise ValidationError(f"update cannot rewrite key field {name!r}; write a new item")
+        if name in managed:
+            raise ValidationError(
+                f"update cannot write lifecycle field {name!r}: the write sets version and "
+                "updated_at itself and never touches created_at"
+            )
         meta.field(name)  # raises ValidationError naming the model's fields
     values = {name: getattr(item, name) for name in chosen}
     values.update(stamp.values)
@@ -230,8 +304,26 @@ def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp
     return update
 
 
-def apply(item: Any, stamp: Stamp) -> None:
-    """Copy the stamp's values onto the instance (after DynamoDB confirmed the write)."""
-    # object.__setattr__ so lifecycle values land on frozen attrs instances too.
+def is_frozen(cls: type) -> bool:
+    """Whether instances of the attrs class ``cls`` refuse assignment (``@attrs.frozen``)."""
+    # attrs gives frozen classes (and only those) its own __setattr__, which always raises.
+    return getattr(cls.__setattr__, "__name__", "") == "_frozen_setattrs"
+
+
+def apply(item: T, stamp: Stamp) -> T:
+    """The instance carrying the stamp's values (after DynamoDB confirmed the write).
+
+    A mutable instance gets them in place and is returned; a frozen one is never changed:
+    the values go to a new instance (:func:`attrs.evolve`), which is returned.
+    """
+    if not stamp.values:
+        return item
+    cls: Any = type(item)
+    if is_frozen(cls):
+        fields = attrs.fields_dict(cls)
+        changes = {str(fields[name].alias): value for name, value in stamp.values.items()}
+        evolved: T = attrs.evolve(cast(Any, item), **changes)
+        return evolved
     for name, value in stamp.values.items():
-        object.__setattr__(item, name, value)
+        setattr(item, name, value)
+    return item

@@ -72,6 +72,8 @@ class Write:
         instance: The instance whose lifecycle values :meth:`confirm` sets, if any.
         stamp: The lifecycle values and guard of the write, if any.
         key: The key fields (Python names) the item was named by, without an instance.
+        if_exists: For a put planned as a new item, the version-checked put to send
+            instead when the item turns out to exist (see :meth:`WritePlanner.put`).
     """
 
     kind: WriteKind
@@ -81,6 +83,7 @@ class Write:
     instance: Any = None
     stamp: lifecycle.Stamp | None = None
     key: Mapping[str, Any] | None = None
+    if_exists: Write | None = None
 
     @property
     def fingerprint(self) -> _keys.Fingerprint:
@@ -115,10 +118,33 @@ class Write:
             return {"PutRequest": {"Item": self.body["Item"]}}
         return {"DeleteRequest": {"Key": self.body["Key"]}}
 
-    def confirm(self) -> None:
-        """Copy the lifecycle values onto the instance: call once DynamoDB confirmed the write."""
+    def instead(self, stored: Any) -> Write | None:
+        """The write to send after this one failed its guard, given the stored item.
+
+        Only a put planned as a new item has one (:attr:`if_exists`), and only when the
+        stored item, if DynamoDB returned it, has the instance's version; ``None`` else.
+        """
+        if self.if_exists is None:
+            return None
+        version = model_meta(self.model).version
+        if (
+            stored is not None
+            and version is not None
+            and getattr(stored, version.name) != getattr(self.instance, version.name)
+        ):
+            return None
+        return self.if_exists
+
+    def confirm(self) -> Any:
+        """The instance as written: call once DynamoDB confirmed the write.
+
+        A mutable instance gets the lifecycle values in place and is returned; a frozen one
+        is left as it is and a new instance carrying them is returned (``None`` for a write
+        by key).
+        """
         if self.stamp is not None and self.instance is not None:
-            lifecycle.apply(self.instance, self.stamp)
+            return lifecycle.apply(self.instance, self.stamp)
+        return self.instance
 
 
 def conjoin(
@@ -194,14 +220,35 @@ class WritePlanner:
         body = _body(self._table(meta), item=encoded, guard=guard)
         return Write(kind, meta.cls, body["TableName"], body, item, stamp)
 
-    def put(self, item: Any, *, condition: Cond | None = None, check_version: bool = True) -> Write:
+    def put(
+        self,
+        item: Any,
+        *,
+        condition: Cond | None = None,
+        check_version: bool = True,
+        new_first: bool = False,
+    ) -> Write:
         """Put ``item`` (an upsert): version + 1, guarded by the stored version.
 
         ``check_version=False`` increments the version without the guard (batches).
+
+        With ``new_first`` (a put sent alone, which may send a second request), an instance
+        at version 0 is planned as a new item: version 0, guarded by its absence, as
+        :meth:`create` writes it; :attr:`Write.if_exists` is the version-checked put
+        (version 1) to send when that guard fails because the item exists. A transaction
+        or batch sends one request and cannot tell: there a put at version 0 writes 1.
         """
         meta = _instance_meta(item, "put")
-        stamp = lifecycle.on_put(self.codec, item, now=self._now(), check_version=check_version)
-        return self._put("put", meta, item, stamp, condition)
+        now = self._now()
+        checked = lifecycle.on_put(self.codec, item, now=now, check_version=check_version)
+        write = self._put("put", meta, item, checked, condition)
+        version = meta.version
+        if new_first and check_version and version and getattr(item, version.name) == 0:
+            fresh = lifecycle.on_put(self.codec, item, now=now, new=True)
+            first = self._put("put", meta, item, fresh, condition)
+            first.if_exists = write
+            return first
+        return write
 
     def create(
         self, item: Any, *, if_not_exists: bool = False, condition: Cond | None = None
@@ -236,16 +283,21 @@ class WritePlanner:
         """Apply update actions to the item with ``key`` (the update builder's write).
 
         There is no instance: ``updated_at`` is set and ``version`` incremented, neither
-        checked; the item must exist unless ``upsert``.
+        checked; the item must exist unless ``upsert``. An upsert must set every required
+        field (:func:`~dynamorm_async.planning.lifecycle.on_changes`), and an item it
+        creates starts at version 0, as :meth:`create` writes it.
+
+        Raises:
+            ValidationError: No actions, a bad action, or an upsert that leaves a required
+                field without a value.
         """
         meta = model_meta(model)
         if not changes.actions:
             raise ValidationError(f"an update of {model.__name__} needs at least one action")
         encoded_key = self.codec.encode_key(model, _keys.key_mapping(model, key))
-        stamped = lifecycle.on_changes(meta, changes, now=self._now(), upsert=upsert)
+        update = lifecycle.on_changes(self.codec, model, changes, now=self._now(), upsert=upsert)
         exists = None if upsert else compare(lifecycle.path_of(meta.pk), "exists")
         guard = conjoin(exists, condition, model, self.codec)
-        update = stamped.compile(model, self.codec)
         body = _body(self._table(meta), key=encoded_key, update=update, guard=guard)
         if returning != "NONE":
             body["ReturnValues"] = returning

@@ -10,8 +10,8 @@ from typing import Any
 import attrs
 import pytest
 
-from dynamorm_async import DB, ConditionFailed, attr, pk, table, ttl
-from tests.models import Order, Payment
+from dynamorm_async import DB, ConditionFailed, ValidationError, attr, cond, pk, table, ttl
+from tests.models import Order, Payment, Status
 
 pytestmark = pytest.mark.usefixtures("tables")
 
@@ -117,3 +117,98 @@ async def test_create_table_enables_ttl_on_the_field(db: DB, dynamodb_client: An
     description = response["TimeToLiveDescription"]
     assert description["AttributeName"] == "expires"
     assert description["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
+
+
+async def test_an_update_of_every_field_leaves_created_at_alone(
+    db: DB, dynamodb_client: Any
+) -> None:
+    # An instance built from a request payload: no created_at, the stored version.
+    await db.create(payment())
+    created = (await stored(dynamodb_client, db, Payment, id="p-1"))["createdAt"]
+    incoming = payment()
+    incoming.amount = Decimal("11.00")
+    assert incoming.created_at is None
+    await db.update(incoming)
+    raw = await stored(dynamodb_client, db, Payment, id="p-1")
+    assert raw["createdAt"] == created and raw["version"] == {"N": "1"}
+    assert Decimal(raw["amount"]["N"]) == Decimal(11)
+
+
+@pytest.mark.needs_transactions
+async def test_a_transaction_update_of_every_field_leaves_created_at_alone(
+    db: DB, dynamodb_client: Any
+) -> None:
+    await db.create(payment())
+    created = (await stored(dynamodb_client, db, Payment, id="p-1"))["createdAt"]
+    incoming = payment()
+    async with db.transaction() as tx:
+        tx.update(incoming)
+    raw = await stored(dynamodb_client, db, Payment, id="p-1")
+    assert raw["createdAt"] == created and raw["version"] == {"N": "1"}
+
+
+async def test_an_update_cannot_name_a_lifecycle_field(db: DB) -> None:
+    p = await db.create(payment())
+    for name in ("created_at", "updated_at", "version"):
+        with pytest.raises(ValidationError, match=name):
+            await db.update(p, fields=[name])
+        with pytest.raises(ValidationError, match=name):
+            db.transaction().update(p, fields=["amount", name])
+    assert p.version == 0
+
+
+async def test_a_put_of_a_new_item_writes_version_0_as_create_does(
+    db: DB, dynamodb_client: Any
+) -> None:
+    fresh = await db.put(payment("new"))
+    raw = await stored(dynamodb_client, db, Payment, id="new")
+    assert raw["version"] == {"N": "0"} and fresh.version == 0
+    assert raw["createdAt"] == raw["updatedAt"] and fresh.created_at is not None
+
+    # The item exists at version 0 now: the next put is version-checked and writes 1.
+    fresh.amount = Decimal("12.00")
+    await db.put(fresh)
+    raw = await stored(dynamodb_client, db, Payment, id="new")
+    assert raw["version"] == {"N": "1"} and fresh.version == 1
+
+    # A stale instance at version 0 changes nothing, whichever request refused it.
+    stale = payment("new")
+    with pytest.raises(ConditionFailed):
+        await db.put(stale)
+    assert stale.version == 0
+    assert await stored(dynamodb_client, db, Payment, id="new") == raw
+
+
+async def test_a_put_at_version_0_keeps_the_callers_condition(db: DB) -> None:
+    with pytest.raises(ConditionFailed):
+        await db.put(payment("cond"), condition=cond("status", "=", Status.PAID))
+    await db.create(payment("cond"))
+    with pytest.raises(ConditionFailed):
+        await db.put(payment("cond"), condition=cond("status", "=", Status.PAID))
+    assert (await db.get(Payment, {"id": "cond"}, consistent=True)).version == 0
+
+
+async def test_an_upsert_that_could_create_an_unreadable_item_is_refused(
+    db: DB, dynamodb_client: Any
+) -> None:
+    builder = db.model(Payment).key({"id": "up"}).update()
+    with pytest.raises(ValidationError, match="amount, customer_id"):
+        await builder.set("note", "x").upsert().execute()
+    with pytest.raises(ValidationError, match="customer_id"):
+        await builder.add("amount", Decimal(1)).set("customer_id", None).upsert().execute()
+    assert "Item" not in await dynamodb_client.get_item(
+        TableName=db.table_name(Payment), Key={"id": {"S": "up"}}
+    )
+
+    # Given the required fields, the item is created at version 0, as create writes it.
+    upsert = builder.add("amount", Decimal(1)).set_if_not_exists("customer_id", "c-9").upsert()
+    await upsert.execute()
+    got = await db.get(Payment, {"id": "up"}, consistent=True)
+    assert (got.version, got.amount, got.customer_id) == (0, Decimal(1), "c-9")
+    assert got.created_at is not None and got.created_at == got.updated_at
+    await upsert.execute()
+    got = await db.get(Payment, {"id": "up"}, consistent=True)
+    assert (got.version, got.amount) == (1, Decimal(2))
+    # Without upsert the item must exist, so nothing is required of the actions.
+    await builder.set("note", "y").execute()
+    assert (await db.get(Payment, {"id": "up"}, consistent=True)).version == 2

@@ -63,6 +63,25 @@ async def test_ttl_enabled_from_model(db: DB) -> None:
         await db.delete_table(Order)
 
 
+@pytest.mark.needs_ttl
+async def test_ttl_of_a_table_created_without_waiting_is_pending_until_enabled(db: DB) -> None:
+    description = await db.create_table(Order, wait=False)
+    try:
+        assert description.ttl_pending == "expires"
+        name = db.table_name(Order)
+        before = await db.engine.call("DescribeTimeToLive", {"TableName": name})
+        assert before["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+        await db.enable_ttl(Order)
+        after = await db.engine.call("DescribeTimeToLive", {"TableName": name})
+        spec = after["TimeToLiveDescription"]
+        assert (spec["AttributeName"], spec["TimeToLiveStatus"] in ("ENABLED", "ENABLING")) == (
+            "expires",
+            True,
+        )
+    finally:
+        await db.delete_table(Order)
+
+
 async def test_gsi_payload_for_payment(db: DB) -> None:
     await db.create_table(Payment)
     try:

@@ -68,7 +68,8 @@ def test_lifecycle_fields_follow_db_update() -> None:
     assert sorted(names.values()) == ["amount", "id", "updatedAt", "version"]
     assert request["UpdateExpression"] == "SET #n0 = :v0, #n1 = :v1 ADD #n2 :v2"
     assert request["ExpressionAttributeValues"][":v2"] == {"N": "1"}
-    upsert = model(Payment).key({"id": "p"}).update().set("version", 7).upsert().request()
+    required = model(Payment).key({"id": "p"}).update().set("version", 7)
+    upsert = required.set("amount", Decimal(1)).set("customer_id", "c").upsert().request()
     assert "ConditionExpression" not in upsert
     assert "ReturnValues" not in upsert
     assert "if_not_exists" in upsert["UpdateExpression"]  # created_at on a new item

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from dynamorm_async import Config, ValidationError
 from dynamorm_async.codec import Codec
 from dynamorm_async.conditions import cond
+from dynamorm_async.planning import lifecycle
 from dynamorm_async.planning.writes import RETURN_ON_FAILURE, WritePlanner
 from dynamorm_async.updates import Changes
 from tests.models import Order, Payment, Status
@@ -73,9 +75,19 @@ def test_update_actions_require_the_item_unless_upserting() -> None:
         and body["ExpressionAttributeNames"][guard[17:-1]] == "id"
     )
     assert guarded.body["ReturnValues"] == "ALL_NEW"
+    with pytest.raises(ValidationError, match="needs amount, customer_id"):
+        PLANNER.update_actions(Payment, {"id": "p-1"}, changes, upsert=True)
+    changes = changes.set_if_not_exists("amount", Decimal(0)).set("customer_id", "c")
     upsert = PLANNER.update_actions(Payment, {"id": "p-1"}, changes, upsert=True)
     assert "ConditionExpression" not in upsert.body
     assert not set(RETURN_ON_FAILURE) & set(upsert.body)
+    # A created item's version starts at 0, as create writes it: missing counts as -1.
+    expression = upsert.body["UpdateExpression"]
+    names = {v: k for k, v in upsert.body["ExpressionAttributeNames"].items()}
+    values = upsert.body["ExpressionAttributeValues"]
+    version = names["version"]
+    start = expression.split(f"{version} = if_not_exists({version}, ", 1)[1]
+    assert values[start[:3]] == {"N": "-1"} and "ADD" not in expression
 
 
 @pytest.mark.parametrize(
@@ -100,3 +112,31 @@ def test_mistaken_values_are_validation_errors() -> None:
         PLANNER.delete(Payment, {"id": "p-1", "nope": 1})
     with pytest.raises(ValidationError, match="at least one action"):
         PLANNER.update_actions(Payment, {"id": "p-1"}, Changes())
+
+
+def test_a_put_sent_alone_tries_a_version_0_item_as_new_first() -> None:
+    item = payment(version=0)
+    write = PLANNER.put(item, new_first=True)
+    assert write.body["Item"]["version"] == {"N": "0"}
+    assert write.body["ConditionExpression"] == "attribute_not_exists(#n0)"
+    assert write.if_exists is not None and write.if_exists.body["Item"]["version"] == {"N": "1"}
+    assert write.instead(None) is write.if_exists  # not returned: the second guard decides
+    assert write.instead(payment(version=0)) is write.if_exists
+    assert write.instead(payment(version=3)) is None  # stored elsewhere: stale, no retry
+    # In a transaction or batch (one request), and above version 0, nothing changes.
+    assert PLANNER.put(item).body["Item"]["version"] == {"N": "1"}
+    assert PLANNER.put(payment(version=2), new_first=True).if_exists is None
+
+
+def test_confirming_a_frozen_instance_returns_a_new_one() -> None:
+    @attrs.frozen
+    class Frozen:
+        id: str
+        version: int = 0
+
+    old = Frozen("x")
+    new = lifecycle.apply(old, lifecycle.Stamp({"version": 1}))
+    assert (old.version, new.version, new.id) == (0, 1, "x")
+    mutable = payment()
+    assert lifecycle.apply(mutable, lifecycle.Stamp({"version": 4})) is mutable
+    assert mutable.version == 4

@@ -85,7 +85,7 @@ def dynalite_botocore(session: nox.Session) -> None:
 
 def run_on_dynalite(session: nox.Session, extra: dict[str, str | None]) -> None:
     """Start a dynalite and run the integration tests on it with ``extra`` in the environment."""
-    from dynamorm_async.local import Dynalite
+    from dynamorm_async.testing.local import Dynalite
     from dynamorm_async.testing.plugin import DYNALITE_TABLE_MS
 
     # Tables stay CREATING/DELETING this long (dynalite's default, 500 ms, makes per-test

@@ -64,7 +64,7 @@ from _common import (
 from null_server import ITEM, TABLE, NullServer
 
 from dynamorm_async import DB
-from dynamorm_async.local import LOCAL_REGION, local_config
+from dynamorm_async.testing.local import LOCAL_REGION, local_config
 
 BASELINE = "aiobotocore"
 WIDTH = 32
@@ -444,13 +444,13 @@ COLD = {
         "await client.get_item(TableName='bench-orders', Key={'id': {'S': 'order-0001'}})",
     ),
     "dynamorm_async (direct)": (
-        "from dynamorm_async import DB\nfrom dynamorm_async.local import local_config\n"
+        "from dynamorm_async import DB\nfrom dynamorm_async.testing.local import local_config\n"
         "from _common import Order",
         "db = DB(local_config(URL))\nawait db.open()",
         "await db.get(Order, {'id': 'order-0001'})",
     ),
     "dynamorm_async (botocore)": (
-        "from dynamorm_async import DB\nfrom dynamorm_async.local import local_config\n"
+        "from dynamorm_async import DB\nfrom dynamorm_async.testing.local import local_config\n"
         "from _common import Order",
         "db = DB(local_config(URL, transport='botocore'))\nawait db.open()",
         "await db.get(Order, {'id': 'order-0001'})",
@@ -557,7 +557,7 @@ async def main():
                     break
             return count
     from dynamorm_async import DB
-    from dynamorm_async.local import local_config
+    from dynamorm_async.testing.local import local_config
     async with DB(local_config(URL, transport=TRANSPORT)) as db:
         count = 0
         query = db.model(CustomerOrder).where('customer_id', '=', 'c').page_size(1000)

@@ -8,6 +8,7 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._tables import IndexDescription, TableDescription
 from .batch import BatchGetResult, BatchResult
 from .conditions import Cond, cond
 from .config import Config, Credentials
@@ -54,7 +55,6 @@ from .planning.writes import Write
 from .query import Query
 from .session import Session
 from .table_options import Provisioned, TableOptions
-from .tables import IndexDescription, TableDescription
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
 from .updates import Changes

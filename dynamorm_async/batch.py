@@ -15,7 +15,7 @@ written.
 says otherwise) in one anyio task group take the chunks in order, each planning, sending
 and settling one chunk at a time.
 
-**Retries** (see :mod:`dynamorm_async.retry`). A chunk resends what DynamoDB left in
+**Retries** (see :mod:`dynamorm_async._retry`). A chunk resends what DynamoDB left in
 ``UnprocessedItems`` / ``UnprocessedKeys`` — and the whole chunk after a
 :class:`Throttled` or :class:`TransportError` that outlived botocore's own retries — after a
 full-jitter back-off, up to ``Config.batch_max_attempts`` requests in all. Puts and deletes
@@ -51,6 +51,7 @@ import anyio
 import attrs
 
 from ._fanout import run_all
+from ._retry import Backoff, Stop
 from ._schema import model_meta
 from .errors import (
     BatchDeadlineExceeded,
@@ -78,7 +79,6 @@ from .planning.batches import (
 )
 from .planning.lifecycle import utcnow
 from .planning.writes import WritePlanner
-from .retry import Backoff, Stop
 from .session import Session
 
 __all__ = ["BatchGetResult", "BatchResult", "KeyRef", "fetch_keys", "get_items", "write_items"]

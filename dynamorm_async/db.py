@@ -15,22 +15,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
-from . import tables
+from . import _tables as tables
 from ._deadline import DEFAULT_BUFFER, LambdaContext
+from ._items import get_item, send_write
 from ._schema import model_meta
+from ._tables import TABLE_WAIT_TIMEOUT, StreamViewType, TableDescription
 from .batch import BatchGetResult, BatchResult, get_items, write_items
 from .codec import Codec
 from .conditions import Cond
 from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import AccessDenied, ItemNotFound, masked_key
-from .items import get_item, send_write
 from .planning import _keys
 from .planning.reads import get_request
 from .planning.writes import WritePlanner
 from .query import Query
 from .session import Session
-from .tables import TABLE_WAIT_TIMEOUT, StreamViewType, TableDescription
 from .transaction import Transaction, transact_get
 
 if TYPE_CHECKING:

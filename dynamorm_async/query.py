@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 import attrs
 
 from ._fanout import run_all
+from ._items import get_item
 from ._schema import model_meta
 from .batch import fetch_keys
 from .conditions import Cond, FieldPath, compile_condition, cond, resolve_path
 from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
 from .expr import Condition, Path, Predicate, and_, or_
-from .items import get_item
 from .pagination import Cursor, Page, Pager, Stream
 from .planning import _keys
 from .planning.batches import BatchGetPlan, read_options

@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, overload
 
+from ._retry import Backoff, Stop
 from .conditions import Cond
 from .errors import (
     DeadlineExceeded,
@@ -53,7 +54,6 @@ from .errors import (
 from .planning import _keys
 from .planning.lifecycle import utcnow
 from .planning.writes import Write, WritePlanner
-from .retry import Backoff, Stop
 from .session import Session
 from .update_builder import UpdateBuilder
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, Self, TypeVar
 
+from ._items import send_write
 from .conditions import Cond, FieldPath, compile_condition, cond
 from .errors import ValidationError
-from .items import send_write
 from .planning import _keys
 from .planning.writes import RETURN_VALUES, ReturnValues, Write, WritePlanner
 from .session import Session

@@ -52,6 +52,7 @@ import anyio
 import attrs
 
 from .._schema import model_meta
+from .._tables import StreamViewType
 from ..errors import (
     DecodeError,
     DynamORMError,
@@ -59,7 +60,6 @@ from ..errors import (
     UnroutableRecord,
     ValidationError,
 )
-from ..tables import StreamViewType
 
 if TYPE_CHECKING:
     from ..db import DB

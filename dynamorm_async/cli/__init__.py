@@ -3,7 +3,7 @@
 Run ``dynamorm-async --help`` (or ``python -m dynamorm_async --help``). Every command's
 work lives in the module named after it (:mod:`dynamorm_async.codec.codegen`,
 :mod:`dynamorm_async.deploy.layer`, :mod:`dynamorm_async.deploy.template`,
-:mod:`dynamorm_async.local`) and is imported only when that command runs, so ``--help`` and
+:mod:`dynamorm_async.testing.local`) and is imported only when that command runs, so ``--help`` and
 argument errors answer without loading botocore.
 
 Exit codes (:data:`EXIT_OK` and the rest): 0 success; 1 the work failed (pip, the server,
@@ -247,7 +247,7 @@ def _local(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from ..local import Dynalite, LocalServer, ServerStartError
+    from ..testing.local import Dynalite, LocalServer, ServerStartError
     from ._models import load_models
 
     models = load_models(args.create) if args.create else []
@@ -283,7 +283,7 @@ def _create_tables(endpoint_url: str, models: list[type], *, ttl: bool) -> None:
     import asyncio
 
     from ..db import DB
-    from ..local import local_config
+    from ..testing.local import local_config
 
     async def create() -> None:
         async with DB(local_config(endpoint_url)) as db:
@@ -296,7 +296,7 @@ def _create_tables(endpoint_url: str, models: list[type], *, ttl: bool) -> None:
 
 
 def _announce(endpoint_url: str, persist: Path | None) -> str:
-    from ..local import LOCAL_REGION
+    from ..testing.local import LOCAL_REGION
 
     where = f"data kept in {persist}" if persist is not None else "data in memory"
     return "\n".join(

@@ -8,7 +8,7 @@
     print(render(document))          # YAML; render(document, json=True) for JSON
 
 Each table becomes an ``AWS::DynamoDB::Table`` whose properties are
-:func:`~dynamorm_async.tables.create_table_params` translated to CloudFormation's names,
+:func:`~dynamorm_async._tables.create_table_params` translated to CloudFormation's names,
 with TTL and point-in-time recovery added; an ``AWS::IAM::ManagedPolicy`` grants exactly the
 data-plane actions the library sends for those tables; Outputs give each table's name and
 ARN (and stream ARN) and the policy's ARN.
@@ -25,8 +25,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from .._schema import ModelMeta, model_meta
+from .._tables import backup_params, create_table_params, ttl_params
 from ..errors import SchemaError
-from ..tables import backup_params, create_table_params, ttl_params
 
 __all__ = [
     "DATA_ACTIONS",

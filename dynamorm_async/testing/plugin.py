@@ -121,7 +121,7 @@ def dynamodb_server() -> Iterator[DynamoDBServer]:
     if external:
         yield DynamoDBServer(external, kind)
         return
-    from ..local import Dynalite, LocalServer
+    from .local import Dynalite, LocalServer
 
     server: LocalServer | Dynalite
     if kind == "dynalite":
@@ -140,7 +140,7 @@ def dynamodb_server() -> Iterator[DynamoDBServer]:
 def dynamodb_config(dynamodb_server: DynamoDBServer) -> Config:
     """A ``Config`` for ``dynamodb_server`` with a table prefix unique to this run."""
     from ..config import Config
-    from ..local import local_config
+    from .local import local_config
 
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     transport = transport_from_env()

@@ -25,8 +25,8 @@ from typing import Any
 
 from dynamorm_async.aws_lambda import shutdown
 from dynamorm_async.idempotency import IdempotencyRecord
-from dynamorm_async.local import LocalServer
 from dynamorm_async.testing import FakeLambdaContext, lambda_environment
+from dynamorm_async.testing.local import LocalServer
 from dynamorm_async.testing.streams import StreamPoller
 
 from . import partners_demo

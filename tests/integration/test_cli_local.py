@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dynamorm_async import DB
-from dynamorm_async.local import local_config
+from dynamorm_async.testing.local import local_config
 from examples.payments.models import Payment
 
 ROOT = Path(__file__).parents[2]

@@ -22,7 +22,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from dynamorm_async import Config
-from dynamorm_async.local import (
+from dynamorm_async.testing.local import (
     _PROBE_BODY,
     _PROBE_HEADERS,
     Dynalite,
@@ -232,7 +232,7 @@ def test_server_dies_with_its_parent() -> None:
     script = textwrap.dedent(
         """
         import os, sys
-        from dynamorm_async.local import LocalServer
+        from dynamorm_async.testing.local import LocalServer
         server = LocalServer()
         server.start()
         print(server.port, flush=True)
@@ -256,7 +256,7 @@ def test_moto_answers_with_one_server_header_and_works_in_asyncio_debug_mode() -
         """
         import asyncio, sys
         from dynamorm_async import DB
-        from dynamorm_async.local import local_config
+        from dynamorm_async.testing.local import local_config
 
         async def main():
             async with DB(local_config(sys.argv[1])) as db:

@@ -17,9 +17,9 @@ from cfnlint.api import lint
 
 from dynamorm_async import DB, Config
 from dynamorm_async._schema import model_meta
+from dynamorm_async._tables import create_table_params
 from dynamorm_async.cli import main
 from dynamorm_async.deploy.template import DATA_ACTIONS, build_template, logical_id, render
-from dynamorm_async.tables import create_table_params
 from examples.payments.models import Payment
 from tests import deploy_models
 from tests.deploy_models import Customer, Entry, Order, Quota

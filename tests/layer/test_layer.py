@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from dynamorm_async.deploy.layer import LayerBuild, LayerSpec, build_layer
-from dynamorm_async.local import LocalServer
+from dynamorm_async.testing.local import LocalServer
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -29,7 +29,7 @@ sys.path.insert(0, layer)
 import attrs, aiobotocore, aiohttp, botocore, dynamorm_async
 from aiobotocore.session import get_session
 from dynamorm_async import DB, Credentials, attr, pk, table
-from dynamorm_async.local import local_config
+from dynamorm_async.testing.local import local_config
 
 origins = {m.__name__: m.__file__ for m in (dynamorm_async, botocore, aiobotocore, aiohttp)}
 assert all(f.startswith(layer) for f in origins.values()), origins

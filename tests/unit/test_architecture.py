@@ -45,14 +45,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("model",),
     ("codec",),
     ("expr", "conditions", "updates"),  # expressions
-    ("planning", "pagination", "retry"),  # planning (reads, writes, batches, lifecycle)
+    ("planning", "pagination", "_retry"),  # planning (reads, writes, batches, lifecycle)
     ("transport",),
     ("engine", "metrics", "tracing"),  # engine and observers
     ("session",),
-    ("items", "query", "update_builder", "transaction", "batch", "tables"),  # executors
+    ("_items", "query", "update_builder", "transaction", "batch", "_tables"),  # executors
     ("db",),  # facade
     ("partners", "idempotency"),  # built on the facade: partner DBs, idempotent calls
-    ("", "__main__", "aws_lambda", "local", "testing", "cli", "deploy"),  # exports, adapters, tools
+    ("", "__main__", "aws_lambda", "testing", "cli", "deploy"),  # exports, adapters, tools
 )
 
 
@@ -206,5 +206,5 @@ def test_the_graph_sees_every_kind_of_import() -> None:
     assert "tracing" in GRAPH["engine"]  # `from . import module`
     # Inside a function (and under TYPE_CHECKING): a submodule and the package it loads.
     assert {"transport", "transport.aiobotocore"} <= GRAPH["engine"]
-    assert {"db", "local"} <= GRAPH["testing.plugin"]  # only in functions / TYPE_CHECKING
+    assert {"db", "testing.local"} <= GRAPH["testing.plugin"]  # only in functions / TYPE_CHECKING
     assert "codec" not in GRAPH["codec._hooks"]  # its own package is already loading

@@ -24,7 +24,7 @@ FORBIDDEN = (
     "argparse",
     "dynamorm_async.codec.codegen",
     "dynamorm_async.deploy",
-    "dynamorm_async.local",
+    "dynamorm_async.testing.local",
     "moto",
     "dynamorm_async.testing",
     "pytest",

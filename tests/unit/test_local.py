@@ -1,4 +1,4 @@
-"""dynamorm_async.local without a network: config helpers, install paths, start failures."""
+"""dynamorm_async.testing.local without a network: config helpers, install paths, start failures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dynamorm_async import Config, ConfigError, Credentials
-from dynamorm_async.local import (
+from dynamorm_async.testing.local import (
     DYNALITE_DIR_ENV,
     Dynalite,
     LocalServer,

@@ -7,7 +7,7 @@ import random
 import anyio
 
 from dynamorm_async import Config
-from dynamorm_async.retry import Backoff, Stop
+from dynamorm_async._retry import Backoff, Stop
 
 
 def policy(**kw: object) -> Backoff:

@@ -21,7 +21,7 @@ from dynamorm_async import (
     version,
 )
 from dynamorm_async._schema import model_meta, stored_name
-from dynamorm_async.tables import create_table_params, ttl_params
+from dynamorm_async._tables import create_table_params, ttl_params
 from tests.models import Order, Payment
 
 

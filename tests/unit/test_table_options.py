@@ -8,8 +8,8 @@ import yaml
 
 from dynamorm_async import Provisioned, SchemaError, TableOptions, pk, table
 from dynamorm_async._schema import model_meta
+from dynamorm_async._tables import backup_params, create_table_params
 from dynamorm_async.deploy.template import build_template, render
-from dynamorm_async.tables import backup_params, create_table_params
 from examples.payments.models import Payment
 from tests.deploy_models import Customer, Entry, Order, Quota
 

@@ -13,7 +13,7 @@ wait until the port accepts a connection *and* answers an HTTP request, and stop
 leaving the process behind::
 
     from dynamorm_async import DB
-    from dynamorm_async.local import LocalServer, local_config
+    from dynamorm_async.testing.local import LocalServer, local_config
 
     async with LocalServer() as server:
         async with DB(local_config(server.endpoint_url)) as db:
@@ -46,7 +46,7 @@ from typing import IO, Any, ClassVar, Self
 
 import anyio.to_thread
 
-from .config import Config, Credentials
+from ..config import Config, Credentials
 
 __all__ = [
     "DEFAULT_INSTALL_TIMEOUT",

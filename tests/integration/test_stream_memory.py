@@ -87,7 +87,11 @@ async def test_stream_holds_one_page_while_all_holds_everything(
     print(f"\nstream(): {seen} items, page {page}, alive {most_alive}, held {most_buffered}")
 
     # One request (moto's 1 MB page holds them all): all() keeps every item whatever the page.
-    everything = await query.page_size(ITEMS).all()
+    # moto builds that whole answer before sending a byte, which can take longer than the
+    # default 5 s read timeout on a busy machine: this one request gets more time.
+    async with DB(attrs.evolve(db.session.config, timeout=120.0)) as patient:
+        big = patient.model(Bulk).where("group", "=", "g").page_size(ITEMS)
+        everything = await big.all()
     assert len(everything) == ITEMS
     assert len(LIVE) == ITEMS
     print(f"all(): {len(LIVE)} alive")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dynamorm_async import DB, Config
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, through
 from tests.models import Payment
 
 pytestmark = pytest.mark.usefixtures("tables")

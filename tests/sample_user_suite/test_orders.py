@@ -10,6 +10,7 @@ import pytest
 from app import Order, handler
 
 from dynamorm_async import DB, Config, DeadlineExceeded
+from dynamorm_async.testing import RealAWSRefused
 
 
 @pytest.mark.asyncio
@@ -35,6 +36,20 @@ async def test_handler_deadline(db, lambda_env, lambda_context) -> None:
     with pytest.raises(DeadlineExceeded):  # 0.5 s left, 1 s kept back: nothing is sent
         await handler.invoke({"id": "o-3", "total": "1"}, lambda_context(timeout=0.5))
     assert await db.find(Order, {"id": "o-3"}) is None
+
+
+def test_the_handler_is_synchronous_for_the_runtime(db, lambda_env, lambda_context) -> None:
+    assert handler({"id": "o-4", "total": "2"}, lambda_context(timeout=5))["id"] == "o-4"
+
+
+@pytest.mark.asyncio
+async def test_real_aws_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A DB configured for AWS itself (no endpoint): nothing may be sent.
+    monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    async with DB.from_environment() as aws:
+        with pytest.raises(RealAWSRefused, match=r"mark the test @pytest\.mark\.allow_aws"):
+            await aws.find(Order, {"id": "o-5"})
 
 
 def test_lambda_context_counts_down(lambda_context) -> None:

@@ -38,12 +38,29 @@ ON_MOTO: dict[str, str | None] = {
 ON_BOTOCORE: dict[str, str | None] = {"DYNAMORM_TEST_TRANSPORT": "botocore"}
 
 
-def pytest(session: nox.Session, where: str, env: dict[str, str | None] | None = None) -> None:
+# asyncio debug mode is how async users hunt forgotten awaits; in it aiohttp parses strictly
+# (moto's doubled Server header once failed every request) and asyncio reports coroutines
+# never awaited and callbacks that block the loop. A subset that crosses every layer: CRUD,
+# batches and their retries through the fault proxy, deadlines cancelling requests, the
+# Lambda adapter's kept loop, and a user suite run by the plugin (~1 min).
+DEV_MODE_TESTS = [
+    "tests/integration/test_crud.py",
+    "tests/integration/test_batch_faults.py",
+    "tests/integration/test_deadline_wire.py",
+    "tests/integration/test_lambda_handler.py",
+    "tests/integration/test_testing_plugin.py",
+]
+DEV_MODE: dict[str, str | None] = {"PYTHONASYNCIODEBUG": "1", "PYTHONDEVMODE": "1"}
+
+
+def pytest(
+    session: nox.Session, *where: str, env: dict[str, str | None] | None = None
+) -> None:
     """Run pytest on ``where``, or on the test paths given after ``--`` instead."""
     names_a_path = any(
         not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in session.posargs
     )
-    paths = [] if names_a_path else [where]
+    paths = [] if names_a_path else list(where)
     session.run(PYTHON, "-m", "pytest", *paths, *session.posargs, env=env)
 
 
@@ -69,6 +86,13 @@ def integration(session: nox.Session) -> None:
 def tests_botocore(session: nox.Session) -> None:
     """The integration tests on a moto server, with ``Config(transport="botocore")``."""
     pytest(session, "tests/integration", env={**ON_MOTO, **ON_BOTOCORE})
+
+
+@nox.session(python=False)
+def devmode(session: nox.Session) -> None:
+    """An integration subset in asyncio debug mode (``python -X dev``, PYTHONASYNCIODEBUG=1)."""
+    # PYTHONDEVMODE=1 is -X dev, inherited by the pytest processes the plugin test starts.
+    pytest(session, *DEV_MODE_TESTS, env={**ON_MOTO, **DEV_MODE})
 
 
 @nox.session(python=False)

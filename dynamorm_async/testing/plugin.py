@@ -274,7 +274,9 @@ def lambda_env(
 
     The DB :func:`~dynamorm_async.aws_lambda.get_db` holds is forgotten before and after the
     test, so each test's ``get_db()`` reads this environment. Change a variable with
-    ``monkeypatch.setenv`` (before the first ``get_db()`` of the test).
+    ``monkeypatch.setenv`` (before the first ``get_db()`` of the test). A module-level
+    ``DB.from_environment()`` reads the environment at its first use, so the first test
+    that uses it decides its configuration.
     """
     from ..aws_lambda import set_db
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 SUITE = Path(__file__).parents[1] / "sample_user_suite"
-TESTS = 8
+TESTS = 9
 
 
 @pytest.mark.parametrize("mode", ["auto", "strict"])

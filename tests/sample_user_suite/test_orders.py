@@ -6,8 +6,8 @@ import os
 import time
 from decimal import Decimal
 
-import pytest
 import app
+import pytest
 from app import Order, handler
 
 from dynamorm_async import DB, Config, DeadlineExceeded

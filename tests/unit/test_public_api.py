@@ -70,6 +70,8 @@ PUBLIC = [
     "UpdateBuilder",
     "ValidationError",
     "Write",
+    "WriteDeadlineExceeded",
+    "WriteOutcomeUnknown",
     "attr",
     "cond",
     "created_at",

@@ -63,7 +63,9 @@ async def send_write(session: Session, write: Write) -> tuple[dict[str, Any], An
         if exc.item is not None and not isinstance(exc.item, write.model):
             exc.item = session.codec.decode(write.model, exc.item)
         if delivery.retried_after_landing:
-            return await _after_lost_answer(session, write, exc, raw)
+            decided = await _after_lost_answer(session, write, exc, raw)
+            if decided is not None:
+                return decided
         instead = write.instead(exc.item)
         if instead is None:
             raise
@@ -83,8 +85,16 @@ async def send_write(session: Session, write: Write) -> tuple[dict[str, Any], An
 
 async def _after_lost_answer(
     session: Session, write: Write, failed: ConditionFailed, raw: Mapping[str, Any] | None
-) -> tuple[dict[str, Any], Any]:
-    """The outcome of a write whose retry failed its condition after a lost answer."""
+) -> tuple[dict[str, Any], Any] | None:
+    """The outcome of a write whose retry failed its condition after a lost answer.
+
+    The answer and the instance as written when the stored item is the one this write
+    left; ``None`` when it is not but the write has its next step (a put tried as a new
+    item, which exists: :attr:`Write.if_exists`), which the caller then sends.
+
+    Raises:
+        WriteOutcomeUnknown: Neither: the write may or may not have been applied.
+    """
     whole, expected = outcome.expected_state(session.codec, write)
     context: dict[str, Any] = {"operation": write.operation, "table": write.table}
     if raw is None:  # not returned: no item, or a server that ignores ALL_OLD (dynalite)
@@ -105,6 +115,9 @@ async def _after_lost_answer(
         if returning in ("NONE", "ALL_NEW", "UPDATED_NEW"):
             return ({"Attributes": raw} if returning != "NONE" and raw else {}), write.confirm()
         why = f"the answer with the values it asked for ({returning}) was lost"
+    elif stored is not None and write.instead(stored) is not None:
+        failed.item = stored  # the caller sends the put of an existing item
+        return None
     elif expected is None:
         why = "nothing in the stored item tells this write's result apart"
     else:

@@ -83,8 +83,8 @@ def expected_state(codec: Codec, write: Write) -> tuple[bool, Expected | None]:
     return False, attributes
 
 
-def is_written_state(whole: bool, expected: Expected, stored: Item | None) -> bool:
-    """Whether ``stored`` (``None``: no item) is what the write left (see :func:`expected_state`)."""
+def is_written_state(whole: bool, expected: Expected, stored: Mapping[str, Any] | None) -> bool:
+    """Whether ``stored`` (``None``: no item) is what the write left (:func:`expected_state`)."""
     if isinstance(expected, _Absent):
         return stored is None
     if stored is None:

@@ -146,6 +146,27 @@ async def test_a_lost_answer_that_cannot_be_told_apart_is_an_unknown_outcome(
     assert stored.total == Decimal(20)  # applied once, and the caller knows to look
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_condition_failure_after_a_refused_attempt_stays_condition_failed(
+    config: Config, db: DB, fault_proxy: FaultProxy, transport: str
+) -> None:
+    # A throttled attempt was refused (not applied): the retry's failed version check is the
+    # truth, and a stale instance gets ConditionFailed as always.
+    await db.create(Payment(id="stale-1", amount=Decimal(1), customer_id="c"))
+    stale = await db.get(Payment, {"id": "stale-1"})
+    await db.update(await db.get(Payment, {"id": "stale-1"}), fields=["amount"])
+
+    def throttle_only_the_first(number: int) -> float:
+        fault_proxy.faults["UpdateItem"] = Faults()  # for the requests after this one
+        return 0.0
+
+    fault_proxy.faults["UpdateItem"] = Faults(throttle=1.0, delay=throttle_only_the_first)
+    async with DB(_lossy(config, fault_proxy, transport)) as lossy:
+        with pytest.raises(ConditionFailed):
+            await lossy.update(stale, fields=["amount"])
+    assert [e.fault for e in fault_proxy.entries("UpdateItem")] == ["throttle", None]
+
+
 async def test_a_lost_answer_then_another_writer_is_an_unknown_outcome(
     config: Config, db: DB, fault_proxy: FaultProxy, client_kwargs_sync: dict[str, Any]
 ) -> None:
@@ -250,9 +271,8 @@ async def test_a_commit_whose_answer_is_lost_is_retried_with_its_token(
     fault_proxy.lose_answers("TransactWriteItems")
     account = await db.get(Payment, {"id": "tx-1"})
     account.amount -= 30
-    async with DB(_lossy(config, fault_proxy, "direct")) as lossy:
-        async with lossy.transaction() as tx:
-            tx.update(account, fields=["amount"])
+    async with DB(_lossy(config, fault_proxy, "direct")) as lossy, lossy.transaction() as tx:
+        tx.update(account, fields=["amount"])
     entries = fault_proxy.entries("TransactWriteItems")
     assert [e.fault for e in entries] == ["reset-after", None]
     assert entries[0].token == entries[1].token == tx.token

@@ -77,7 +77,5 @@ class Delivery:
         return self.earlier or self.in_flight or (self.handed and not self.trusted)
 
 
-CURRENT_DELIVERY: ContextVar[Delivery | None] = ContextVar(
-    "dynamorm_async_delivery", default=None
-)
+CURRENT_DELIVERY: ContextVar[Delivery | None] = ContextVar("dynamorm_async_delivery", default=None)
 """The :class:`Delivery` of the write request being sent in this task, if any."""

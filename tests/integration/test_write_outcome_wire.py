@@ -288,4 +288,3 @@ def client_kwargs_sync(config: Config) -> dict[str, Any]:
         kwargs["aws_access_key_id"] = config.credentials.access_key_id
         kwargs["aws_secret_access_key"] = config.credentials.secret_access_key
     return kwargs
-

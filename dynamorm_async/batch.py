@@ -29,7 +29,10 @@ chunks not started yet are not sent. The call then raises
 (chained from the failure). When the DB view's deadline ends a request, the other chunks
 are cancelled and :class:`~dynamorm_async.errors.BatchDeadlineExceeded` (a
 ``BatchWriteError`` and a ``DeadlineExceeded``) says the same; the ORM also stops instead
-of starting a back-off that would end after the deadline.
+of starting a back-off that would end after the deadline. Every item not confirmed is
+either *unprocessed* (known not written) or of *unknown* outcome: its request may have
+been applied (a lost answer the transport retried, a request cut in flight), as the
+transport records in a :class:`~dynamorm_async._delivery.Delivery` per request.
 
 **Lifecycle.** Batch writes take no conditions. ``batch_create`` writes version 0 and both
 timestamps, unconditionally (as ``create`` without ``if_not_exists``). A *versioned* model

@@ -59,7 +59,6 @@ from .session import Session
 from .table_options import Provisioned, TableOptions
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
-from .updates import Changes
 
 if TYPE_CHECKING:
     from .metrics import Metrics
@@ -90,7 +89,6 @@ __all__ = [
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
-    "Changes",
     "Cond",
     "ConditionFailed",
     "Config",

@@ -104,3 +104,22 @@ async def test_a_write_with_no_time_left_was_not_sent() -> None:
         await late.put(payment())
     assert not isinstance(stopped.value, WriteOutcomeUnknown)
     assert transport.requests == []
+
+
+def test_the_botocore_transport_knows_which_failed_attempts_were_never_sent() -> None:
+    import aiohttp
+    import botocore.exceptions as bce
+    from aiohttp.client_reqrep import ConnectionKey
+
+    from dynamorm_async.transport.aiobotocore import _never_sent
+
+    key = ConnectionKey("127.0.0.1", 1, False, True, None, None, None)
+    refused = aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))
+    reset = aiohttp.ClientOSError(104, "Connection reset by peer")
+    url = "http://127.0.0.1:1/"
+    # aiobotocore raises EndpointConnectionError for both: only the cause tells.
+    assert _never_sent(bce.EndpointConnectionError(endpoint_url=url, error=refused))
+    assert not _never_sent(bce.EndpointConnectionError(endpoint_url=url, error=reset))
+    assert _never_sent(bce.ConnectTimeoutError(endpoint_url=url, error=TimeoutError()))
+    assert not _never_sent(bce.ReadTimeoutError(endpoint_url=url, error=TimeoutError()))
+    assert not _never_sent(bce.ConnectionClosedError(endpoint_url=url, error=reset))

@@ -8,7 +8,8 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._tables import IndexDescription, TableDescription
+from ._table_drift import Drift
+from ._tables import IndexDescription, TableCheck, TableDescription
 from .batch import BatchGetResult, BatchResult
 from .conditions import Cond, cond
 from .config import Config, Credentials
@@ -97,6 +98,7 @@ __all__ = [
     "Cursor",
     "DeadlineExceeded",
     "DecodeError",
+    "Drift",
     "DynamORMError",
     "EncodeError",
     "IdempotencyError",
@@ -121,6 +123,7 @@ __all__ = [
     "Session",
     "Stream",
     "StreamImageMissing",
+    "TableCheck",
     "TableDescription",
     "TableExists",
     "TableNotFound",

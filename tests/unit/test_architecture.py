@@ -45,7 +45,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("model",),
     ("codec",),
     ("expr", "conditions", "updates"),  # expressions
-    ("planning", "pagination", "_retry"),  # planning (reads, writes, batches, lifecycle)
+    # planning (reads, writes, batches, lifecycle; a table's definition and drift)
+    ("planning", "pagination", "_retry", "_table_definition", "_table_drift"),
     ("transport",),
     ("engine", "metrics", "tracing"),  # engine and observers
     ("session",),

@@ -9,18 +9,18 @@ import yaml
 from dynamorm_async import Provisioned, SchemaError, TableOptions, pk, table
 from dynamorm_async._table_definition import backup_params, create_table_params, table_definition
 from dynamorm_async.deploy.template import build_template, render
-from examples.payments.models import Payment
+from examples.payments.models import Notification, Payment
 from tests.deploy_models import Customer, Entry, Order, Quota
 
 
 def test_a_model_without_options_sends_only_what_dynamodb_defaults_to() -> None:
-    params = create_table_params(table_definition([Payment]), "payments")
+    params = create_table_params(table_definition([Notification]), "notifications")
     assert params["BillingMode"] == "PAY_PER_REQUEST"
     assert not {
         "ProvisionedThroughput", "StreamSpecification", "SSESpecification", "TableClass",
         "DeletionProtectionEnabled", "Tags",
     } & set(params)  # fmt: skip
-    assert backup_params(table_definition([Payment]), "payments") is None
+    assert backup_params(table_definition([Notification]), "notifications") is None
 
 
 def test_every_option_reaches_create_table() -> None:

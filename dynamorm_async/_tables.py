@@ -262,6 +262,8 @@ async def ensure_table(
         description = await _wait_for_table(session, name, wait_seconds)
     drift = await _drift(session, definition, description, ttl=ttl)
     safe = tuple(d for d in drift if d.remedy == "ensure_table")
+    if any(d.kind == "keys" for d in drift):
+        safe = ()  # keyed otherwise, the table is not the models': nothing is added to it
     if not fix or not safe:
         return TableCheck(description=description, drift=drift)
     for item in safe:

@@ -639,8 +639,9 @@ class DB:
         An existing table is compared with the models (keys, indexes and projections, TTL,
         billing and capacity, stream): the result's ``drift`` lists each difference with
         its remedy. With ``fix=True`` the safe ones are applied (missing GSIs are created
-        and waited for until ACTIVE, TTL is enabled); nothing is ever dropped or changed:
-        that is :meth:`update_table`.
+        and waited for until ACTIVE, TTL is enabled), unless the table's key schema
+        differs (then nothing is); nothing is ever dropped or changed: that is
+        :meth:`update_table`.
 
         Args:
             model: The model class.

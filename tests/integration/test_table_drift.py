@@ -70,7 +70,7 @@ class NoteProvisioned:
     text: str = ""
 
 
-@table("drift-notes")
+@table("drift-notes", indexes=[GSI("by-id", pk="id")])
 @attrs.define
 class NoteRekeyed:
     """The same table keyed by another attribute: DynamoDB cannot change that in place."""
@@ -180,6 +180,9 @@ async def test_a_key_schema_change_is_reported_as_needing_a_new_table(notes: DB)
     assert keys.declared == "topic HASH (S), id RANGE (S)"
     assert keys.actual == "owner HASH (S), id RANGE (S)"
     assert "recreated" in str(keys) and check.applied == ()
+    # The missing GSI is not added to a table keyed otherwise (it is not this model's table).
+    assert ("index_missing", "by-id") in {(d.kind, d.subject) for d in check.drift}
+    assert check.description.indexes == ()
     # Nothing was changed: the items are still there under the old keys.
     assert (await notes.get(NoteV1, {"owner": "ann", "id": "1"})).text == "plan"
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._tables import IndexDescription, TableDescription
 from .batch import BatchGetResult, BatchResult
+from .capacity import Capacity, CapacityMeter, measure_capacity
 from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
@@ -52,6 +53,7 @@ from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, v
 from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
 from .planning.writes import Write
+from .progress import BatchProgress
 from .query import Query
 from .session import Session
 from .table_options import Provisioned, TableOptions
@@ -85,9 +87,12 @@ __all__ = [
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchGetResult",
+    "BatchProgress",
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
+    "Capacity",
+    "CapacityMeter",
     "Changes",
     "Cond",
     "ConditionFailed",
@@ -138,6 +143,7 @@ __all__ = [
     "attr",
     "cond",
     "created_at",
+    "measure_capacity",
     "pk",
     "sk",
     "table",

@@ -59,7 +59,6 @@ from .session import Session
 from .table_options import Provisioned, TableOptions
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
-from .updates import Changes
 
 if TYPE_CHECKING:
     from .metrics import Metrics
@@ -93,7 +92,6 @@ __all__ = [
     "CancellationReason",
     "Capacity",
     "CapacityMeter",
-    "Changes",
     "Cond",
     "ConditionFailed",
     "Config",

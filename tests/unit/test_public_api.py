@@ -26,7 +26,6 @@ PUBLIC = [
     "CancellationReason",
     "Capacity",
     "CapacityMeter",
-    "Changes",
     "Cond",
     "ConditionFailed",
     "Config",

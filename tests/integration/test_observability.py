@@ -22,6 +22,7 @@ from dynamorm_async import (
     Config,
     Credentials,
     Throttled,
+    TransactionCanceled,
     cond,
     measure_capacity,
 )
@@ -239,3 +240,24 @@ async def test_capacity_meter_counts_single_operations_and_queries(
     assert used.requests == 4 and list(used.tables) == [table]
     assert used.total.write == 2  # the put and the delete of a small item
     assert used.total.read > Decimal("0.5")  # the get's half unit and the query's
+
+
+@pytest.mark.needs_transactions
+async def test_transaction_conflicts_retried_at_info_and_the_give_up_at_warning(
+    config: Config, fault_proxy: FaultProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    fault_proxy.faults["TransactWriteItems"] = Faults(conflicts=100)
+    caplog.set_level(logging.INFO, logger="dynamorm_async")
+    changes = {"transaction_max_attempts": 2, "backoff_base": 0.001, "backoff_cap": 0.001}
+    async with DB(through(traced(config, "direct"), fault_proxy, **changes)) as db:
+        tx = db.transaction()
+        tx.put(payment())
+        with pytest.raises(TransactionCanceled):
+            await tx.commit()
+    records = [r for r in ours(caplog) if r.name == "dynamorm_async.retry"]
+    assert [(r.levelno, vars(r)["attempt"]) for r in records] == [
+        (logging.INFO, 1),
+        (logging.WARNING, 2),
+    ]
+    assert {vars(r)["table"] for r in records} == {db.table_name(Payment)}
+    assert_clean(records)

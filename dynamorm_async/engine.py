@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import tracing
+from ._delivery import CURRENT_DELIVERY
 from ._instrument import CURRENT_CALL, Call, Observer
 from ._logging import REQUESTS, RequestLog
 from .capacity import METER, asking_for_capacity
@@ -204,6 +205,9 @@ class Engine:
                 operation=operation,
                 table=table_of(params),
             )
+        delivery = CURRENT_DELIVERY.get()
+        if delivery is not None:
+            delivery.handed = True  # a transport that records nothing may have sent it
         with anyio.CancelScope(deadline=deadline):
             transport = await self.transport()
             return await transport.call(operation, params)

@@ -29,6 +29,7 @@ from .errors import AccessDenied, ItemNotFound, masked_key
 from .planning import _keys
 from .planning.reads import get_request
 from .planning.writes import WritePlanner
+from .progress import ProgressCallback
 from .query import Query
 from .session import Session
 from .transaction import Transaction, transact_get
@@ -368,6 +369,7 @@ class DB:
         *,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Create many items with ``BatchWriteItem``: version 0, both timestamps set.
 
@@ -379,6 +381,8 @@ class DB:
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return what is left after the retries in the result
                 instead of raising :class:`BatchWriteError`.
+            progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
+                each answer (docs: observability).
 
         Raises:
             ValidationError: Two items with the same key (nothing is sent).
@@ -391,6 +395,7 @@ class DB:
             mode="create",
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     async def batch_put(
@@ -400,6 +405,7 @@ class DB:
         unconditional: bool = False,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Put many items with ``BatchWriteItem`` (upserts; ``updated_at`` set).
 
@@ -418,6 +424,7 @@ class DB:
             unconditional=unconditional,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     @overload
@@ -429,6 +436,7 @@ class DB:
         unconditional: bool = ...,
         concurrency: int | None = ...,
         raise_on_unprocessed: bool = ...,
+        progress: ProgressCallback | None = ...,
     ) -> BatchResult: ...
 
     @overload
@@ -441,6 +449,7 @@ class DB:
         unconditional: bool = ...,
         concurrency: int | None = ...,
         raise_on_unprocessed: bool = ...,
+        progress: ProgressCallback | None = ...,
     ) -> BatchResult: ...
 
     async def batch_delete(
@@ -452,6 +461,7 @@ class DB:
         unconditional: bool = False,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Delete many items with ``BatchWriteItem``.
 
@@ -476,6 +486,7 @@ class DB:
             unconditional=unconditional,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     async def batch_write(
@@ -486,6 +497,7 @@ class DB:
         unconditional: bool = False,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Put and delete in one batch (any tables): :meth:`batch_put` and :meth:`batch_delete`.
 
@@ -495,6 +507,8 @@ class DB:
             unconditional: Allow versioned models, written without their version check.
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return what is left after the retries instead of raising.
+            progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
+                each answer.
         """
         return await write_items(
             self._session,
@@ -503,6 +517,7 @@ class DB:
             unconditional=unconditional,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     async def batch_get(
@@ -514,6 +529,7 @@ class DB:
         select: Iterable[str] | None = None,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchGetResult[T]:
         """Fetch many items by key with ``BatchGetItem`` (100-key chunks, concurrent).
 
@@ -527,6 +543,8 @@ class DB:
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return keys left unread after the retries in
                 ``result.unprocessed`` instead of raising :class:`BatchGetError`.
+            progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
+                each answer (``done`` counts keys read, found or missing).
 
         Returns:
             The items found in the order of their keys, and the ``missing`` keys.
@@ -544,6 +562,7 @@ class DB:
             select=select,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     # -- transactions ------------------------------------------------------------------------

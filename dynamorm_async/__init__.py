@@ -8,8 +8,6 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._tables import IndexDescription, TableDescription
-from .batch import BatchGetResult, BatchResult
 from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
@@ -49,22 +47,40 @@ from .errors import (
 )
 from .expr import Path
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
-from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
 from .planning.writes import Write
-from .query import Query
 from .session import Session
 from .table_options import Provisioned, TableOptions
-from .transaction import Transaction
-from .update_builder import UpdateBuilder
 from .updates import Changes
 
 if TYPE_CHECKING:
+    from ._tables import IndexDescription, TableDescription
+    from .batch import BatchGetResult, BatchResult
     from .metrics import Metrics
+    from .pagination import Cursor, Page, Stream
     from .partners import MultiAccountDB, PartnerAccount
+    from .query import Query
+    from .transaction import Transaction
+    from .update_builder import UpdateBuilder
 
-# Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts.
-_LAZY = {"Metrics": "metrics", "MultiAccountDB": "partners", "PartnerAccount": "partners"}
+# Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts: a
+# function that only gets and puts items never loads queries, batches, transactions, table
+# management, metrics or partners.
+_LAZY = {
+    "BatchGetResult": "batch",
+    "BatchResult": "batch",
+    "Cursor": "pagination",
+    "IndexDescription": "_tables",
+    "Metrics": "metrics",
+    "MultiAccountDB": "partners",
+    "Page": "pagination",
+    "PartnerAccount": "partners",
+    "Query": "query",
+    "Stream": "pagination",
+    "TableDescription": "_tables",
+    "Transaction": "transaction",
+    "UpdateBuilder": "update_builder",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,7 @@ import attrs
 from ._schema import FieldMeta, IndexMeta, ModelMeta, key_kind, model_meta
 from .errors import DeadlineExceeded, TableExists, TableNotFound, ValidationError
 from .session import Session
+from .table_options import TABLE_WAIT_TIMEOUT
 
 __all__ = [
     "TABLE_WAIT_TIMEOUT",
@@ -42,9 +43,6 @@ BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
 
 StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 """What a table's stream records carry: the keys only, or the new / old / both images."""
-
-TABLE_WAIT_TIMEOUT = 300.0
-"""How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
 
 
 @attrs.frozen(kw_only=True)

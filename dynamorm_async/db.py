@@ -15,12 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
-from . import _tables as tables
 from ._deadline import DEFAULT_BUFFER, LambdaContext
 from ._items import get_item, send_write
 from ._schema import model_meta
-from ._tables import TABLE_WAIT_TIMEOUT, StreamViewType, TableDescription
-from .batch import BatchGetResult, BatchResult, get_items, write_items
 from .codec import Codec
 from .conditions import Cond
 from .config import Config
@@ -29,12 +26,17 @@ from .errors import AccessDenied, ItemNotFound, masked_key
 from .planning import _keys
 from .planning.reads import get_request
 from .planning.writes import WritePlanner
-from .query import Query
 from .session import Session
-from .transaction import Transaction, transact_get
+from .table_options import TABLE_WAIT_TIMEOUT
 
+# Batches, queries, transactions and table management are imported on first use, so a cold
+# start that only gets and puts items does not load them (tests/unit/test_import_budget.py).
 if TYPE_CHECKING:
+    from ._tables import StreamViewType, TableDescription
+    from .batch import BatchGetResult, BatchResult
     from .metrics import Metrics
+    from .query import Query
+    from .transaction import Transaction
 
 __all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
 
@@ -211,6 +213,7 @@ class DB:
 
         Every option is a builder method (``.allow_scan()``, ``.consistent()``...).
         """
+        from .query import Query
         return Query(self._session, model)
 
     async def find(
@@ -385,6 +388,7 @@ class DB:
             BatchWriteError: Some items were not written; ``unprocessed`` holds them.
             BatchDeadlineExceeded: The view's deadline came first.
         """
+        from .batch import write_items
         return await write_items(
             self._session,
             puts=items,
@@ -496,6 +500,7 @@ class DB:
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return what is left after the retries instead of raising.
         """
+        from .batch import write_items
         return await write_items(
             self._session,
             puts=puts,
@@ -536,6 +541,7 @@ class DB:
             BatchGetError: Keys still unprocessed after the retries.
             DeadlineExceeded: The view's deadline came first.
         """
+        from .batch import get_items
         return await get_items(
             self._session,
             model,
@@ -560,6 +566,7 @@ class DB:
                 minutes, but only the identical request: lifecycle timestamps make two
                 transactions differ, so to retry one, commit the same transaction again.
         """
+        from .transaction import Transaction
         return Transaction(self._session, token=token)
 
     @overload
@@ -582,6 +589,7 @@ class DB:
             ValidationError: More than 100 targets, or a bad key (nothing is sent).
             TransactionCanceled: DynamoDB cancelled the read.
         """
+        from .transaction import transact_get
         return await transact_get(self._session, targets)
 
     # -- tables ------------------------------------------------------------------------------
@@ -619,6 +627,7 @@ class DB:
         Raises:
             TableExists: the table exists already.
         """
+        from . import _tables as tables
         return await tables.create_table(
             self._session, model, wait=wait, ttl=ttl, wait_seconds=wait_seconds, stream=stream
         )
@@ -640,6 +649,7 @@ class DB:
             ValidationError: ``wait=False`` on a model with a ``ttl()`` field and
                 ``ttl=True`` (TTL needs an ACTIVE table; nothing is sent).
         """
+        from . import _tables as tables
         return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl, stream=stream)
 
     async def enable_ttl(self, model: type, *, wait_seconds: float = TABLE_WAIT_TIMEOUT) -> None:
@@ -653,6 +663,7 @@ class DB:
             DeadlineExceeded: The table was not ACTIVE within ``wait_seconds``.
             TableNotFound: The table does not exist.
         """
+        from . import _tables as tables
         await tables.enable_ttl(self._session, model, wait_seconds=wait_seconds)
 
     async def describe_table(self, model: type) -> TableDescription:
@@ -661,6 +672,7 @@ class DB:
         Raises:
             TableNotFound: the table does not exist.
         """
+        from . import _tables as tables
         return await tables.describe_table(self._session, model)
 
     async def delete_table(
@@ -682,6 +694,7 @@ class DB:
         Raises:
             TableNotFound: the table does not exist (unless ``missing_ok``).
         """
+        from . import _tables as tables
         await tables.delete_table(
             self._session, model, wait=wait, missing_ok=missing_ok, wait_seconds=wait_seconds
         )

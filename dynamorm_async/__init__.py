@@ -8,7 +8,6 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
 from .errors import (
@@ -48,27 +47,30 @@ from .errors import (
 from .expr import Path
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .planning.reads import Plan
-from .planning.writes import Write
 from .session import Session
 from .table_options import Provisioned, TableOptions
-from .updates import Changes
 
 if TYPE_CHECKING:
     from ._tables import IndexDescription, TableDescription
     from .batch import BatchGetResult, BatchResult
+    from .conditions import Cond, cond
     from .metrics import Metrics
     from .pagination import Cursor, Page, Stream
     from .partners import MultiAccountDB, PartnerAccount
+    from .planning.writes import Write
     from .query import Query
     from .transaction import Transaction
     from .update_builder import UpdateBuilder
+    from .updates import Changes
 
 # Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts: a
-# function that only gets and puts items never loads queries, batches, transactions, table
-# management, metrics or partners.
+# function that only reads items never loads writes and conditions, queries, batches,
+# transactions, table management, metrics or partners.
 _LAZY = {
     "BatchGetResult": "batch",
     "BatchResult": "batch",
+    "Changes": "updates",
+    "Cond": "conditions",
     "Cursor": "pagination",
     "IndexDescription": "_tables",
     "Metrics": "metrics",
@@ -80,6 +82,8 @@ _LAZY = {
     "TableDescription": "_tables",
     "Transaction": "transaction",
     "UpdateBuilder": "update_builder",
+    "Write": "planning.writes",
+    "cond": "conditions",
 }
 
 

@@ -7,11 +7,13 @@ sends them and turns the answer into models.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ConditionFailed
-from .planning.writes import Write
 from .session import Session
+
+if TYPE_CHECKING:
+    from .planning.writes import Write
 
 __all__ = ["get_item", "send_write"]
 

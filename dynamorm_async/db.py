@@ -19,22 +19,22 @@ from ._deadline import DEFAULT_BUFFER, LambdaContext
 from ._items import get_item, send_write
 from ._schema import model_meta
 from .codec import Codec
-from .conditions import Cond
 from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import AccessDenied, ItemNotFound, masked_key
 from .planning import _keys
 from .planning.reads import get_request
-from .planning.writes import WritePlanner
 from .session import Session
-from .table_options import TABLE_WAIT_TIMEOUT
+from .table_options import TABLE_WAIT_TIMEOUT, StreamView
 
-# Batches, queries, transactions and table management are imported on first use, so a cold
-# start that only gets and puts items does not load them (tests/unit/test_import_budget.py).
+# Writes, batches, queries, transactions and table management are imported on first use, so
+# a cold start that only reads items does not load them (tests/unit/test_import_budget.py).
 if TYPE_CHECKING:
-    from ._tables import StreamViewType, TableDescription
+    from ._tables import TableDescription
     from .batch import BatchGetResult, BatchResult
+    from .conditions import Cond
     from .metrics import Metrics
+    from .planning.writes import WritePlanner
     from .query import Query
     from .transaction import Transaction
 
@@ -65,7 +65,15 @@ class DB:
             config, transport_factory, metrics=self._metrics[0] if self._metrics else None
         )
         self._session = Session(config, Codec(), engine)
-        self._writes = WritePlanner(self._session.codec, config)
+        self._planner: list[WritePlanner] = []  # built on the first write, shared by views
+
+    @property
+    def _writes(self) -> WritePlanner:
+        if not self._planner:
+            from .planning.writes import WritePlanner
+
+            self._planner.append(WritePlanner(self._session.codec, self.config))
+        return self._planner[0]
 
     @property
     def metrics(self) -> Metrics:
@@ -601,7 +609,7 @@ class DB:
         wait: bool = True,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
-        stream: StreamViewType | None = None,
+        stream: StreamView | None = None,
     ) -> TableDescription:
         """Create the model's table: keys, indexes, TTL and the model's :class:`TableOptions`.
 
@@ -638,7 +646,7 @@ class DB:
         *,
         wait: bool = True,
         ttl: bool = True,
-        stream: StreamViewType | None = None,
+        stream: StreamView | None = None,
     ) -> bool:
         """Create the model's table unless it exists. Returns whether it was created.
 

@@ -222,6 +222,7 @@ class DB:
         Every option is a builder method (``.allow_scan()``, ``.consistent()``...).
         """
         from .query import Query
+
         return Query(self._session, model)
 
     async def find(
@@ -397,6 +398,7 @@ class DB:
             BatchDeadlineExceeded: The view's deadline came first.
         """
         from .batch import write_items
+
         return await write_items(
             self._session,
             puts=items,
@@ -509,6 +511,7 @@ class DB:
             raise_on_unprocessed: Return what is left after the retries instead of raising.
         """
         from .batch import write_items
+
         return await write_items(
             self._session,
             puts=puts,
@@ -550,6 +553,7 @@ class DB:
             DeadlineExceeded: The view's deadline came first.
         """
         from .batch import get_items
+
         return await get_items(
             self._session,
             model,
@@ -575,6 +579,7 @@ class DB:
                 transactions differ, so to retry one, commit the same transaction again.
         """
         from .transaction import Transaction
+
         return Transaction(self._session, token=token)
 
     @overload
@@ -598,6 +603,7 @@ class DB:
             TransactionCanceled: DynamoDB cancelled the read.
         """
         from .transaction import transact_get
+
         return await transact_get(self._session, targets)
 
     # -- tables ------------------------------------------------------------------------------
@@ -636,6 +642,7 @@ class DB:
             TableExists: the table exists already.
         """
         from . import _tables as tables
+
         return await tables.create_table(
             self._session, model, wait=wait, ttl=ttl, wait_seconds=wait_seconds, stream=stream
         )
@@ -658,6 +665,7 @@ class DB:
                 ``ttl=True`` (TTL needs an ACTIVE table; nothing is sent).
         """
         from . import _tables as tables
+
         return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl, stream=stream)
 
     async def enable_ttl(self, model: type, *, wait_seconds: float = TABLE_WAIT_TIMEOUT) -> None:
@@ -672,6 +680,7 @@ class DB:
             TableNotFound: The table does not exist.
         """
         from . import _tables as tables
+
         await tables.enable_ttl(self._session, model, wait_seconds=wait_seconds)
 
     async def describe_table(self, model: type) -> TableDescription:
@@ -681,6 +690,7 @@ class DB:
             TableNotFound: the table does not exist.
         """
         from . import _tables as tables
+
         return await tables.describe_table(self._session, model)
 
     async def delete_table(
@@ -703,6 +713,7 @@ class DB:
             TableNotFound: the table does not exist (unless ``missing_ok``).
         """
         from . import _tables as tables
+
         await tables.delete_table(
             self._session, model, wait=wait, missing_ok=missing_ok, wait_seconds=wait_seconds
         )

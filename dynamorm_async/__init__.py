@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     from .query import Query
     from .transaction import Transaction
     from .update_builder import UpdateBuilder
-    from .updates import Changes
 
 # Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts: a
 # function that only reads items never loads writes and conditions, queries, batches,
@@ -69,7 +68,6 @@ if TYPE_CHECKING:
 _LAZY = {
     "BatchGetResult": "batch",
     "BatchResult": "batch",
-    "Changes": "updates",
     "Cond": "conditions",
     "Cursor": "pagination",
     "IndexDescription": "_tables",
@@ -108,7 +106,6 @@ __all__ = [
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
-    "Changes",
     "Cond",
     "ConditionFailed",
     "Config",

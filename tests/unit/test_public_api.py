@@ -25,7 +25,6 @@ PUBLIC = [
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
-    "Changes",
     "Cond",
     "ConditionFailed",
     "Config",

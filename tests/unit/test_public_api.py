@@ -71,6 +71,8 @@ PUBLIC = [
     "UpdateBuilder",
     "ValidationError",
     "Write",
+    "WriteDeadlineExceeded",
+    "WriteOutcomeUnknown",
     "attr",
     "cond",
     "created_at",

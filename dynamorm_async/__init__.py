@@ -52,7 +52,7 @@ from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, v
 from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
 from .planning.writes import Write
-from .query import Query
+from .query import ProjectedQuery, Query
 from .session import Session
 from .table_options import Provisioned, TableOptions
 from .transaction import Transaction
@@ -113,6 +113,7 @@ __all__ = [
     "Path",
     "Plan",
     "PoolTimeout",
+    "ProjectedQuery",
     "Provisioned",
     "Query",
     "QueryPlanError",

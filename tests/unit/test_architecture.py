@@ -41,7 +41,7 @@ ABOVE_THE_FACADE = (
 # the rows below. A module is named here by itself or by its package (codec, expr...).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "config", "environment", "_deadline", "_instrument", "_fanout"),  # base
-    ("_annotations", "table_options", "_schema"),  # schema
+    ("_annotations", "table_options", "_schema", "_views"),  # schema
     ("model",),
     ("codec",),
     ("expr", "conditions", "updates"),  # expressions

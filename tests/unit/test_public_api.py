@@ -48,6 +48,7 @@ PUBLIC = [
     "Path",
     "Plan",
     "PoolTimeout",
+    "ProjectedQuery",
     "Provisioned",
     "Query",
     "QueryPlanError",

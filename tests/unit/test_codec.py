@@ -393,9 +393,9 @@ def test_part_of_an_item_reads_into_a_view_never_into_the_model(codec: Codec) ->
     amount = view_meta(
         model_meta(Order), attrs.make_class("Amount", {"amount": attrs.field(type=Decimal)})
     )
-    with pytest.raises(DecodeError, match="Amount.*missing attribute 'amount'"):
+    with pytest.raises(DecodeError, match=r"Amount.*missing attribute 'amount'"):
         codec.decode_view(amount, projected)
-    with pytest.raises(DecodeError, match="OrderView.status"):
+    with pytest.raises(DecodeError, match=r"OrderView\.status"):
         codec.decode_view(view, {**projected, "status": {"S": "nope"}})
 
 

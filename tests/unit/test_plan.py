@@ -251,6 +251,19 @@ def test_an_lsi_is_held_to_the_same_rule() -> None:
     assert ranged.select(LogAt).explain().index == "by-at"
 
 
+def test_an_index_including_every_field_serves_whole_items() -> None:
+    @table("inc", indexes=[GSI("by-kind", pk="kind", projection=["note", "size"])])
+    @attrs.define
+    class Thing:
+        id: str = pk()
+        kind: str = ""
+        note: str = ""
+        size: int = 0
+
+    plan = model(Thing).where("kind", "=", "k").explain()
+    assert (plan.index, plan.skipped) == ("by-kind", ())
+
+
 def test_a_forced_index_that_cannot_cover_the_read_fails_before_sending() -> None:
     forced = model(Event).index("by-kind-keys").where("kind", "=", "k")
     with pytest.raises(QueryPlanError, match=r"lacks note, owner\): read it with .select\(View\)"):
@@ -302,6 +315,9 @@ def test_remaining_where_tests_become_filters() -> None:
 def test_consistent_read_skips_gsis_or_fails_before_sending() -> None:
     plan = model(Event).where("stream", "=", "s").where("at", ">", 1).consistent().explain()
     assert (plan.index, plan.consistent) == ("by-at", True)
+    kinds = model(Event).where("kind", "=", "k").consistent().allow_scan()
+    with pytest.raises(QueryPlanError, match="GSI 'by-kind' \\(kind\\): a GSI cannot be read"):
+        kinds.explain()
     with pytest.raises(QueryPlanError, match="consistent"):
         model(Event).where("kind", "=", "k").consistent().explain()
     with pytest.raises(ValidationError, match="consistent"):

@@ -8,7 +8,8 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._tables import IndexDescription, TableDescription
+from ._table_drift import Drift
+from ._tables import IndexDescription, TableCheck, TableDescription
 from .batch import BatchGetResult, BatchResult
 from .conditions import Cond, cond
 from .config import Config, Credentials
@@ -46,6 +47,8 @@ from .errors import (
     UnknownPartner,
     UnroutableRecord,
     ValidationError,
+    WriteDeadlineExceeded,
+    WriteOutcomeUnknown,
 )
 from .expr import Path
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
@@ -95,6 +98,7 @@ __all__ = [
     "Cursor",
     "DeadlineExceeded",
     "DecodeError",
+    "Drift",
     "DynamORMError",
     "EncodeError",
     "IdempotencyError",
@@ -120,6 +124,7 @@ __all__ = [
     "Session",
     "Stream",
     "StreamImageMissing",
+    "TableCheck",
     "TableDescription",
     "TableExists",
     "TableNotFound",
@@ -134,6 +139,8 @@ __all__ = [
     "UpdateBuilder",
     "ValidationError",
     "Write",
+    "WriteDeadlineExceeded",
+    "WriteOutcomeUnknown",
     "attr",
     "cond",
     "created_at",

@@ -20,9 +20,12 @@ PUBLIC = [
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchGetResult",
+    "BatchProgress",
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
+    "Capacity",
+    "CapacityMeter",
     "Cond",
     "ConditionFailed",
     "Config",
@@ -77,6 +80,7 @@ PUBLIC = [
     "attr",
     "cond",
     "created_at",
+    "measure_capacity",
     "pk",
     "sk",
     "table",
@@ -92,6 +96,7 @@ EXPORTED_ELSEWHERE = {
     getattr(module, name)
     for module in (expr, codec, engine, transport, lifecycle)
     for name in module.__all__
+    if isinstance(getattr(module, name), type)
 }
 
 

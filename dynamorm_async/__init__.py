@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from .partners import MultiAccountDB, PartnerAccount
     from .planning.writes import Write
     from .progress import BatchProgress
-    from .query import Query
+    from .query import ProjectedQuery, Query
     from .transaction import Transaction
     from .update_builder import UpdateBuilder
 
@@ -84,6 +84,7 @@ _LAZY = {
     "MultiAccountDB": "partners",
     "Page": "pagination",
     "PartnerAccount": "partners",
+    "ProjectedQuery": "query",
     "Query": "query",
     "Stream": "pagination",
     "TableCheck": "_tables",
@@ -145,6 +146,7 @@ __all__ = [
     "Path",
     "Plan",
     "PoolTimeout",
+    "ProjectedQuery",
     "Provisioned",
     "Query",
     "QueryPlanError",

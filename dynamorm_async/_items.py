@@ -115,7 +115,7 @@ async def _after_lost_answer(
     stored = None if raw is None else session.codec.decode(write.model, raw)
     returning = write.body.get("ReturnValues", "NONE")
     if expected is not None and outcome.is_written_state(whole, expected, raw):
-        if returning in ("NONE", "ALL_NEW", "UPDATED_NEW"):
+        if returning in ("NONE", "ALL_NEW"):
             return ({"Attributes": raw} if returning != "NONE" and raw else {}), write.confirm()
         why = f"the answer with the values it asked for ({returning}) was lost"
     elif stored is not None and write.instead(stored) is not None:

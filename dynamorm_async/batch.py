@@ -58,6 +58,7 @@ from ._fanout import run_all
 from ._logging import batch_left, batch_resent
 from ._retry import Backoff, Stop
 from ._schema import model_meta
+from ._views import view_meta
 from .errors import (
     BatchDeadlineExceeded,
     BatchGetError,
@@ -573,30 +574,32 @@ def _same(chunk: list[R]) -> list[R]:
 
 async def get_items(
     session: Session,
-    model: type[T],
+    model: type,
     keys: Iterable[Mapping[str, Any]],
     *,
     consistent: bool = False,
-    select: Iterable[str] | None = None,
+    select: type | None = None,
     concurrency: int | None = None,
     raise_on_unprocessed: bool = True,
     progress: ProgressCallback | None = None,
-) -> BatchGetResult[T]:
+) -> BatchGetResult[Any]:
     """Read items by key with ``BatchGetItem``; see :meth:`DB.batch_get`."""
     meta = model_meta(model)
     plan = BatchGetPlan(session.table_name(model), meta)
+    view = None if select is None else view_meta(meta, select)
     if isinstance(keys, Mapping) or not isinstance(keys, Iterable):
         raise TypeError(f"batch_get takes a list of key mappings, not {type(keys).__name__}")
     given = [_keys.key_mapping(model, key) for key in keys]
     for key in given:
         plan.add(session.codec.encode_key(model, key))
-    paths = None if select is None else [Path.of(meta.field(name).stored) for name in select]
+    paths = None if view is None else [Path.of(field.stored) for field in view.fields]
     options = read_options(meta, paths, consistent=consistent)
-    partial = select is not None
     codec = session.codec
-
-    def decode(raw: Mapping[str, Any]) -> T:
-        return codec.decode(model, raw, partial=partial)
+    decode: Callable[[Mapping[str, Any]], Any] = (
+        functools.partial(codec.decode, model)
+        if view is None
+        else functools.partial(codec.decode_view, view)
+    )
 
     fetched = await fetch_keys(
         session, plan, options, decode, concurrency=concurrency, progress=progress
@@ -618,7 +621,7 @@ async def get_items(
         raise run.deadline
     if run.hard is not None:
         raise run.hard
-    items: list[T] = []
+    items: list[Any] = []
     missing: list[Mapping[str, Any]] = []
     unprocessed: list[Mapping[str, Any]] = []
     for key, fingerprint in zip(given, plan.positions, strict=True):

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class DB:
@@ -568,17 +569,43 @@ class DB:
             progress=progress,
         )
 
+    @overload
     async def batch_get(
         self,
         model: type[T],
         keys: Iterable[Mapping[str, Any]],
         *,
         consistent: bool = False,
-        select: Iterable[str] | None = None,
+        select: None = None,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
         progress: ProgressCallback | None = None,
-    ) -> BatchGetResult[T]:
+    ) -> BatchGetResult[T]: ...
+
+    @overload
+    async def batch_get(
+        self,
+        model: type[Any],
+        keys: Iterable[Mapping[str, Any]],
+        *,
+        consistent: bool = False,
+        select: type[V],
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> BatchGetResult[V]: ...
+
+    async def batch_get(
+        self,
+        model: type[Any],
+        keys: Iterable[Mapping[str, Any]],
+        *,
+        consistent: bool = False,
+        select: type[Any] | None = None,
+        concurrency: int | None = None,
+        raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> BatchGetResult[Any]:
         """Fetch many items by key with ``BatchGetItem`` (100-key chunks, concurrent).
 
         Args:
@@ -586,8 +613,10 @@ class DB:
             keys: Key fields by Python name, e.g. ``[{"id": "p-1"}, {"id": "p-2"}]``;
                 a repeated key is read once.
             consistent: Strongly consistent reads.
-            select: Python names of the fields to read (the key fields are always read);
-                the other fields take their defaults, or ``None``.
+            select: A view of the model (an attrs class with some of its fields, see
+                :meth:`Query.select <dynamorm_async.Query.select>`): only its fields are
+                read and the items are view instances (the key attributes are always
+                requested, to match items to keys).
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return keys left unread after the retries in
                 ``result.unprocessed`` instead of raising :class:`BatchGetError`.

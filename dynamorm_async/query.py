@@ -15,6 +15,10 @@ Nothing is sent until one of :meth:`Query.first`, :meth:`Query.all`, :meth:`Quer
 (see :mod:`dynamorm_async.planning.reads`) without sending anything. Mistakes (an unknown field, an
 operator a key condition does not take, ``in`` with more than 100 values, a consistent
 read of a GSI) raise before any request.
+
+A :class:`Query` reads whole items into model instances. :meth:`Query.select` takes a view
+(an attrs class with some of the model's fields) and gives a :class:`ProjectedQuery`, whose
+reads return view instances: part of an item never becomes a model instance.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import attrs
 from ._fanout import run_all
 from ._items import get_item
 from ._schema import model_meta
+from ._views import ViewMeta, view_meta
 from .batch import fetch_keys
-from .conditions import Cond, FieldPath, compile_condition, cond, resolve_path
+from .conditions import Cond, FieldPath, compile_condition, cond
 from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
 from .expr import Condition, Path, Predicate, and_, or_
 from .pagination import Cursor, Page, Pager, Stream
@@ -41,9 +46,11 @@ from .session import Session
 if TYPE_CHECKING:
     from .update_builder import UpdateBuilder
 
-__all__ = ["FilterGroup", "Query"]
+__all__ = ["FilterGroup", "ProjectedQuery", "Query"]
 
 T = TypeVar("T")
+V = TypeVar("V")
+R = TypeVar("R")
 
 Connector = Literal["AND", "OR"]
 
@@ -155,7 +162,7 @@ class _State:
     where: tuple[Condition, ...] = ()
     filters: tuple[tuple[Connector, Condition], ...] = ()
     key: Mapping[str, Any] | None = None
-    select: tuple[Path, ...] | None = None
+    view: ViewMeta | None = None
     index: str | None = None
     scan: bool = False
     segments: int | None = None
@@ -174,20 +181,21 @@ def _positive(name: str, value: Any) -> int:
     return value
 
 
-class Query(_FilterChain, Generic[T]):
-    """An immutable description of a read of one model; see the module docstring.
+class _Reads(_FilterChain, Generic[R]):
+    """Building and running a read whose items come back as ``R``."""
 
-    Build it with :meth:`DB.model <dynamorm_async.DB.model>`, or from a
-    :class:`~dynamorm_async.session.Session` as ``Query(session, Model)``.
-    """
+    _state: _State
 
-    def __init__(self, session: Session, model: type[T], state: _State | None = None) -> None:
+    def __init__(self, session: Session, model: type, state: _State | None = None) -> None:
         model_meta(model)  # a SchemaError now rather than at the first request
         if not isinstance(session, Session):
             raise TypeError(f"a Query runs on a Session, not {type(session).__name__}")
         self._session = session
         self._model = model
         self._state = state if state is not None else _State()
+
+    def _decoder(self) -> Callable[[Mapping[str, Any]], R]:
+        raise NotImplementedError
 
     def _with(self, **changes: Any) -> Self:
         return type(self)(self._session, self._model, attrs.evolve(self._state, **changes))
@@ -223,24 +231,13 @@ class Query(_FilterChain, Generic[T]):
             query = query.where(name, "=", value)
         return query._with(key=dict(key))
 
-    def select(self, *fields: str) -> Self:
-        """Return only these fields (a ``ProjectionExpression``); the others are ``None``.
-
-        Raises:
-            ValidationError: No fields, an unknown field, or a nested path.
-        """
-        if not fields:
-            raise ValidationError("select() needs at least one field")
-        paths: list[Path] = []
-        for field in fields:
-            path, _ = resolve_path(self._model, field)
-            if len(path.segments) != 1:
-                raise ValidationError(f"select() takes field names, not the path {field!r}")
-            paths.append(path)
-        return self._with(select=tuple(paths))
-
     def index(self, name: str) -> Self:
-        """Read this index (the planner still needs an ``=`` on its partition key)."""
+        """Read this index (the planner still needs an ``=`` on its partition key).
+
+        An index projected ``KEYS_ONLY`` or ``INCLUDE`` serves only reads of what it holds:
+        read it through :meth:`Query.select` with a view of its fields; a whole-item read
+        of it raises :class:`~dynamorm_async.errors.QueryPlanError` before sending.
+        """
         if not isinstance(name, str) or not name:
             raise ValidationError(f"index() takes an index name, not {name!r}")
         return self._with(index=name)
@@ -280,12 +277,16 @@ class Query(_FilterChain, Generic[T]):
         """The plan of :meth:`all` / :meth:`stream` / :meth:`page`, without sending anything.
 
         ``str(plan)`` reads well; :meth:`Plan.describe` and :meth:`Plan.request` give the
-        details.
+        details, ``plan.skipped`` the indexes passed over and why.
 
         Raises:
-            QueryPlanError: No access path serves the query.
+            QueryPlanError: No access path serves the query (a forced index that does not
+                project what the read returns included).
             ValidationError: An invalid combination.
         """
+        return self._plan()
+
+    def _plan(self, *, count: bool = False) -> Plan:
         state = self._state
         where = [c for c in state.where if isinstance(c, Predicate)]
         extra = [c for c in state.where if not isinstance(c, Predicate)]
@@ -297,20 +298,18 @@ class Query(_FilterChain, Generic[T]):
             self._session.table_name(self._model),
             where=where,
             filter=filters,
-            select=state.select,
+            select=None if state.view is None else [Path.of(f.stored) for f in state.view.fields],
             index=state.index,
             scan=state.scan,
             allow_scan=state.allow_scan,
             consistent=state.consistent,
             descending=state.descending,
             segments=state.segments,
+            count=count,
         )
 
     def _page_size(self) -> int:
         return self._state.page_size or self._session.config.page_size
-
-    def _decoder(self, plan: Plan) -> Callable[[Mapping[str, Any]], T]:
-        return functools.partial(self._session.codec.decode, self._model, partial=plan.partial)
 
     def _pagers(
         self, plan: Plan, *, count: bool = False, start_key: Mapping[str, Any] | None = None
@@ -346,14 +345,14 @@ class Query(_FilterChain, Generic[T]):
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def first(self) -> T:
+    async def first(self) -> R:
         """The first matching item (``GetItem`` when the full key is given).
 
         Raises:
             ItemNotFound: Nothing matches.
         """
         plan = self.explain()
-        decode = self._decoder(plan)
+        decode = self._decoder()
         if plan.keys:
             raw = await self._get(plan)
             if raw:
@@ -373,7 +372,7 @@ class Query(_FilterChain, Generic[T]):
             table=plan.table,
         )
 
-    async def all(self) -> list[T]:
+    async def all(self) -> list[R]:
         """Every matching item (up to :meth:`limit`), all held in memory.
 
         Prefer :meth:`stream` for large results.
@@ -382,8 +381,11 @@ class Query(_FilterChain, Generic[T]):
             return [item async for item in items]
 
     async def count(self) -> int:
-        """How many items match (up to :meth:`limit`), with ``Select=COUNT`` summed over pages."""
-        plan = self.explain()
+        """How many items match (up to :meth:`limit`), with ``Select=COUNT`` summed over pages.
+
+        Counting returns no attributes, so any index holding what the filters test serves it.
+        """
+        plan = self._plan(count=True)
         if plan.keys:
             return len(await self._get(plan))
         pagers = self._pagers(plan, count=True)
@@ -401,7 +403,7 @@ class Query(_FilterChain, Generic[T]):
         limit = self._state.limit
         return total if limit is None else min(total, limit)
 
-    def stream(self) -> Stream[T]:
+    def stream(self) -> Stream[R]:
         """The matching items, one page held at a time: ``async with q.stream() as items:``.
 
         Every kind of query streams the same way: enter the stream with ``async with``,
@@ -413,12 +415,12 @@ class Query(_FilterChain, Generic[T]):
             QueryPlanError: No access path serves the query (raised here, before iterating).
         """
         plan = self.explain()
-        decode = self._decoder(plan)
+        decode = self._decoder()
         if plan.keys:
             return Stream([_GetPages(self, plan)], decode)
         return Stream(self._pagers(plan), decode, limit=self._state.limit)
 
-    async def page(self, size: int | None = None, cursor: str | None = None) -> Page[T]:
+    async def page(self, size: int | None = None, cursor: str | None = None) -> Page[R]:
         """One page of ``size`` items (fewer at the end) and the cursor of the next.
 
         Args:
@@ -431,7 +433,7 @@ class Query(_FilterChain, Generic[T]):
                 index, order or partition).
         """
         plan = self.explain()
-        decode = self._decoder(plan)
+        decode = self._decoder()
         if plan.segments is not None and plan.segments > 1:
             raise ValidationError("page() reads one segment order; a parallel scan has none")
         if plan.keys:
@@ -480,6 +482,46 @@ class Query(_FilterChain, Generic[T]):
         found = fetched.found
         return [found[p] for p in keys.positions if p in found]
 
+
+class Query(_Reads[T]):
+    """An immutable description of a read of one model's whole items; see the module docstring.
+
+    Build it with :meth:`DB.model <dynamorm_async.DB.model>`, or from a
+    :class:`~dynamorm_async.session.Session` as ``Query(session, Model)``. Its reads return
+    model instances, so it reads only paths holding whole items: the table and indexes
+    projected ``ALL`` (or including every field).
+    """
+
+    def __init__(self, session: Session, model: type[T], state: _State | None = None) -> None:
+        super().__init__(session, model, state)
+
+    def _decoder(self) -> Callable[[Mapping[str, Any]], T]:
+        return functools.partial(self._session.codec.decode, self._model)
+
+    def select(self, view: type[V], /) -> ProjectedQuery[V]:
+        """Read only the fields of ``view`` (a ``ProjectionExpression``), as ``view`` instances.
+
+        A view is an attrs class whose fields are some of the model's, with the same names
+        and annotations::
+
+            @attrs.frozen
+            class PaymentLine:
+                id: str
+                amount: Decimal
+
+            lines = await db.model(Payment).where("customer_id", "=", c).select(PaymentLine).all()
+
+        The planner may then read an index projected ``KEYS_ONLY`` or ``INCLUDE`` that holds
+        the view's fields.
+
+        Raises:
+            TypeError: ``view`` is not a class (``select()`` no longer takes field names).
+            SchemaError: ``view`` is not a view of the model (an unknown field, another
+                annotation, not an attrs class).
+        """
+        meta = view_meta(model_meta(self._model), view)
+        return ProjectedQuery(self._session, self._model, attrs.evolve(self._state, view=meta))
+
     # -- writing -----------------------------------------------------------------------------
 
     def update(self) -> UpdateBuilder[T]:
@@ -498,6 +540,21 @@ class Query(_FilterChain, Generic[T]):
                 "update() takes the item's key only; test other fields with .condition()"
             )
         return UpdateBuilder(self._session, self._model, state.key)
+
+
+class ProjectedQuery(_Reads[V]):
+    """A :class:`Query` narrowed by :meth:`Query.select`: its reads return view instances.
+
+    It has the query's building and reading methods (``where``, ``filter``, ``index``,
+    ``first``, ``all``, ``count``, ``stream``, ``page``...); only the view's fields are
+    read, so each item is an instance of the view, never of the model.
+    """
+
+    def _decoder(self) -> Callable[[Mapping[str, Any]], V]:
+        view = self._state.view
+        if view is None:
+            raise TypeError("a ProjectedQuery is made by Query.select(View)")
+        return functools.partial(self._session.codec.decode_view, view)
 
 
 def _check_cursor(cursor: Cursor, plan: Plan) -> Mapping[str, Any]:
@@ -525,7 +582,7 @@ def _check_cursor(cursor: Cursor, plan: Plan) -> Mapping[str, Any]:
 class _GetPages:
     """A one-page source for a GetItem / BatchGetItem plan, so it streams like a Query."""
 
-    def __init__(self, query: Query[Any], plan: Plan) -> None:
+    def __init__(self, query: _Reads[Any], plan: Plan) -> None:
         self._query = query
         self._plan = plan
         self.done = False

@@ -151,9 +151,15 @@ class UpdateBuilder(Generic[T]):
     def returning(self, what: ReturnValues) -> Self:
         """What :meth:`execute` returns (``ReturnValues``).
 
-        ``"NONE"`` (the default), ``"ALL_NEW"``, ``"ALL_OLD"``, ``"UPDATED_NEW"`` or
-        ``"UPDATED_OLD"``.
+        ``"NONE"`` (the default), ``"ALL_NEW"`` or ``"ALL_OLD"``: whole items. DynamoDB's
+        ``UPDATED_NEW`` / ``UPDATED_OLD`` return only the updated attributes, from which
+        no honest model instance can be built; they raise ``ValidationError``.
         """
+        if isinstance(what, str) and what.startswith("UPDATED_"):
+            raise ValidationError(
+                f"returning({what!r}) would return only the updated attributes, not a whole "
+                f"{self._model.__name__}: use 'ALL_NEW' or 'ALL_OLD'"
+            )
         if what not in RETURN_VALUES:
             raise ValidationError(f"returning() takes one of {', '.join(RETURN_VALUES)}")
         return self._with(returning=what)
@@ -195,8 +201,7 @@ class UpdateBuilder(Generic[T]):
         """Send the update.
 
         Returns:
-            The item as :meth:`returning` asked (``UPDATED_*`` as a partial instance whose
-            other fields are ``None``), or ``None``.
+            The whole item as :meth:`returning` asked, or ``None``.
 
         Raises:
             ConditionFailed: A condition did not hold, or the item does not exist (without
@@ -208,5 +213,4 @@ class UpdateBuilder(Generic[T]):
         attributes = response.get("Attributes")
         if not attributes or self._returning == "NONE":
             return None
-        partial = self._returning.startswith("UPDATED_")
-        return self._session.codec.decode(self._model, attributes, partial=partial)
+        return self._session.codec.decode(self._model, attributes)

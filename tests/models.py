@@ -45,6 +45,14 @@ class Payment:
     version: int = version()
 
 
+@attrs.frozen
+class PaymentAmount:
+    """A view of Payment: what a projection of two of its fields reads."""
+
+    id: str
+    amount: Decimal
+
+
 @table("everything")
 @attrs.define
 class Everything:
@@ -86,3 +94,12 @@ class Order:
     total: Decimal = Decimal(0)
     state: str | None = None
     expires: dt.datetime | None = ttl()
+
+
+@attrs.frozen
+class OrderKeys:
+    """A view of Order: the attributes its KEYS_ONLY index "by-state" holds."""
+
+    customer: str
+    order_id: str
+    state: str | None

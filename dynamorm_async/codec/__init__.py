@@ -21,12 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 from .._schema import ModelMeta, is_model, model_meta
+from .._views import ViewMeta
 from ..errors import DecodeError, EncodeError, ValidationError
 from ._hooks import Hooks, check_nesting, may_nest_too_deep
 from ._invalid import Invalid, wrap
 from ._models import (
     MAX_ITEM_SIZE,
+    FieldPlan,
     compile_decoder,
     compile_encoder,
     field_encoder,
@@ -63,30 +67,32 @@ class _ModelCodec:
 
     __slots__ = (
         "decode",
-        "decode_partial",
         "encode",
         "fields",
         "key_names",
         "keys",
         "meta",
+        "plans",
         "required",
+        "views",
     )
 
     def __init__(
         self,
         meta: ModelMeta,
+        plans: list[FieldPlan],
         encode: Callable[[Any], Item],
         decode: Callable[[Mapping[str, Any]], Any],
-        decode_partial: Callable[[Mapping[str, Any]], Any],
         fields: dict[str, Callable[[Any], AttributeValue | None]],
         keys: tuple[tuple[str, str, KeyEncoder], ...],
         required: tuple[str, ...],
     ) -> None:
         self.meta = meta
+        self.plans = {plan.name: plan for plan in plans}
         self.required = required
         self.encode = encode
         self.decode = decode
-        self.decode_partial = decode_partial
+        self.views: dict[type, Callable[[Mapping[str, Any]], Any]] = {}
         self.fields = fields
         self.keys = keys
         self.key_names = frozenset(name for name, _, _ in keys)
@@ -154,9 +160,9 @@ class Codec:
             keys.append((field.name, field.stored, key_encoder))
         return _ModelCodec(
             meta=meta,
+            plans=plans,
             encode=compile_encoder(cls, plans, top=True),
-            decode=compile_decoder(cls, plans, partial=False),
-            decode_partial=compile_decoder(cls, plans, partial=True),
+            decode=compile_decoder(cls, plans),
             fields={plan.name: field_encoder(plan) for plan in plans},
             keys=tuple(keys),
             required=tuple(plan.name for plan in plans if plan.missing == "error"),
@@ -197,20 +203,17 @@ class Codec:
         except Invalid as exc:
             raise EncodeError(exc.message, path=exc.path(), model=model.meta.cls.__name__) from exc
 
-    def decode(
-        self, cls: type[T], item: Mapping[str, AttributeValue], *, partial: bool = False
-    ) -> T:
-        """Decode an item into an instance of model ``cls``.
+    def decode(self, cls: type[T], item: Mapping[str, AttributeValue]) -> T:
+        """Decode a whole item into an instance of model ``cls``.
 
         Unknown attributes are ignored. A missing attribute takes the field's default;
-        without one it is ``None`` for an Optional field (or any field with ``partial``),
-        an empty set for a set field, and an error otherwise.
+        without one it is ``None`` for an Optional field, an empty set for a set field, and
+        an error otherwise. Part of an item (a projection) is read with
+        :meth:`decode_view`, never into a model instance.
 
         Args:
             cls: The ``@table`` class.
             item: The item as DynamoDB returned it.
-            partial: The item is a projection: missing attributes without defaults are
-                ``None`` instead of an error.
 
         Returns:
             The instance.
@@ -223,11 +226,38 @@ class Codec:
         if model is None:
             model = self._model(cls)
         try:
-            if partial:
-                return model.decode_partial(item)  # type: ignore[no-any-return]
             return model.decode(item)  # type: ignore[no-any-return]
         except Invalid as exc:
             raise DecodeError(exc.message, path=exc.path(), model=model.meta.cls.__name__) from exc
+
+    def decode_view(self, view: ViewMeta, item: Mapping[str, AttributeValue]) -> Any:
+        """Decode a projected item into an instance of a view of its model.
+
+        Each view field is read as its model field is (a missing attribute the way
+        :meth:`decode` treats it); attributes outside the view are ignored.
+
+        Args:
+            view: The view, resolved against its model (see ``select()``).
+            item: The item as DynamoDB returned it.
+
+        Returns:
+            An instance of ``view.cls``.
+
+        Raises:
+            DecodeError: The item does not fit the view (``path`` names the value).
+        """
+        model = self._model(view.model.cls)
+        decode = model.views.get(view.cls)
+        if decode is None:
+            plans = [
+                attrs.evolve(model.plans[meta.name], alias=field.alias, kw_only=field.kw_only)
+                for meta, field in zip(view.fields, attrs.fields(view.cls), strict=True)
+            ]
+            decode = model.views[view.cls] = compile_decoder(view.cls, plans)
+        try:
+            return decode(item)
+        except Invalid as exc:
+            raise DecodeError(exc.message, path=exc.path(), model=view.cls.__name__) from exc
 
     # -- single values -----------------------------------------------------------------------
 

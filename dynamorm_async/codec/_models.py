@@ -404,14 +404,12 @@ def _check_size(item: dict[str, AttributeValue]) -> None:
         )
 
 
-def compile_decoder(
-    cls: type, plans: list[FieldPlan], *, partial: bool
-) -> Callable[[Mapping[str, Any]], Any]:
+def compile_decoder(cls: type, plans: list[FieldPlan]) -> Callable[[Mapping[str, Any]], Any]:
     """The function ``{stored name: AttributeValue} -> instance`` of a class.
 
     Missing attributes: the field's default when it has one (the value attrs would use);
-    otherwise ``None`` for an Optional field (or, with ``partial``, any field), an empty set
-    for a set field, and an error naming the attribute for anything else.
+    otherwise ``None`` for an Optional field, an empty set for a set field, and an error
+    naming the attribute for anything else.
 
     The constructor is called with positional arguments (several times faster than
     ``cls(**kwargs)``), unless a default is a ``Factory(takes_self=True)``: then absent
@@ -443,8 +441,6 @@ def compile_decoder(
         namespace[f"_d{i}"] = plan.decoder
         target = f"kw[{plan.alias!r}]" if by_keyword and plan.init else f"a{i}"
         missing = plan.missing
-        if partial and missing == "error":
-            missing = "none"
         if not plan.init:
             absent = [f"{target} = _UNSET"]
         elif missing == "default":
@@ -566,7 +562,7 @@ def nested_pair(hooks: Hooks, cls: type, naming: str) -> tuple[Encoder, Decoder]
     """The (encoder, decoder) of an attrs class stored as an M value."""
     plans = class_plans(hooks, cls, naming)
     encode_fields = compile_encoder(cls, plans, top=False)
-    decode_fields = compile_decoder(cls, plans, partial=False)
+    decode_fields = compile_decoder(cls, plans)
     expected = f"expected {cls.__qualname__}"
 
     def encode(value: Any) -> AttributeValue:

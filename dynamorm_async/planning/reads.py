@@ -9,16 +9,20 @@ expression layer (stored names, encoded values) and returns a :class:`Plan`, who
 2. Otherwise each access path (the table, then its indexes) whose partition key is tested
    with ``=`` can serve a ``Query``; its score is how many ``where`` conditions its key
    condition takes (1, or 2 with a sort-key test). The highest score wins; ties go to the
-   path that projects every attribute the query needs, then to the table over an LSI over
-   a GSI, then to the index declared first.
+   table over an LSI over a GSI, then to the index declared first.
 3. Otherwise a ``Scan``, but only when asked for (``scan``) or allowed (``allow_scan``);
    else :class:`~dynamorm_async.errors.QueryPlanError` names the paths that could serve it.
 
 ``where`` conditions a key condition does not take become filters, ANDed with the filter.
-A path is not usable when DynamoDB would reject the Query: two tests on one key attribute,
-an operator a key condition does not allow on its sort key, a filter on its key attributes
-(DynamoDB rejects both), a consistent read of a GSI, or a GSI that does not project what
-the query selects or filters on.
+A path is not usable when DynamoDB would reject the Query (two tests on one key attribute,
+an operator a key condition does not allow on its sort key, a filter on its key attributes,
+a consistent read of a GSI) or when it does not *cover* the read: an index projected
+``KEYS_ONLY`` or ``INCLUDE`` serves only reads whose returned attributes (a view's fields,
+or every field of the model for a whole-item read) and filtered attributes it holds. The
+planner never reads part of an item into a model instance; :attr:`Plan.skipped` says
+which paths it passed over and why, and a forced index that cannot serve the read is a
+:class:`~dynamorm_async.errors.QueryPlanError`. (DynamoDB can fetch an LSI's unprojected
+attributes from the table; the local servers cannot, so LSIs are held to the same rule.)
 """
 
 from __future__ import annotations
@@ -104,11 +108,11 @@ class AccessPath:
         """The path's key fields, partition key first."""
         return (self.pk,) if self.sk is None else (self.pk, self.sk)
 
-    def holds(self, attributes: Iterable[str] | None) -> bool:
-        """Whether the path's items carry ``attributes`` (stored names; ``None`` = all)."""
+    def lacks(self, attributes: Iterable[str]) -> set[str]:
+        """The ``attributes`` (stored names) the path's items do not carry."""
         if self.projection == "ALL":
-            return True
-        return attributes is not None and self.projected.issuperset(attributes)
+            return set()
+        return set(attributes) - self.projected
 
     def __str__(self) -> str:
         keys = ", ".join(f.name for f in self.key_fields)
@@ -154,10 +158,11 @@ class Plan:
         consistent: Strongly consistent reads.
         descending: A Query in descending sort-key order.
         segments: A parallel scan's segment count.
-        partial: Items may lack attributes (a projection, or an index that does not hold
-            every attribute), so they are decoded as projections.
         cursor_keys: The stored names a ``LastEvaluatedKey`` of this read holds.
         reason: Why this access path was chosen.
+        skipped: The access paths that could have served the key condition but were
+            passed over, each with why (an index that does not project what the read
+            returns or filters on, a GSI under consistent reads...).
     """
 
     operation: Operation
@@ -170,9 +175,9 @@ class Plan:
     consistent: bool = False
     descending: bool = False
     segments: int | None = None
-    partial: bool = False
     cursor_keys: frozenset[str] = frozenset()
     reason: str = ""
+    skipped: tuple[str, ...] = ()
 
     @property
     def sort(self) -> Literal["ASC", "DESC"] | None:
@@ -228,7 +233,8 @@ class Plan:
 
         Returns:
             ``operation``, ``table``, ``index``, ``key_condition``, ``filter``,
-            ``projection``, ``consistent``, ``order``, ``segments``, ``reason``.
+            ``projection``, ``consistent``, ``order``, ``segments``, ``reason``,
+            ``skipped``.
         """
         request = self.request()
         if self.operation == "BatchGetItem":
@@ -257,6 +263,7 @@ class Plan:
             "order": self.sort,
             "segments": self.segments,
             "reason": self.reason,
+            "skipped": list(self.skipped),
         }
 
     def __str__(self) -> str:
@@ -267,8 +274,9 @@ class Plan:
         lines.extend(
             f"  {name}: {value}"
             for name, value in described.items()
-            if name not in ("operation", "table", "index") and value not in (None, False)
+            if name not in ("operation", "table", "index", "skipped") and value not in (None, False)
         )
+        lines.extend(f"  skipped: {why}" for why in self.skipped)
         return "\n".join(lines)
 
 
@@ -363,11 +371,43 @@ class _Candidate:
         return 1 if self.sk_test is None else 2
 
 
+@attrs.frozen
+class _Read:
+    """What a read takes from the items of the path it reads."""
+
+    meta: ModelMeta
+    returned: frozenset[str]  # stored names; every field of the model for a whole-item read
+    whole: bool  # model instances (not a view, not a count)
+    filtered: frozenset[str]
+
+    def names(self, stored: Iterable[str]) -> str:
+        by_stored = self.meta.by_stored
+        return ", ".join(sorted(by_stored[a].name if a in by_stored else a for a in stored))
+
+    def coverage(self, path: AccessPath) -> list[str]:
+        """Why ``path`` cannot serve the read (nothing when it holds what the read needs)."""
+        problems: list[str] = []
+        lacking = path.lacks(self.filtered)
+        if lacking:
+            problems.append(
+                f"it does not project the attribute(s) the filter tests ({self.names(lacking)})"
+            )
+        lacking = path.lacks(self.returned)
+        if lacking and self.whole:
+            problems.append(
+                f"it projects {path.projection} ({self.names(path.projected)}), not every "
+                f"field of a whole {self.meta.cls.__name__} (it lacks {self.names(lacking)}): "
+                "read it with .select(View), a view of the fields it holds"
+            )
+        elif lacking:
+            problems.append(f"it does not project the selected field(s) ({self.names(lacking)})")
+        return problems
+
+
 def _candidate(
     path: AccessPath,
     where: Sequence[Predicate],
-    filter_attributes: set[str],
-    needed: set[str] | None,
+    read: _Read,
     consistent: bool,
 ) -> _Candidate | None:
     pk_tests = [t for t in where if _top(t) == path.pk.stored]
@@ -397,25 +437,18 @@ def _candidate(
         else:
             sk_test = sk_tests[0]
     keys = {f.stored: f.name for f in path.key_fields}
-    filtered_keys = sorted(keys[a] for a in filter_attributes if a in keys)
+    filtered_keys = sorted(keys[a] for a in read.filtered if a in keys)
     if filtered_keys:
         problems.append(
             f"the filter tests its key attribute(s) {', '.join(map(repr, filtered_keys))}, which "
             "DynamoDB rejects in a Query (put key tests in .where())"
         )
-    if path.kind == "GSI":
-        if consistent:
-            problems.append("a GSI cannot be read with consistent reads")
-        if not path.holds(filter_attributes):
-            problems.append(
-                f"it does not project the attribute(s) the filter tests "
-                f"({', '.join(sorted(filter_attributes - path.projected))})"
-            )
-        if needed is not None and not path.holds(needed):
-            problems.append(
-                f"it does not project the selected attribute(s) "
-                f"({', '.join(sorted(needed - path.projected))})"
-            )
+    if path.kind == "GSI" and consistent:
+        problems.append("a GSI cannot be read with consistent reads")
+    # where() tests the key condition does not take are filters too.
+    used = (equal[0], sk_test)
+    rest = [_attributes(t) for t in where if all(t is not u for u in used)]
+    problems.extend(attrs.evolve(read, filtered=read.filtered.union(*rest)).coverage(path))
     return _Candidate(path, equal[0], sk_test, tuple(problems))
 
 
@@ -461,6 +494,7 @@ def plan_read(
     consistent: bool = False,
     descending: bool = False,
     segments: int | None = None,
+    count: bool = False,
 ) -> Plan:
     """Choose how to read ``meta``'s items that match the conditions.
 
@@ -469,17 +503,20 @@ def plan_read(
         table: The physical table name.
         where: Tests, each a candidate for a key condition (stored names, encoded values).
         filter: Further conditions, only ever a filter.
-        select: The attributes to return (stored top-level paths), ``None`` for all.
+        select: The attributes to return (stored top-level paths of a view's fields),
+            ``None`` for whole items (every field of the model).
         index: Read this index (by name) rather than choosing.
         scan: Scan, whatever the conditions (``segments`` > 1 for a parallel scan).
         allow_scan: Scan when no Query can serve the conditions.
         consistent: Strongly consistent reads (not on a GSI).
         descending: Descending sort-key order (a Query only).
         segments: The parallel scan's segment count (needs ``scan``).
+        count: The read only counts (``Select=COUNT``): a path needs to hold only what
+            the filter tests.
 
     Raises:
         QueryPlanError: No key condition serves the conditions and no scan was allowed, or
-            the forced index cannot serve them.
+            the forced index cannot serve them (or does not project what the read returns).
         ValidationError: A combination DynamoDB rejects (consistent reads of a GSI,
             descending order of a Scan, an unknown index...).
     """
@@ -503,12 +540,18 @@ def plan_read(
             f"{name}: GSI {index!r} cannot be read with consistent reads (only the table "
             "and its LSIs can)"
         )
-    needed = None if select is None else {p.attribute for p in select}
+    if count:
+        returned: frozenset[str] = frozenset()
+    elif select is None:
+        returned = frozenset(f.stored for f in meta.fields)
+    else:
+        returned = frozenset(p.attribute for p in select)
+    read = _Read(meta, returned, not count and select is None, frozenset(_attributes(filter)))
     projected = tuple(select) if select is not None else None
     base = Plan(operation="Scan", table=table, projection=projected, consistent=consistent)
 
     if scan:
-        return _scan(name, paths[0], where, filter, select, descending, segments, base, "asked")
+        return _scan(name, paths[0], where, filter, read, descending, segments, base, "asked")
 
     if index is None and filter is None:
         keys = _batch_keys(paths[0], where)
@@ -518,42 +561,31 @@ def plan_read(
                 base,
                 operation=operation,
                 keys=keys,
-                partial=select is not None,
                 reason="every key attribute of the table is tested with '='"
                 + (" or 'in'" if len(keys) > 1 else ""),
             )
 
-    filter_attributes = _attributes(filter)
     candidates = [
-        c
-        for c in (_candidate(p, where, filter_attributes, needed, consistent) for p in paths)
-        if c is not None
+        c for c in (_candidate(p, where, read, consistent) for p in paths) if c is not None
     ]
     usable = [c for c in candidates if not c.problems]
+    skipped = tuple(f"{c.path}: {'; '.join(c.problems)}" for c in candidates if c.problems)
     if usable:
-        best = min(
-            usable,
-            key=lambda c: (
-                -c.score,
-                not c.path.holds(needed),
-                _KIND_RANK[c.path.kind],
-                c.path.position,
-            ),
+        best = min(usable, key=lambda c: (-c.score, _KIND_RANK[c.path.kind], c.path.position))
+        return attrs.evolve(
+            _query(best, where, filter, descending, len(where), base), skipped=skipped
         )
-        return _query(best, where, filter, select, descending, len(where), base)
     if candidates:
-        details = "; ".join(f"{c.path}: {', '.join(c.problems)}" for c in candidates)
-        raise QueryPlanError(f"{name}: no Query can serve these conditions: {details}")
+        raise QueryPlanError(f"{name}: no Query can serve these conditions: {'; '.join(skipped)}")
     if allow_scan:
-        return _scan(name, paths[0], where, filter, select, descending, None, base, "allowed")
-    raise QueryPlanError(_no_path_message(name, paths, where, filter_attributes, index))
+        return _scan(name, paths[0], where, filter, read, descending, None, base, "allowed")
+    raise QueryPlanError(_no_path_message(name, paths, where, set(read.filtered), index))
 
 
 def _query(
     best: _Candidate,
     where: Sequence[Predicate],
     filter: Condition | None,
-    select: Sequence[Path] | None,
     descending: bool,
     tests: int,
     base: Plan,
@@ -573,7 +605,6 @@ def _query(
         key_condition=key_condition,
         filter=_combine(rest, filter),
         descending=descending,
-        partial=select is not None or path.projection != "ALL",
         cursor_keys=path.cursor_keys,
         reason=(
             f"{where_text}: its key condition takes {best.score} of {tests} where() "
@@ -594,7 +625,7 @@ def _scan(
     path: AccessPath,
     where: Sequence[Predicate],
     filter: Condition | None,
-    select: Sequence[Path] | None,
+    read: _Read,
     descending: bool,
     segments: int | None,
     base: Plan,
@@ -605,13 +636,18 @@ def _scan(
             f"{name}: a Scan returns items in no order; order('desc') needs a Query "
             "(a .where() '=' test on a partition key)"
         )
+    filtered = read.filtered.union(*(_attributes(t) for t in where))
+    problems = attrs.evolve(read, filtered=filtered).coverage(path)
+    if problems:
+        raise QueryPlanError(
+            f"{name}: a Scan of {path} cannot serve the read: {'; '.join(problems)}"
+        )
     return attrs.evolve(
         base,
         operation="Scan",
         index=path.index,
         filter=_combine(where, filter),
         segments=segments,
-        partial=select is not None or path.projection != "ALL",
         cursor_keys=path.cursor_keys,
         reason="a Scan was asked for" if why == "asked" else "no Query serves it; scan allowed",
     )

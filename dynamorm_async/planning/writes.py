@@ -39,10 +39,13 @@ __all__ = ["RETURN_ON_FAILURE", "ReturnValues", "Write", "WriteKind", "WritePlan
 WriteKind = Literal["put", "create", "update", "delete", "condition_check"]
 """What a :class:`Write` does to its item."""
 
-ReturnValues = Literal["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
-"""What ``UpdateItem`` returns: nothing, the whole item or the updated attributes."""
+ReturnValues = Literal["NONE", "ALL_OLD", "ALL_NEW"]
+"""What ``UpdateItem`` returns: nothing, or the whole item before or after the update.
 
-RETURN_VALUES: Final = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+Not ``UPDATED_*``: the updated attributes alone are part of an item, and a model instance
+built from them would show defaults for the rest."""
+
+RETURN_VALUES: Final = ("NONE", "ALL_OLD", "ALL_NEW")
 
 RETURN_ON_FAILURE: Final = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 """Every guarded write asks for the stored item back, so ConditionFailed can show it."""

@@ -24,7 +24,7 @@ from dynamorm_async import (
     table,
 )
 from dynamorm_async.testing import FaultProxy, Faults, through
-from tests.models import Order, Payment
+from tests.models import Order, Payment, PaymentAmount
 
 pytestmark = pytest.mark.usefixtures("tables")
 
@@ -109,11 +109,11 @@ async def test_batch_get_keeps_input_order_and_reports_missing(
 async def test_batch_get_select_and_repeated_keys(db: DB) -> None:
     await db.batch_create(payments(3))
     keys = [{"id": "p-00002"}, {"id": "p-00000"}, {"id": "p-00002"}, {"id": "gone"}]
-    result = await db.batch_get(Payment, keys, select=["amount"], consistent=True)
-    assert [(p.id, p.amount, p.customer_id) for p in result.items] == [
-        ("p-00002", Decimal("0.02"), None),
-        ("p-00000", Decimal(0), None),
-        ("p-00002", Decimal("0.02"), None),
+    result = await db.batch_get(Payment, keys, select=PaymentAmount, consistent=True)
+    assert result.items == [
+        PaymentAmount("p-00002", Decimal("0.02")),
+        PaymentAmount("p-00000", Decimal(0)),
+        PaymentAmount("p-00002", Decimal("0.02")),
     ]
     assert result.missing == [{"id": "gone"}]
 

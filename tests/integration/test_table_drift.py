@@ -50,6 +50,15 @@ class NoteV2:
     text: str = ""
 
 
+@attrs.frozen
+class NoteKeys:
+    """What NoteV2's KEYS_ONLY index by-topic holds."""
+
+    owner: str
+    id: str
+    topic: str
+
+
 @table("drift-notes", indexes=[GSI("by-topic", pk="topic", sk="id", projection="ALL")])
 @attrs.define
 class NoteV3:
@@ -122,7 +131,8 @@ async def test_fix_adds_the_missing_gsi_and_waits_until_it_is_active(notes: DB) 
     # The stream is a change, not an addition: left to update_table.
     assert [(d.kind, d.remedy) for d in check.drift] == [("stream", "update_table")]
     # The index holds the items written before it existed.
-    found = await notes.model(NoteV2).index("by-topic").where("topic", "=", "work").all()
+    by_topic = notes.model(NoteV2).index("by-topic").where("topic", "=", "work")
+    found = await by_topic.select(NoteKeys).all()  # KEYS_ONLY: a view of its keys
     assert sorted(n.owner for n in found) == ["ann", "bob"]
 
     check = await notes.update_table(NoteV2, stream=True)

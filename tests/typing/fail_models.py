@@ -12,7 +12,7 @@ from decimal import Decimal
 import attrs
 
 from dynamorm_async import DB, GSI, LSI, attr, pk, table, version
-from tests.typing.models import Payment, Rate
+from tests.typing.models import Payment, PaymentLine, Rate
 
 # A missing required field: the partition key, and a plain field after marker fields.
 Payment(amount=Decimal(1), customer_id="c1")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
@@ -47,6 +47,17 @@ async def reads(db: DB) -> None:
     print(got.colour)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
     found = await db.find(Payment, {"id": "p1"})
     print(found.amount)  # type: ignore[union-attr]  # pyright: ignore[reportOptionalMemberAccess]
+
+
+async def projections(db: DB) -> None:
+    """A view has only the fields that were read; it is no model instance."""
+    line = await db.model(Payment).key({"id": "p1"}).select(PaymentLine).first()
+    print(line.currency)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    lines = db.model(Payment).select(PaymentLine)
+    lines.update()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    db.model(Payment).select("id")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    result = await db.batch_get(Payment, [{"id": "p1"}], select=PaymentLine)
+    print(result.items[0].currency)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 # Without the dynamorm_async.mypy plugin, pinned so that a checker change shows up: mypy knows

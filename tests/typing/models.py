@@ -25,6 +25,14 @@ class Payment:
     expires: int | None = ttl()
 
 
+@attrs.frozen
+class PaymentLine:
+    """A view of Payment: two of its fields, with the model's annotations."""
+
+    id: str
+    amount: Decimal
+
+
 @table("ledger", indexes=[LSI("by-amount", sk="amount", projection=["note"])], naming="snake_case")
 class Entry:
     """A table with a sort key and a local secondary index."""

@@ -8,8 +8,8 @@ from typing import assert_type
 
 import attrs
 
-from dynamorm_async import DB, GSI, LSI
-from tests.typing.models import Entry, Legacy, Payment, Rate
+from dynamorm_async import DB, GSI, LSI, BatchGetResult, Page, ProjectedQuery, Stream
+from tests.typing.models import Entry, Legacy, Payment, PaymentLine, Rate
 
 payment = Payment(id="p1", amount=Decimal("9.99"), customer_id="c1")
 assert_type(payment, Payment)
@@ -50,3 +50,27 @@ async def reads_and_writes(db: DB) -> None:
     assert_type(await db.find(Entry, {"account": "a1", "at": "2024-01-01"}), Entry | None)
     assert_type(await db.model(Payment).all(), list[Payment])
     assert_type(await db.model(Rate).first(), Rate)
+
+
+async def projections(db: DB) -> None:
+    """A projection reads into its view: every read returns the view, typed field by field."""
+    query = db.model(Payment).where("customer_id", "=", "c1")
+    lines = query.select(PaymentLine)
+    assert_type(lines, ProjectedQuery[PaymentLine])
+    # The builder methods keep the view.
+    assert_type(
+        lines.where("created", ">=", None).filter("amount", ">", 1).limit(5),
+        ProjectedQuery[PaymentLine],
+    )
+    line = await lines.first()
+    assert_type(line, PaymentLine)
+    assert_type(line.amount, Decimal)
+    assert_type(await lines.all(), list[PaymentLine])
+    assert_type(await lines.count(), int)
+    assert_type(lines.stream(), Stream[PaymentLine])
+    assert_type(await lines.page(10), Page[PaymentLine])
+    assert_type(await db.model(Payment).key({"id": "p1"}).select(PaymentLine).first(), PaymentLine)
+    assert_type(await db.batch_get(Payment, [{"id": "p1"}]), BatchGetResult[Payment])
+    assert_type(
+        await db.batch_get(Payment, [{"id": "p1"}], select=PaymentLine), BatchGetResult[PaymentLine]
+    )

@@ -51,7 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_delivery",
         "progress",
     ),
-    ("_annotations", "table_options", "_schema"),  # schema
+    ("_annotations", "table_options", "_schema", "_views"),  # schema
     ("model",),
     ("codec",),
     ("expr", "conditions", "updates"),  # expressions

@@ -23,7 +23,7 @@ from dynamorm_async import (
     table,
 )
 from dynamorm_async.testing import fake_db
-from tests.models import Order, Payment
+from tests.models import Order, Payment, PaymentAmount
 
 
 @table("counters")
@@ -211,8 +211,8 @@ async def test_a_query_by_keys_and_batch_get_send_the_same_request() -> None:
 
     db, transport = fake_db(nothing_found)
     ids = ["a", "b"]
-    await db.model(Payment).where("id", "in", ids).select("amount").all()
-    result = await db.batch_get(Payment, [{"id": i} for i in ids], select=["amount"])
+    await db.model(Payment).where("id", "in", ids).select(PaymentAmount).all()
+    result = await db.batch_get(Payment, [{"id": i} for i in ids], select=PaymentAmount)
     (_, by_query), (_, by_batch) = transport.requests
     assert by_query == by_batch
     # The key attributes are read too: without them an item cannot be matched to its key.

@@ -89,7 +89,6 @@ CALLER_MISTAKES: dict[str, Call] = {
     "filter: raw enum value": lambda db: (
         db.model(Payment).scan().filter("status", "=", "paid").all()
     ),
-    "select: unknown field": lambda db: db.model(Payment).key({"id": "p"}).select("nope").all(),
     "index: unknown index": lambda db: db.model(Payment).index("nope").all(),
     "order: bad direction": lambda db: db.model(Payment).where("id", "=", "p").order("up").all(),
     "limit: negative": lambda db: db.model(Payment).scan().limit(-1).all(),
@@ -198,6 +197,11 @@ DECLARATION_MISTAKES: dict[str, Callable[[], object]] = {
     "@table on a plain class": lambda: table("t")(type("Plain", (), {})),
     "floats= not a known choice": lambda: attr(floats="round"),  # type: ignore[arg-type]
     "lambda_handler on a plain def": _plain_def_handler,
+    "a view with a field the model lacks": lambda: (
+        fake_db()[0]
+        .model(Payment)
+        .select(attrs.make_class("View", {"nope": attrs.field(type=str)}))
+    ),
 }
 
 

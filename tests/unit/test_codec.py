@@ -27,6 +27,8 @@ from dynamorm_async import (
     updated_at,
     version,
 )
+from dynamorm_async._schema import model_meta
+from dynamorm_async._views import view_meta
 from dynamorm_async.codec import MAX_ITEM_SIZE, Codec, item_size
 from dynamorm_async.errors import values_in_errors
 
@@ -369,14 +371,32 @@ def test_extra_attributes_are_ignored(codec: Codec) -> None:
     assert codec.decode(Order, item) == Order(PK="a", SK="b", amount=Decimal(1))
 
 
-def test_partial_decode_for_projections(codec: Codec) -> None:
+@attrs.frozen
+class OrderView:
+    SK: str
+    status: Status
+    memo: str
+    labels: set[str]
+
+
+def test_part_of_an_item_reads_into_a_view_never_into_the_model(codec: Codec) -> None:
+    projected = {"PK": {"S": "a"}, "SK": {"S": "b"}, "status": {"S": "closed"}}
     with pytest.raises(DecodeError, match="missing attribute 'amount'") as info:
-        codec.decode(Order, {"PK": {"S": "a"}, "SK": {"S": "b"}})
+        codec.decode(Order, projected)  # a model is decoded from whole items only
     assert info.value.path == "amount"
-    partial = codec.decode(Order, {"PK": {"S": "a"}, "SK": {"S": "b"}}, partial=True)
-    assert partial.amount is None
-    assert partial.status is Status.ACTIVE  # defaults still apply
-    assert partial.labels == set()
+    view = view_meta(model_meta(Order), OrderView)
+    read = codec.decode_view(view, {**projected, "m": {"S": "x"}})
+    assert read == OrderView(SK="b", status=Status.CLOSED, memo="x", labels=set())
+    # A view field missing from the item reads as the model field would in a whole item:
+    # its default (memo), an empty set; a required one is an error.
+    assert codec.decode_view(view, projected).memo == ""
+    amount = view_meta(
+        model_meta(Order), attrs.make_class("Amount", {"amount": attrs.field(type=Decimal)})
+    )
+    with pytest.raises(DecodeError, match=r"Amount.*missing attribute 'amount'"):
+        codec.decode_view(amount, projected)
+    with pytest.raises(DecodeError, match=r"OrderView\.status"):
+        codec.decode_view(view, {**projected, "status": {"S": "nope"}})
 
 
 def test_alias_init_false_kw_only_and_factories(codec: Codec) -> None:

@@ -15,6 +15,7 @@ from dynamorm_async import (
     Config,
     Query,
     QueryPlanError,
+    SchemaError,
     Session,
     ValidationError,
     pk,
@@ -22,7 +23,7 @@ from dynamorm_async import (
     table,
 )
 from dynamorm_async.conditions import cond
-from tests.models import Order, Payment, Status
+from tests.models import Order, OrderKeys, Payment, PaymentAmount, Status
 
 T = TypeVar("T")
 
@@ -61,7 +62,7 @@ def test_full_key_equality_is_a_getitem() -> None:
     plan = model(Payment).where("id", "=", "p-1").explain()
     assert plan.operation == "GetItem"
     assert plan.request() == {"TableName": "t-payments", "Key": {"id": {"S": "p-1"}}}
-    composite = model(Order).key({"customer": "c", "order_id": "o"}).select("total").consistent()
+    composite = model(Order).key({"customer": "c", "order_id": "o"}).select(Total).consistent()
     assert composite.explain().request() == {
         "TableName": "t-orders",
         "Key": {"customer": {"S": "c"}, "orderId": {"S": "o"}},
@@ -102,10 +103,10 @@ def test_gsi_query_with_sort_key_range_filter_order_and_projection() -> None:
         .filter("status", "in", [Status.PENDING, Status.PAID])
         .or_filter("amount", ">", Decimal("1000"))
         .order("desc")
-        .select("id", "amount")
+        .select(PaymentAmount)
     )
     plan = query.explain()
-    assert (plan.operation, plan.index, plan.partial) == ("Query", "by-customer", True)
+    assert (plan.operation, plan.index) == ("Query", "by-customer")
     assert plan.request() == {
         "TableName": "t-payments",
         "IndexName": "by-customer",
@@ -139,7 +140,7 @@ def test_gsi_query_with_sort_key_range_filter_order_and_projection() -> None:
 
 
 def test_count_request_has_select_count_and_no_projection() -> None:
-    plan = model(Payment).where("customer_id", "=", "c").select("id").explain()
+    plan = model(Payment).where("customer_id", "=", "c").select(PaymentAmount).explain()
     request = plan.request(count=True)
     assert request["Select"] == "COUNT"
     assert "ProjectionExpression" not in request
@@ -159,7 +160,6 @@ def test_count_request_has_select_count_and_no_projection() -> None:
         ([("kind", "=", "k"), ("at", "between", 1, 9)], "by-kind-at"),
         # The table's sort key with begins_with... on an int field is a number: use <=.
         ([("stream", "=", "s"), ("seq", "<=", 5)], None),
-        ([("owner", "=", "o")], "by-owner"),
     ],
 )
 def test_index_choice(conditions: list[tuple[Any, ...]], index: str | None) -> None:
@@ -170,16 +170,140 @@ def test_index_choice(conditions: list[tuple[Any, ...]], index: str | None) -> N
     assert (plan.operation, plan.index) == ("Query", index)
 
 
-def test_projection_decides_a_tie_and_the_reason_is_explained() -> None:
-    # Selecting only keys: every kind-index holds them, so declaration order decides.
-    plan = model(Event).where("kind", "=", "k").select("stream", "seq").explain()
-    assert plan.index == "by-kind"
-    # by-kind-keys is usable with a sort-key test but by-kind-at holds everything.
+@attrs.frozen
+class EventKeys:
+    """A view of Event: what its KEYS_ONLY index by-kind-keys holds."""
+
+    stream: str
+    seq: int
+    kind: str
+    at: int
+
+
+@attrs.frozen
+class EventOwner:
+    """A view of Event: what its INCLUDE index by-owner holds (keys and kind)."""
+
+    stream: str
+    owner: str | None
+    kind: str
+
+
+@attrs.frozen
+class EventNote:
+    stream: str
+    note: str
+
+
+@attrs.frozen
+class Total:
+    total: Decimal
+
+
+def test_the_planner_never_chooses_an_index_that_lacks_what_the_read_returns() -> None:
+    # A whole-item read: by-kind-keys (KEYS_ONLY) takes both tests too, but lacks note and
+    # owner, so the ALL index wins, and the plan says why the other was passed over.
     plan = model(Event).where("kind", "=", "k").where("at", ">", 1).explain()
     assert plan.index == "by-kind-at"
     assert "2 of 2" in plan.reason
-    forced = model(Event).index("by-kind-keys").where("kind", "=", "k").explain()
-    assert forced.index == "by-kind-keys" and forced.partial
+    assert plan.skipped == (
+        "GSI 'by-kind-keys' (kind, at): it projects KEYS_ONLY (at, kind, seq, stream), not "
+        "every field of a whole Event (it lacks note, owner): read it with .select(View), a "
+        "view of the fields it holds",
+    )
+    assert "skipped: GSI 'by-kind-keys'" in str(plan)
+    assert plan.describe()["skipped"] == list(plan.skipped)
+    # A view of the keys fits every kind index: the tie goes to the first declared.
+    assert model(Event).where("kind", "=", "k").select(EventKeys).explain().index == "by-kind"
+    # INCLUDE: by-owner serves the view of what it holds, and nothing more.
+    owned = model(Event).where("owner", "=", "o").select(EventOwner).explain()
+    assert (owned.index, owned.skipped) == ("by-owner", ())
+    assert owned.describe()["projection"] == "stream, owner, kind"
+    with pytest.raises(QueryPlanError, match=r"INCLUDE \(kind, owner, seq, stream\)"):
+        model(Event).where("owner", "=", "o").explain()
+    with pytest.raises(QueryPlanError, match=r"does not project the selected field\(s\) \(note\)"):
+        model(Event).where("owner", "=", "o").select(EventNote).explain()
+    # A filter (or a where() test left as a filter) on an attribute the index lacks.
+    with pytest.raises(QueryPlanError, match=r"the filter tests \(note\)"):
+        model(Event).where("owner", "=", "o").select(EventOwner).filter("note", "=", "x").explain()
+    with pytest.raises(QueryPlanError, match=r"the filter tests \(note\)"):
+        model(Event).where("owner", "=", "o").where("note", "=", "x").select(EventOwner).explain()
+
+
+def test_an_lsi_is_held_to_the_same_rule() -> None:
+    @table("lsi", indexes=[LSI("by-at", sk="at", projection="KEYS_ONLY")])
+    @attrs.define
+    class Log:
+        stream: str = pk()
+        seq: int = sk()
+        at: int = 0
+        text: str = ""
+
+    @attrs.frozen
+    class LogAt:
+        seq: int
+        at: int
+
+    ranged = model(Log).where("stream", "=", "s").where("at", ">", 1)
+    plan = ranged.explain()  # the LSI takes both tests but lacks text: the table and a filter
+    assert (plan.index, plan.describe()["filter"]) == (None, "at > 1")
+    assert plan.skipped and plan.skipped[0].startswith("LSI 'by-at' (stream, at): it projects")
+    assert ranged.select(LogAt).explain().index == "by-at"
+
+
+def test_an_index_including_every_field_serves_whole_items() -> None:
+    @table("inc", indexes=[GSI("by-kind", pk="kind", projection=["note", "size"])])
+    @attrs.define
+    class Thing:
+        id: str = pk()
+        kind: str = ""
+        note: str = ""
+        size: int = 0
+
+    plan = model(Thing).where("kind", "=", "k").explain()
+    assert (plan.index, plan.skipped) == ("by-kind", ())
+
+
+def test_a_forced_index_that_cannot_cover_the_read_fails_before_sending() -> None:
+    forced = model(Event).index("by-kind-keys").where("kind", "=", "k")
+    with pytest.raises(QueryPlanError, match=r"lacks note, owner\): read it with .select\(View\)"):
+        forced.explain()
+    assert forced.select(EventKeys).explain().index == "by-kind-keys"
+    # A scan of it, too.
+    with pytest.raises(QueryPlanError, match="a Scan of GSI 'by-kind-keys'"):
+        model(Event).index("by-kind-keys").scan().explain()
+    scanned = model(Event).index("by-kind-keys").scan().select(EventKeys).explain()
+    assert (scanned.operation, scanned.index) == ("Scan", "by-kind-keys")
+    with pytest.raises(QueryPlanError, match=r"the filter tests \(note\)"):
+        model(Event).index("by-kind-keys").scan().filter("note", "=", "x").select(
+            EventKeys
+        ).explain()
+
+
+def test_counting_needs_only_what_the_filter_tests() -> None:
+    # Order's by-state GSI holds keys only: a count of it returns no attributes.
+    counted = model(Order).where("state", "=", "open")
+    assert counted._plan(count=True).index == "by-state"
+    with pytest.raises(QueryPlanError, match="not every field of a whole Order"):
+        counted.explain()
+    with pytest.raises(QueryPlanError, match=r"the filter tests \(total\)"):
+        counted.filter("total", ">", 1)._plan(count=True)
+
+
+def test_views_are_checked_against_the_model_when_selected() -> None:
+    query = model(Event)
+    with pytest.raises(TypeError, match=r"select\(\) takes a view class.*not str 'note'"):
+        query.select("note")  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="Event has no field 'nope'"):
+        query.select(attrs.make_class("Nope", {"nope": attrs.field(type=str)}))
+    with pytest.raises(SchemaError, match=r"annotated str, but Event\.seq is int"):
+        query.select(attrs.make_class("Seq", {"seq": attrs.field(type=str)}))
+    with pytest.raises(SchemaError, match="not an attrs class"):
+        query.select(int)
+    with pytest.raises(SchemaError, match="takes init=True"):
+        query.select(attrs.make_class("Late", {"seq": attrs.field(type=int, init=False)}))
+    with pytest.raises(SchemaError, match="at least one"):
+        query.select(attrs.make_class("Empty", {}))
 
 
 def test_remaining_where_tests_become_filters() -> None:
@@ -191,6 +315,9 @@ def test_remaining_where_tests_become_filters() -> None:
 def test_consistent_read_skips_gsis_or_fails_before_sending() -> None:
     plan = model(Event).where("stream", "=", "s").where("at", ">", 1).consistent().explain()
     assert (plan.index, plan.consistent) == ("by-at", True)
+    kinds = model(Event).where("kind", "=", "k").consistent().allow_scan()
+    with pytest.raises(QueryPlanError, match="GSI 'by-kind' \\(kind\\): a GSI cannot be read"):
+        kinds.explain()
     with pytest.raises(QueryPlanError, match="consistent"):
         model(Event).where("kind", "=", "k").consistent().explain()
     with pytest.raises(ValidationError, match="consistent"):
@@ -246,8 +373,6 @@ def test_other_mistakes_fail_at_the_call() -> None:
         query.filter("id", "in", [str(n) for n in range(101)])
     with pytest.raises(ValidationError, match="no field 'nope'"):
         query.where("nope", "=", 1)
-    with pytest.raises(ValidationError, match="no field 'nope'"):
-        query.select("nope")
     with pytest.raises(ValidationError, match="unknown condition operator"):
         query.filter("amount", "like", 1)
     with pytest.raises(QueryPlanError, match="no index 'nope'"):
@@ -263,10 +388,10 @@ def test_other_mistakes_fail_at_the_call() -> None:
 def test_gsi_must_hold_what_is_selected_or_filtered() -> None:
     # Order's by-state GSI holds keys only.
     with pytest.raises(QueryPlanError, match="does not project"):
-        model(Order).where("state", "=", "open").select("total").explain()
+        model(Order).where("state", "=", "open").select(Total).explain()
     with pytest.raises(QueryPlanError, match="does not project"):
-        model(Order).where("state", "=", "open").filter("total", ">", 1).explain()
-    plan = model(Order).where("state", "=", "open").select("customer", "order_id").explain()
+        model(Order).where("state", "=", "open").select(OrderKeys).filter("total", ">", 1).explain()
+    plan = model(Order).where("state", "=", "open").select(OrderKeys).explain()
     assert plan.index == "by-state"
 
 

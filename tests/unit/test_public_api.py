@@ -54,6 +54,7 @@ PUBLIC = [
     "Path",
     "Plan",
     "PoolTimeout",
+    "ProjectedQuery",
     "Provisioned",
     "Query",
     "QueryPlanError",

@@ -32,7 +32,7 @@ def test_actions_and_condition_never_collide() -> None:
         .delete("names", {"x"})
         .condition("status", "=", Status.PENDING)
         .condition(cond("count", "<", 5) | ~cond("labels.size", "exists"))
-        .returning("UPDATED_NEW")
+        .returning("ALL_NEW")
         .request()
     )
     assert request == {
@@ -57,7 +57,7 @@ def test_actions_and_condition_never_collide() -> None:
             ":v3": {"S": "pending"},
             ":v4": {"N": "5"},
         },
-        "ReturnValues": "UPDATED_NEW",
+        "ReturnValues": "ALL_NEW",
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
@@ -90,3 +90,12 @@ def test_builder_mistakes() -> None:
         model(Payment).update()
     with pytest.raises(ValidationError, match="not a key field"):
         model(Payment).key({"idx": "p"})
+
+
+@pytest.mark.parametrize("what", ["UPDATED_NEW", "UPDATED_OLD"])
+def test_returning_only_the_updated_attributes_is_refused(what: str) -> None:
+    # They are part of an item: a model instance built from them would show defaults for
+    # every other field (text="" where "paid" is stored).
+    builder = model(Everything).key({"id": "e"}).update().set("count", 1)
+    with pytest.raises(ValidationError, match="not a whole Everything: use 'ALL_NEW'"):
+        builder.returning(what)  # type: ignore[arg-type]

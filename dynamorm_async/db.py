@@ -22,6 +22,7 @@ from ._schema import model_meta
 from ._tables import TABLE_WAIT_TIMEOUT, StreamViewType, TableDescription
 from .batch import BatchGetResult, BatchResult, get_items, write_items
 from .codec import Codec
+from .collection import Collection
 from .conditions import Cond
 from .config import Config
 from .engine import Engine, TransportFactory
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 __all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
 
 
 class DB:
@@ -212,6 +217,39 @@ class DB:
         Every option is a builder method (``.allow_scan()``, ``.consistent()``...).
         """
         return Query(self._session, model)
+
+    @overload
+    def collection(self, a: type[A], /, *, skip_unknown: bool = False) -> Collection[A]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], /, *, skip_unknown: bool = False
+    ) -> Collection[A | B]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], c: type[C], /, *, skip_unknown: bool = False
+    ) -> Collection[A | B | C]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], c: type[C], d: type[D], /, *, skip_unknown: bool = False
+    ) -> Collection[A | B | C | D]: ...
+    @overload
+    def collection(self, *models: type[Any], skip_unknown: bool = False) -> Collection[Any]: ...
+    def collection(self, *models: type[Any], skip_unknown: bool = False) -> Collection[Any]:
+        """One Query over several models of one table: a partition and all it holds.
+
+        ``db.collection(Customer, Order, Payment).where("id", "=", "c-1")`` reads customer
+        ``c-1``'s partition and decodes each item as the model its discriminator names;
+        conditions use the first model's fields. See :mod:`dynamorm_async.collection`.
+
+        Args:
+            *models: The models (sharing a table, partition key and discriminator).
+            skip_unknown: Leave out items of entities not among ``models`` (a filter on the
+                discriminator) instead of raising :class:`~dynamorm_async.UnknownEntity`.
+
+        Raises:
+            SchemaError: The models do not share a table, partition key or discriminator.
+        """
+        return Collection(self._session, models, skip_unknown=skip_unknown)
 
     async def find(
         self, model: type[T], key: Mapping[str, Any], /, *, consistent: bool = False

@@ -43,9 +43,11 @@ from ._schema import (
     Naming,
     Projection,
     Role,
+    SingleTable,
     declare,
     model_meta,
 )
+from .key_templates import KeyTemplate
 from .errors import SchemaError
 from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
@@ -204,6 +206,10 @@ def table(
     naming: Naming = "camelCase",
     frozen: bool = False,
     options: TableOptions = DEFAULT_TABLE_OPTIONS,
+    pk: KeyTemplate | None = None,
+    sk: KeyTemplate | None = None,
+    discriminator: str | None = None,
+    entity: str | None = None,
 ) -> Callable[[C], C]:
     """Make a class a DynamoDB model stored in table ``name``.
 
@@ -220,11 +226,23 @@ def table(
             makes: an attrs class you declared keeps what you declared.
         options: The table's settings (billing, backups, stream, encryption, class,
             deletion protection, tags), used by ``create_table`` and the deploy tooling.
+        pk: The partition key as a :func:`~dynamorm_async.template` of the model's fields
+            (stored as ``PK`` unless the template names it), instead of a ``pk()`` field.
+        sk: The sort key as a template (stored as ``SK`` by default).
+        discriminator: The stored attribute naming each item's entity (``"type"``), for
+            several models sharing one table: written on every write, checked on every read.
+        entity: This model's value of the discriminator (the class name by default).
     """
     if not isinstance(name, str) or not name:
         raise SchemaError(f"@table needs a non-empty table name, not {name!r}")
     if not isinstance(frozen, bool):
         raise SchemaError(f"@table frozen= must be True or False, not {frozen!r}")
+    for label, value in (("discriminator", discriminator), ("entity", entity)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise SchemaError(f"@table {label}= must be a non-empty string, not {value!r}")
+    if entity is not None and discriminator is None:
+        raise SchemaError("@table entity= names the model's discriminator value: add discriminator=")
+    single = SingleTable(pk=pk, sk=sk, discriminator=discriminator, entity=entity)
 
     def decorate(cls: C) -> C:
         if not isinstance(cls, type):
@@ -236,7 +254,14 @@ def table(
                 f"{cls.__name__} is already an attrs class: frozen=True is for a class @table "
                 "makes (use @attrs.frozen, or drop the attrs decorator)"
             )
-        declare(cls, table=name, indexes=tuple(indexes), naming=naming, options=options)
+        declare(
+            cls,
+            table=name,
+            indexes=tuple(indexes),
+            naming=naming,
+            options=options,
+            single=single,
+        )
         return cls
 
     return decorate

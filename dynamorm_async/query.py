@@ -292,6 +292,10 @@ class Query(_FilterChain, Generic[T]):
         filters = _fold(state.filters)
         if extra:
             filters = and_(*extra, *([] if filters is None else [filters]))
+        return self._plan(where, filters)
+
+    def _plan(self, where: list[Predicate], filters: Condition | None, mixed: bool = False) -> Plan:
+        state = self._state
         return plan_read(
             model_meta(self._model),
             self._session.table_name(self._model),
@@ -304,6 +308,8 @@ class Query(_FilterChain, Generic[T]):
             consistent=state.consistent,
             descending=state.descending,
             segments=state.segments,
+            templates=self._session.codec.key_templates(self._model) or None,
+            mixed=mixed,
         )
 
     def _page_size(self) -> int:

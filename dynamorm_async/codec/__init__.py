@@ -19,7 +19,7 @@ value (``history[3].amount``) but never the value itself (see
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import cattrs
 
@@ -35,8 +35,9 @@ from ._models import (
     model_plans,
     nested_pair,
 )
-from ._scalars import AttributeValue, Decoder, KeyEncoder
+from ._scalars import AttributeValue, Decoder
 from ._size import item_size
+from ._templates import TemplateCodec, discriminated
 from ._time import format_datetime, parse_datetime
 
 __all__ = [
@@ -54,6 +55,9 @@ Item = dict[str, AttributeValue]
 
 T = TypeVar("T")
 
+StoredKind = Literal["S", "N", "B"]
+"""How a custom type is stored: as text (S), a number (N) or binary (B)."""
+
 _DEFAULT_NAMING = "camelCase"
 
 
@@ -69,6 +73,7 @@ class _ModelCodec:
         "keys",
         "meta",
         "required",
+        "templates",
     )
 
     def __init__(
@@ -78,8 +83,9 @@ class _ModelCodec:
         decode: Callable[[Mapping[str, Any]], Any],
         decode_partial: Callable[[Mapping[str, Any]], Any],
         fields: dict[str, Callable[[Any], AttributeValue | None]],
-        keys: tuple[tuple[str, str, KeyEncoder], ...],
+        keys: tuple[_Key, ...],
         required: tuple[str, ...],
+        templates: dict[str, TemplateCodec],
     ) -> None:
         self.meta = meta
         self.required = required
@@ -88,7 +94,46 @@ class _ModelCodec:
         self.decode_partial = decode_partial
         self.fields = fields
         self.keys = keys
-        self.key_names = frozenset(name for name, _, _ in keys)
+        self.key_names = frozenset(name for key in keys for name in key.names)
+        self.templates = templates
+
+
+class _Key:
+    """One table key attribute: the fields it is made from and how it is encoded."""
+
+    __slots__ = ("encode", "names", "stored")
+
+    def __init__(
+        self, names: tuple[str, ...], stored: str, encode: Callable[..., AttributeValue]
+    ) -> None:
+        self.names = names
+        self.stored = stored
+        self.encode = encode
+
+
+def _plain_key(name: str, stored: str, encoder: Callable[[Any], AttributeValue]) -> _Key:
+    return _Key((name,), stored, encoder)
+
+
+def _template_key(
+    codec: TemplateCodec, fields: Mapping[str, Callable[[Any], AttributeValue | None]]
+) -> _Key:
+    names = tuple(name for name, _, _, _ in codec.sources)
+
+    def encode(*values: Any) -> AttributeValue:
+        encoded: dict[str, AttributeValue] = {}
+        for name, value in zip(names, values, strict=True):
+            try:
+                av = fields[name](value)
+            except Exception as exc:
+                invalid = wrap(exc)
+                raise Invalid(f"{name}: {invalid.message}") from exc
+            if av is None:
+                raise Invalid(f"key template {codec.field.stored!r} needs a value of {name!r}")
+            encoded[name] = av
+        return {"S": codec.text(encoded)}
+
+    return _Key(names, codec.field.stored, encode)
 
 
 class Codec:
@@ -136,20 +181,79 @@ class Codec:
         meta = model_meta(cls)
         plans = model_plans(self._hooks, meta)
         by_name = {plan.name: plan for plan in plans}
-        keys: list[tuple[str, str, KeyEncoder]] = []
+        fields = {plan.name: field_encoder(plan) for plan in plans}
+        table_keys = {field.stored for field in meta.key_fields}
+        templates = {
+            field.stored: TemplateCodec(
+                meta,
+                field,
+                required=field.stored in table_keys,
+                custom_kind=self._hooks.custom_kind,
+            )
+            for field in meta.templates
+        }
+        keys: list[_Key] = []
         for field in meta.key_fields:
+            if field.template is not None:
+                keys.append(_template_key(templates[field.stored], fields))
+                continue
             key_encoder = by_name[field.name].key_encoder
             assert key_encoder is not None
-            keys.append((field.name, field.stored, key_encoder))
+            keys.append(_plain_key(field.name, field.stored, key_encoder))
+        ordered = tuple(templates.values())
+        encode, decode = discriminated(
+            meta, ordered, compile_encoder(cls, plans, top=True),
+            compile_decoder(cls, plans, partial=False),
+        )  # fmt: skip
+        _, decode_partial = discriminated(
+            meta, ordered, encode, compile_decoder(cls, plans, partial=True)
+        )
         return _ModelCodec(
             meta=meta,
-            encode=compile_encoder(cls, plans, top=True),
-            decode=compile_decoder(cls, plans, partial=False),
-            decode_partial=compile_decoder(cls, plans, partial=True),
-            fields={plan.name: field_encoder(plan) for plan in plans},
+            encode=encode,
+            decode=decode,
+            decode_partial=decode_partial,
+            fields=fields,
             keys=tuple(keys),
             required=tuple(plan.name for plan in plans if plan.missing == "error"),
+            templates=templates,
         )
+
+    def register_type(
+        self,
+        tp: type[T],
+        *,
+        stored: StoredKind,
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> None:
+        """Teach the codec a field type of your own (``Money``, ``ULID``...).
+
+        The value is stored as one S, N or B attribute: ``encode`` turns an instance into
+        a ``str`` (S), an ``int``/``Decimal`` (N) or ``bytes`` (B), and ``decode`` turns that
+        back into an instance. Subclasses of ``tp`` use the same pair. A type stored as S
+        or N may fill a key template placeholder. Register types before the models that
+        use them are first used (registering drops the compiled models, which are rebuilt).
+
+        Args:
+            tp: The class.
+            stored: ``"S"``, ``"N"`` or ``"B"``.
+            encode: Instance to ``str``/``int``/``Decimal``/``bytes``.
+            decode: That value back to an instance.
+
+        Raises:
+            SchemaError: ``tp`` is not a class, ``stored`` is not S, N or B, or ``tp`` is
+                one the codec stores itself (``str``, ``int``, an attrs class...).
+        """
+        self._hooks.add_type(tp, stored, encode, decode)
+        self._models.clear()
+        self._deep_types.clear()
+        self.converter = cattrs.Converter()
+        self._install_converter_hooks()
+
+    def key_templates(self, cls: type) -> Mapping[str, TemplateCodec]:
+        """The key templates of model ``cls`` by stored name (for the read planner)."""
+        return self._model(cls).templates
 
     def required_fields(self, cls: type) -> tuple[str, ...]:
         """The fields (Python names) a stored item must hold for :meth:`decode` to read it.
@@ -331,7 +435,7 @@ class Codec:
             raise ValidationError(
                 f"{where}: a key is a mapping of field names to values, not {type(key).__name__}"
             )
-        if len(key) != len(model.keys) or not model.key_names.issuperset(key):
+        if len(key) != len(model.key_names) or not model.key_names.issuperset(key):
             extra = sorted(set(key) - model.key_names, key=str)
             if extra:
                 raise ValidationError(
@@ -340,15 +444,16 @@ class Codec:
                     f"the key is {_key_names(model)}"
                 )
         item: Item = {}
-        for name, stored, encoder in model.keys:
-            if name not in key:
-                raise ValidationError(
-                    f"{where}.{name}: the key part is missing; the key is {_key_names(model)}"
-                )
+        for part in model.keys:
+            for name in part.names:
+                if name not in key:
+                    raise ValidationError(
+                        f"{where}.{name}: the key part is missing; the key is {_key_names(model)}"
+                    )
             try:
-                item[stored] = encoder(key[name])
+                item[part.stored] = part.encode(*(key[name] for name in part.names))
             except Exception as exc:
-                raise ValidationError(f"{where}.{name}: {wrap(exc).message}") from exc
+                raise ValidationError(f"{where}.{part.names[0]}: {wrap(exc).message}") from exc
         return item
 
     def key_of(self, obj: Any) -> Item:
@@ -360,13 +465,13 @@ class Codec:
         """
         model = self._model(obj.__class__)
         item: Item = {}
-        for name, stored, encoder in model.keys:
+        for part in model.keys:
             try:
-                item[stored] = encoder(getattr(obj, name))
+                item[part.stored] = part.encode(*(getattr(obj, name) for name in part.names))
             except Exception as exc:
                 invalid = wrap(exc)
                 raise EncodeError(
-                    invalid.message, path=name, model=model.meta.cls.__name__
+                    invalid.message, path=part.names[0], model=model.meta.cls.__name__
                 ) from exc
         return item
 
@@ -420,4 +525,4 @@ def _failure(
 
 
 def _key_names(model: _ModelCodec) -> str:
-    return " and ".join(repr(name) for name, _, _ in model.keys)
+    return " and ".join(repr(name) for part in model.keys for name in part.names)

@@ -27,7 +27,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -49,6 +49,10 @@ from ..expr import (
     compile_request,
     projection,
 )
+from . import key_ranges
+
+if TYPE_CHECKING:
+    from ..codec._templates import TemplateCodec
 
 __all__ = [
     "BATCH_GET_LIMIT",
@@ -461,6 +465,8 @@ def plan_read(
     consistent: bool = False,
     descending: bool = False,
     segments: int | None = None,
+    templates: Mapping[str, TemplateCodec] | None = None,
+    mixed: bool = False,
 ) -> Plan:
     """Choose how to read ``meta``'s items that match the conditions.
 
@@ -476,6 +482,10 @@ def plan_read(
         consistent: Strongly consistent reads (not on a GSI).
         descending: Descending sort-key order (a Query only).
         segments: The parallel scan's segment count (needs ``scan``).
+        templates: The model's key template codecs by stored name, when it has templates
+            (tests on their fields become key tests: :mod:`.key_ranges`).
+        mixed: The read takes items of several entities (a collection): no discriminator
+            filter, and the sort key is not narrowed to this model's template.
 
     Raises:
         QueryPlanError: No key condition serves the conditions and no scan was allowed, or
@@ -508,10 +518,14 @@ def plan_read(
     base = Plan(operation="Scan", table=table, projection=projected, consistent=consistent)
 
     if scan:
-        return _scan(name, paths[0], where, filter, select, descending, segments, base, "asked")
+        plan = _scan(name, paths[0], where, filter, select, descending, segments, base, "asked")
+        return _discriminate(meta, plan, mixed=mixed, owned=False)
 
+    rewrites = {
+        p.position: _rewrite(p, where, templates or {}, mixed=mixed) for p in paths
+    }
     if index is None and filter is None:
-        keys = _batch_keys(paths[0], where)
+        keys = _batch_keys(paths[0], rewrites[paths[0].position].where)
         if keys is not None:
             operation: Operation = "GetItem" if len(keys) == 1 else "BatchGetItem"
             return attrs.evolve(
@@ -526,7 +540,10 @@ def plan_read(
     filter_attributes = _attributes(filter)
     candidates = [
         c
-        for c in (_candidate(p, where, filter_attributes, needed, consistent) for p in paths)
+        for c in (
+            _candidate(p, rewrites[p.position].where, filter_attributes, needed, consistent)
+            for p in paths
+        )
         if c is not None
     ]
     usable = [c for c in candidates if not c.problems]
@@ -540,13 +557,46 @@ def plan_read(
                 c.path.position,
             ),
         )
-        return _query(best, where, filter, select, descending, len(where), base)
+        chosen = rewrites[best.path.position]
+        plan = _query(best, chosen.where, filter, select, descending, len(where), base)
+        if chosen.notes:
+            plan = attrs.evolve(plan, reason=f"{plan.reason}; {'; '.join(chosen.notes)}")
+        return _discriminate(meta, plan, mixed=mixed, owned=chosen.owned)
     if candidates:
         details = "; ".join(f"{c.path}: {', '.join(c.problems)}" for c in candidates)
         raise QueryPlanError(f"{name}: no Query can serve these conditions: {details}")
     if allow_scan:
-        return _scan(name, paths[0], where, filter, select, descending, None, base, "allowed")
+        plan = _scan(name, paths[0], where, filter, select, descending, None, base, "allowed")
+        return _discriminate(meta, plan, mixed=mixed, owned=False)
     raise QueryPlanError(_no_path_message(name, paths, where, filter_attributes, index))
+
+
+def _rewrite(
+    path: AccessPath,
+    where: Sequence[Predicate],
+    templates: Mapping[str, TemplateCodec],
+    *,
+    mixed: bool,
+) -> key_ranges.Rewrite:
+    if not templates:
+        return key_ranges.Rewrite(tuple(where))
+    # A collection reads the whole partition: its sort key is not one model's template.
+    sk = None if mixed and path.kind != "GSI" else path.sk
+    return key_ranges.rewrite(path.pk, sk, where, templates)
+
+
+def _discriminate(meta: ModelMeta, plan: Plan, *, mixed: bool, owned: bool) -> Plan:
+    """The plan with a filter on the model's discriminator, when its key range (or scan)
+    may hold other entities' items."""
+    if meta.discriminator is None or meta.entity is None or mixed or owned:
+        return plan
+    test = Predicate("=", Path.of(meta.discriminator), ({"S": meta.entity},))
+    combined = test if plan.filter is None else and_(plan.filter, test)
+    return attrs.evolve(
+        plan,
+        filter=combined,
+        reason=f"{plan.reason}; filtered on {meta.discriminator!r}: the range may hold other entities",
+    )
 
 
 def _query(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._tables import IndexDescription, TableDescription
 from .batch import BatchGetResult, BatchResult
+from .collection import Collection
 from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
@@ -43,11 +44,13 @@ from .errors import (
     TransactionCanceled,
     TransactionConflict,
     TransportError,
+    UnknownEntity,
     UnknownPartner,
     UnroutableRecord,
     ValidationError,
 )
 from .expr import Path
+from .key_templates import KeyTemplate, template
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
@@ -89,6 +92,7 @@ __all__ = [
     "BatchWriteError",
     "CancellationReason",
     "Changes",
+    "Collection",
     "Cond",
     "ConditionFailed",
     "Config",
@@ -105,6 +109,7 @@ __all__ = [
     "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
+    "KeyTemplate",
     "Metrics",
     "MissingPartner",
     "MultiAccountDB",
@@ -130,6 +135,7 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownEntity",
     "UnknownPartner",
     "UnroutableRecord",
     "UpdateBuilder",
@@ -141,6 +147,7 @@ __all__ = [
     "pk",
     "sk",
     "table",
+    "template",
     "ttl",
     "updated_at",
     "version",

@@ -45,6 +45,8 @@ __all__ = [
     "AttributeValue",
     "Codec",
     "Item",
+    "StoredKind",
+    "TemplateCodec",
     "format_datetime",
     "item_size",
     "parse_datetime",

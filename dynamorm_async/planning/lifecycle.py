@@ -39,6 +39,7 @@ from ..conditions import field_name
 from ..errors import EncodeError, ValidationError, shown
 from ..expr import Condition, Path, Update, as_path, compare
 from ..updates import Changes
+from . import entity_writes
 
 T = TypeVar("T")
 
@@ -207,6 +208,12 @@ def on_changes(
     if upsert and meta.created_at is not None and meta.created_at.name not in touched:
         changes = changes.set_if_not_exists(meta.created_at.name, now)
     update = changes.compile(model, codec)
+    values = {
+        field_name(field): value
+        for action, field, value in changes.actions
+        if action == "set" and len(as_path(field).segments) == 1
+    }
+    update = entity_writes.on_key_update(codec, model, values, touched, update)
     if version is not None and upsert:
         update = update.increment(path_of(version), {"N": "1"}, start={"N": "-1"})
     return update
@@ -217,7 +224,7 @@ _CREATING = frozenset({"set", "set_if_not_exists", "add", "append", "prepend"})
 
 
 def _check_upsert(codec: Codec, meta: ModelMeta, changes: Changes) -> None:
-    keys = {field.name for field in meta.key_fields}
+    keys = set(meta.key_names)
     given = {
         field_name(field)
         for action, field, value in changes.actions
@@ -277,7 +284,7 @@ def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp
         SchemaError: ``names`` names an unknown field.
     """
     meta = model_meta(type(item))
-    keys = {f.name for f in meta.key_fields}
+    keys = set(meta.key_names)
     managed = {f.name for f in lifecycle_fields(meta)}
     if names is None:
         chosen = [f.name for f in meta.fields if f.name not in keys and f.name not in managed]
@@ -301,7 +308,7 @@ def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp
         path = path_of(meta.by_name[name])
         av = codec.encode_field(meta.cls, name, value)
         update = update.remove(path) if av is None else update.set(path, av)
-    return update
+    return entity_writes.on_instance_update(codec, item, chosen, update)
 
 
 def is_frozen(cls: type) -> bool:

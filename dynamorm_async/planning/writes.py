@@ -103,7 +103,7 @@ class Write:
         """The write for people: ``"update Payment {id=<str of 3 chars>}"`` (key masked)."""
         if self.instance is not None:
             meta = model_meta(self.model)
-            shown = {field.name: getattr(self.instance, field.name) for field in meta.key_fields}
+            shown = {name: getattr(self.instance, name) for name in meta.key_names}
         else:
             shown = dict(self.key or {})
         return f"{self.kind} {self.model.__name__} {masked_key(shown)}"

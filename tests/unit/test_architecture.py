@@ -41,7 +41,7 @@ ABOVE_THE_FACADE = (
 # the rows below. A module is named here by itself or by its package (codec, expr...).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "config", "environment", "_deadline", "_instrument", "_fanout"),  # base
-    ("_annotations", "table_options", "_schema"),  # schema
+    ("_annotations", "table_options", "key_templates", "_schema"),  # schema
     ("model",),
     ("codec",),
     ("expr", "conditions", "updates"),  # expressions
@@ -49,7 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("transport",),
     ("engine", "metrics", "tracing"),  # engine and observers
     ("session",),
-    ("_items", "query", "update_builder", "transaction", "batch", "_tables"),  # executors
+    ("_items", "query", "collection", "update_builder", "transaction", "batch", "_tables"),  # executors
     ("db",),  # facade
     ("partners", "idempotency"),  # built on the facade: partner DBs, idempotent calls
     ("", "__main__", "aws_lambda", "testing", "cli", "deploy"),  # exports, adapters, tools

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dynamorm_async
-from dynamorm_async import codec, engine, expr, transport
+from dynamorm_async import codec, engine, expr, key_templates, transport
 from dynamorm_async.planning import lifecycle
 
 PUBLIC = [
@@ -24,6 +24,7 @@ PUBLIC = [
     "BatchWriteError",
     "CancellationReason",
     "Changes",
+    "Collection",
     "Cond",
     "ConditionFailed",
     "Config",
@@ -40,6 +41,7 @@ PUBLIC = [
     "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
+    "KeyTemplate",
     "Metrics",
     "MissingPartner",
     "MultiAccountDB",
@@ -65,6 +67,7 @@ PUBLIC = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownEntity",
     "UnknownPartner",
     "UnroutableRecord",
     "UpdateBuilder",
@@ -76,6 +79,7 @@ PUBLIC = [
     "pk",
     "sk",
     "table",
+    "template",
     "ttl",
     "updated_at",
     "version",
@@ -86,7 +90,7 @@ PUBLIC = [
 # planning.lifecycle.Stamp...).
 EXPORTED_ELSEWHERE = {
     getattr(module, name)
-    for module in (expr, codec, engine, transport, lifecycle)
+    for module in (expr, codec, engine, transport, lifecycle, key_templates)
     for name in module.__all__
 }
 

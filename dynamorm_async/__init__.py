@@ -60,7 +60,6 @@ from .session import Session
 from .table_options import Provisioned, TableOptions
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
-from .updates import Changes
 
 if TYPE_CHECKING:
     from .metrics import Metrics
@@ -91,7 +90,6 @@ __all__ = [
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
-    "Changes",
     "Collection",
     "Cond",
     "ConditionFailed",

@@ -189,9 +189,7 @@ class _Templates:
         known = self.by_stored.get(stored)
         if known is not None:
             if known.template != tpl:
-                raise SchemaError(
-                    f"{where}: two different key templates are stored as {stored!r}"
-                )
+                raise SchemaError(f"{where}: two different key templates are stored as {stored!r}")
             return known
         optional = False
         for placeholder in tpl.placeholders:

@@ -63,9 +63,7 @@ def _check(models: tuple[type, ...]) -> tuple[ModelMeta, ...]:
             )
         assert meta.entity is not None
         if meta.entity in seen:
-            raise SchemaError(
-                f"{where} and {seen[meta.entity]} both have entity {meta.entity!r}"
-            )
+            raise SchemaError(f"{where} and {seen[meta.entity]} both have entity {meta.entity!r}")
         seen[meta.entity] = where
     return metas
 
@@ -137,7 +135,7 @@ class Collection(Query[T]):
                     attribute=attribute,
                     expected=expected,
                 )
-            return decode(model, item, partial=partial)  # type: ignore[no-any-return]
+            return decode(model, item, partial=partial)
 
         return decode_item
 

@@ -128,9 +128,11 @@ class KeyTemplate:
         return self.separator.join(parts)
 
     def prefix(self, values: Mapping[str, str], count: int) -> str:
-        """The key text up to the ``count``-th placeholder (exclusive), with the first
-        ``count`` placeholders filled from ``values``; it ends with a separator when
-        anything follows it."""
+        """The key text before placeholder number ``count`` (from 0).
+
+        The first ``count`` placeholders are filled from ``values``; the text ends with a
+        separator when anything follows it.
+        """
         parts: list[str] = []
         seen = 0
         for segment in self.segments:
@@ -144,8 +146,10 @@ class KeyTemplate:
         return self.separator.join(parts)
 
     def parse(self, text: str) -> dict[str, str] | None:
-        """Each field's segment text read back from a stored key, or ``None`` when ``text``
-        does not have this template's shape (another model's key)."""
+        """Each field's segment text read back from a stored key.
+
+        ``None`` when ``text`` does not have this template's shape (another model's key).
+        """
         parts = text.split(self.separator)
         if len(parts) != len(self.segments):
             return None
@@ -176,7 +180,9 @@ def template(text: str, *, name: str | None = None, separator: str = "#") -> Key
     if not isinstance(text, str) or not text:
         raise SchemaError(f"a key template is non-empty text, not {text!r}")
     if not isinstance(separator, str) or not separator or "{" in separator or "}" in separator:
-        raise SchemaError(f"a key template separator is non-empty text without braces, not {separator!r}")
+        raise SchemaError(
+            f"a key template separator is non-empty text without braces, not {separator!r}"
+        )
     if name is not None and (not isinstance(name, str) or not name):
         raise SchemaError(f"a key template's stored name is a non-empty string, not {name!r}")
     segments = _segments(text, separator)

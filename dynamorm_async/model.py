@@ -49,8 +49,8 @@ from ._schema import (
     declare,
     model_meta,
 )
-from .key_templates import KeyTemplate
 from .errors import SchemaError
+from .key_templates import KeyTemplate
 from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
 __all__ = [
@@ -243,7 +243,9 @@ def table(
         if value is not None and (not isinstance(value, str) or not value):
             raise SchemaError(f"@table {label}= must be a non-empty string, not {value!r}")
     if entity is not None and discriminator is None:
-        raise SchemaError("@table entity= names the model's discriminator value: add discriminator=")
+        raise SchemaError(
+            "@table entity= names the model's discriminator value: add discriminator="
+        )
     single = SingleTable(pk=pk, sk=sk, discriminator=discriminator, entity=entity)
 
     def decorate(cls: C) -> C:

@@ -588,7 +588,9 @@ class CustomType:
 
 def _encode_number(value: Any) -> AttributeValue:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise Invalid(f"a number-stored custom type encodes to int or Decimal, not {type_name(value)}")
+        raise Invalid(
+            f"a number-stored custom type encodes to int or Decimal, not {type_name(value)}"
+        )
     return encode_int(value) if isinstance(value, int) else encode_decimal(value)
 
 

@@ -9,7 +9,6 @@ wrote). See :mod:`dynamorm_async.key_templates` for the rules.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,7 +41,7 @@ def _text(av: AttributeValue, kind: str) -> str:
     if value.__class__ is not str:
         tags = "/".join(av) or "nothing"
         raise Invalid(f"a key template needs {kind} text, got {tags}")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _segment_functions(

@@ -34,8 +34,11 @@ def _index_templates(meta: ModelMeta) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def on_instance_update(codec: Codec, item: object, names: Iterable[str], update: Update) -> Update:
-    """``update`` (writing fields ``names`` of the instance ``item``) with the discriminator
-    and the index templates those fields feed, computed from the whole instance."""
+    """``update`` with the discriminator and the index templates fields ``names`` feed.
+
+    ``update`` writes those fields of the instance ``item``; the templates are computed from
+    the whole instance.
+    """
     meta = model_meta(type(item))
     changed = set(names)
     affected = [stored for stored, sources in _index_templates(meta) if changed & set(sources)]
@@ -43,15 +46,19 @@ def on_instance_update(codec: Codec, item: object, names: Iterable[str], update:
         encoded = codec.encode(item)
         for stored in affected:
             av = encoded.get(stored)
-            update = update.remove(Path.of(stored)) if av is None else update.set(Path.of(stored), av)
+            update = (
+                update.remove(Path.of(stored)) if av is None else update.set(Path.of(stored), av)
+            )
     return _stamp(meta, update)
 
 
 def on_key_update(
     codec: Codec, model: type, values: Mapping[str, object], touched: Iterable[str], update: Update
 ) -> Update:
-    """``update`` (actions on an item by key) with the discriminator and the index templates
-    of the fields it touches, each computed from the values the update sets.
+    """``update`` (actions on an item by key) with the discriminator and index templates.
+
+    Each index template built from a field the update touches is computed from the values
+    the update sets.
 
     Args:
         codec: Encodes the values.

@@ -179,9 +179,9 @@ def _sort_key(
 
 def _range_test(tests: Sequence[Predicate], stored: str) -> Predicate | None:
     for test in tests:
-        if _top(test) == stored and _values(test) is not None:
-            if test.op in _RANGES or test.op == "begins_with":
-                return test
+        ranged = test.op in _RANGES or test.op == "begins_with"
+        if ranged and _top(test) == stored and _values(test) is not None:
+            return test
     return None
 
 
@@ -193,8 +193,10 @@ def _range(
     tests: Sequence[Predicate],
     path: Path,
 ) -> tuple[Predicate | None, bool]:
-    """The key test for a range test on source ``name`` after ``prefix``, and whether the
-    range test must stay a filter too (its bounds include more than it does)."""
+    """The key test for a range test on source ``name`` after ``prefix``.
+
+    And whether the range test must stay a filter too (its bounds include more than it does).
+    """
     test = _range_test(tests, stored)
     if test is None:
         return None, False

@@ -521,9 +521,7 @@ def plan_read(
         plan = _scan(name, paths[0], where, filter, select, descending, segments, base, "asked")
         return _discriminate(meta, plan, mixed=mixed, owned=False)
 
-    rewrites = {
-        p.position: _rewrite(p, where, templates or {}, mixed=mixed) for p in paths
-    }
+    rewrites = {p.position: _rewrite(p, where, templates or {}, mixed=mixed) for p in paths}
     if index is None and filter is None:
         keys = _batch_keys(paths[0], rewrites[paths[0].position].where)
         if keys is not None:
@@ -557,11 +555,11 @@ def plan_read(
                 c.path.position,
             ),
         )
-        chosen = rewrites[best.path.position]
-        plan = _query(best, chosen.where, filter, select, descending, len(where), base)
-        if chosen.notes:
-            plan = attrs.evolve(plan, reason=f"{plan.reason}; {'; '.join(chosen.notes)}")
-        return _discriminate(meta, plan, mixed=mixed, owned=chosen.owned)
+        rewritten = rewrites[best.path.position]
+        plan = _query(best, rewritten.where, filter, select, descending, len(where), base)
+        if rewritten.notes:
+            plan = attrs.evolve(plan, reason=f"{plan.reason}; {'; '.join(rewritten.notes)}")
+        return _discriminate(meta, plan, mixed=mixed, owned=rewritten.owned)
     if candidates:
         details = "; ".join(f"{c.path}: {', '.join(c.problems)}" for c in candidates)
         raise QueryPlanError(f"{name}: no Query can serve these conditions: {details}")
@@ -586,8 +584,10 @@ def _rewrite(
 
 
 def _discriminate(meta: ModelMeta, plan: Plan, *, mixed: bool, owned: bool) -> Plan:
-    """The plan with a filter on the model's discriminator, when its key range (or scan)
-    may hold other entities' items."""
+    """The plan with a filter on the model's discriminator, when it may meet other entities.
+
+    That is when its key range (or scan) may hold other entities' items.
+    """
     if meta.discriminator is None or meta.entity is None or mixed or owned:
         return plan
     test = Predicate("=", Path.of(meta.discriminator), ({"S": meta.entity},))
@@ -595,7 +595,9 @@ def _discriminate(meta: ModelMeta, plan: Plan, *, mixed: bool, owned: bool) -> P
     return attrs.evolve(
         plan,
         filter=combined,
-        reason=f"{plan.reason}; filtered on {meta.discriminator!r}: the range may hold other entities",
+        reason=(
+            f"{plan.reason}; filtered on {meta.discriminator!r}: the range may hold other entities"
+        ),
     )
 
 

@@ -82,8 +82,12 @@ async def shop(db: DB) -> AsyncIterator[DB]:
         await db.delete_table(Customer, missing_ok=True)
 
 
-async def test_items_store_their_templates_and_discriminator(shop: DB, dynamodb_client: Any) -> None:
-    key = shop.codec.encode_key(Order, {"customer_id": "c-1", "placed_at": T0 + dt.timedelta(days=2), "id": "o-2"})
+async def test_items_store_their_templates_and_discriminator(
+    shop: DB, dynamodb_client: Any
+) -> None:
+    key = shop.codec.encode_key(
+        Order, {"customer_id": "c-1", "placed_at": T0 + dt.timedelta(days=2), "id": "o-2"}
+    )
     assert key == {
         "PK": {"S": "CUSTOMER#c-1"},
         "SK": {"S": "ORDER#2024-03-03T09:30:00.000000000Z#o-2"},
@@ -156,13 +160,19 @@ async def test_unknown_entities_are_reported_or_skipped(shop: DB, dynamodb_clien
 
 
 async def test_updates_by_instance_and_by_key(shop: DB) -> None:
-    order = await shop.get(Order, {"customer_id": "c-1", "placed_at": T0 + dt.timedelta(days=1), "id": "o-1"})
+    order = await shop.get(
+        Order, {"customer_id": "c-1", "placed_at": T0 + dt.timedelta(days=1), "id": "o-1"}
+    )
     before = order.version
     order.status = "shipped"
     await shop.update(order, fields=["status"])
-    await shop.model(Payment).key({"customer_id": "c-1", "number": 7}).update().set(
-        "amount", Decimal("5.00")
-    ).execute()
+    await (
+        shop.model(Payment)
+        .key({"customer_id": "c-1", "number": 7})
+        .update()
+        .set("amount", Decimal("5.00"))
+        .execute()
+    )
     assert (await shop.get(Payment, {"customer_id": "c-1", "number": 7})).amount == Decimal("5.00")
     again = await shop.get(Order, {"customer_id": "c-1", "placed_at": order.placed_at, "id": "o-1"})
     assert (again.status, again.version) == ("shipped", before + 1)
@@ -171,7 +181,9 @@ async def test_updates_by_instance_and_by_key(shop: DB) -> None:
 @pytest.mark.needs_transactions
 async def test_one_transaction_updates_three_models(shop: DB) -> None:
     customer = await shop.get(Customer, {"id": "c-1"})
-    order = await shop.get(Order, {"customer_id": "c-1", "placed_at": T0 + dt.timedelta(days=3), "id": "o-3"})
+    order = await shop.get(
+        Order, {"customer_id": "c-1", "placed_at": T0 + dt.timedelta(days=3), "id": "o-3"}
+    )
     customer.name = "Ada L."
     order.status = "paid"
     async with shop.transaction() as tx:

@@ -49,7 +49,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("transport",),
     ("engine", "metrics", "tracing"),  # engine and observers
     ("session",),
-    ("_items", "query", "collection", "update_builder", "transaction", "batch", "_tables"),  # executors
+    (
+        "_items",
+        "query",
+        "collection",
+        "update_builder",
+        "transaction",
+        "batch",
+        "_tables",
+    ),  # executors
     ("db",),  # facade
     ("partners", "idempotency"),  # built on the facade: partner DBs, idempotent calls
     ("", "__main__", "aws_lambda", "testing", "cli", "deploy", "mypy"),  # exports, adapters, tools

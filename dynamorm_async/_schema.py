@@ -146,7 +146,7 @@ def _template_source(where: str, tpl: KeyTemplate, field: FieldMeta, width: int 
     """A field may fill a template placeholder when its values have one text form."""
     inner, _ = strip_optional(field.type)
     problem = None
-    if not isinstance(inner, type) or inner is bool or attrs.has(inner):
+    if not isinstance(inner, type) or inner is bool:
         problem = f"its type {field.type!r} has no key text"
     elif issubclass(inner, enum.Enum):
         kind = scalar_kind(inner)
@@ -159,7 +159,8 @@ def _template_source(where: str, tpl: KeyTemplate, field: FieldMeta, width: int 
             problem = "a zero-padded placeholder needs an int (or int enum) field"
     elif issubclass(inner, (bool, float, bytes, bytearray, set, frozenset, list, tuple, dict)):
         problem = f"its type {inner.__name__} has no key text"
-    # Any other class may be a custom type: the codec checks it has a hook.
+    # Any other class (an attrs class too) may be a custom type: the codec checks it has a
+    # hook (TemplateCodec).
     if problem is not None:
         raise SchemaError(f"{where}: key template {tpl.text!r} field {field.name!r}: {problem}")
 

@@ -301,7 +301,7 @@ class Hooks:
             raise SchemaError(f'{tp.__name__}: stored must be "S", "N" or "B", not {stored!r}')
         if not callable(encode) or not callable(decode):
             raise SchemaError(f"{tp.__name__}: encode and decode must be callables")
-        if attrs.has(tp) or tp in SCALARS or tp in (list, tuple, dict, set, frozenset):
+        if tp in SCALARS or tp in (list, tuple, dict, set, frozenset, object):
             raise SchemaError(
                 f"{tp.__name__} is a type the codec stores itself; register a class of your own"
             )

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._annotations import ScalarKind, scalar_kind, strip_optional
 from .._schema import FieldMeta, ModelMeta
-from ..errors import UnknownEntity, shown
+from ..errors import SchemaError, UnknownEntity, shown
 from ..key_templates import HIGHEST, KeyTemplate, Placeholder
 from ._invalid import Invalid
 from ._scalars import AttributeValue
@@ -107,7 +107,14 @@ class TemplateCodec:
         for placeholder in self.template.placeholders:
             source = meta.by_name[placeholder.field]
             inner, _ = strip_optional(source.type)
-            segment, unsegment = _segment_functions(placeholder, source, custom_kind(inner))
+            custom = custom_kind(inner)
+            if custom is None and scalar_kind(inner) is None:
+                raise SchemaError(
+                    f"{self.model}: key template {self.template.text!r} field {source.name!r}: "
+                    f"{getattr(inner, '__name__', inner)} has no key text; register it with "
+                    "codec.register_type(..., stored='S') (see docs/custom-types.md)"
+                )
+            segment, unsegment = _segment_functions(placeholder, source, custom)
             self.sources.append((source.name, source.stored, segment, unsegment))
             self.fixed[source.name] = placeholder.width is not None or (
                 isinstance(inner, type) and issubclass(inner, FIXED_WIDTH_TYPES)

@@ -556,7 +556,8 @@ def plan_read(
             ),
         )
         rewritten = rewrites[best.path.position]
-        plan = _query(best, rewritten.where, filter, select, descending, len(where), base)
+        tests = len(rewritten.where)
+        plan = _query(best, rewritten.where, filter, select, descending, tests, base)
         if rewritten.notes:
             plan = attrs.evolve(plan, reason=f"{plan.reason}; {'; '.join(rewritten.notes)}")
         return _discriminate(meta, plan, mixed=mixed, owned=rewritten.owned)

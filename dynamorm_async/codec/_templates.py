@@ -175,6 +175,17 @@ class TemplateCodec:
             values[name] = av
         item[self.field.stored] = {"S": self.text(values)}
 
+    def read(self, text: str) -> dict[str, AttributeValue] | None:
+        """The source fields' AttributeValues (by Python name) read back from the stored
+        text, or ``None`` when the text does not have the template's shape."""
+        parsed = self.template.parse(text)
+        if parsed is None:
+            return None
+        try:
+            return {name: unsegment(parsed[name]) for name, _, _, unsegment in self.sources}
+        except Invalid:
+            return None
+
     def fill(self, item: Mapping[str, Any]) -> Mapping[str, Any]:
         """``item`` with source fields it lacks read back from the stored attribute."""
         if all(stored in item for _, stored, _, _ in self.sources):

@@ -20,8 +20,9 @@ of each physical table (the config's ``table_prefix`` included, as :meth:`DB.tab
 gives it). Models sharing a table (single-table design) share a discriminator, and a
 record goes to the model its image's discriminator names (in a ``KEYS_ONLY`` stream: the
 one model whose key templates its keys fit). A record of any other table (or entity) raises
-:class:`~dynamorm_async.UnroutableRecord` (naming the table) before any handler runs: a function subscribed to a table it has no model
-for is misconfigured, and skipping the records would lose them.
+:class:`~dynamorm_async.UnroutableRecord` (naming the table) before any handler runs: a
+function subscribed to a table it has no model for is misconfigured, and skipping the
+records would lose them.
 
 Ordering and failures: records with the same partition key run one after the other in
 stream order; different partition keys run concurrently (at most ``concurrency`` handlers at

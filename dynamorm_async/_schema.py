@@ -360,6 +360,26 @@ def check_stored_name(stored: str, where: str) -> None:
         ) from None
 
 
+@attrs.frozen
+class Declaration:
+    """What ``@table`` declared on a class, as its subclasses' ``@table`` inherit it."""
+
+    table: str
+    indexes: tuple[Index, ...]
+    naming: str
+    options: TableOptions
+    single: SingleTable
+
+
+def inherited(cls: type) -> Declaration | None:
+    """The declaration of the nearest model among ``cls``'s bases, if any."""
+    for base in cls.__mro__[1:]:
+        if is_model(base):
+            _, table, indexes, naming, options, single = base.__dict__[_SPEC_ATTR]
+            return Declaration(table, indexes, naming, options, single)
+    return None
+
+
 def is_model(cls: Any) -> bool:
     """Whether ``cls`` was decorated with ``@table``."""
     return isinstance(cls, type) and _SPEC_ATTR in cls.__dict__

@@ -261,3 +261,40 @@ def test_an_index_template_is_planned_too() -> None:
         f'GSI1PK = "CODE#X" AND GSI1SK <= "2024-05-01T12:00:00.000000000Z{HI}"'
     )
     assert plan.describe()["filter"] == 'type = "event"'  # an index range holds any entity
+
+
+# -- a shared base -----------------------------------------------------------------------
+
+
+@table("app", pk=template("CUSTOMER#{customer_id}"), discriminator="kind", naming="snake_case")
+class CustomerItem:
+    customer_id: str
+
+
+@table(sk=template("ORDER#{order_id}"), entity="order")
+class PlacedOrder(CustomerItem):
+    order_id: str
+    total: int = 0
+
+
+def test_a_model_inherits_what_its_base_model_declares() -> None:
+    item = CODEC.encode(PlacedOrder("c-1", "o-1", 3))
+    assert item == {
+        "customer_id": {"S": "c-1"},
+        "order_id": {"S": "o-1"},
+        "total": {"N": "3"},
+        "PK": {"S": "CUSTOMER#c-1"},
+        "SK": {"S": "ORDER#o-1"},
+        "kind": {"S": "order"},
+    }
+    assert CODEC.encode(CustomerItem("c-1"))["kind"] == {"S": "CustomerItem"}
+    with pytest.raises(UnknownEntity):
+        CODEC.decode(CustomerItem, item)
+
+
+def test_a_model_without_a_table_name_needs_a_base_model() -> None:
+    with pytest.raises(SchemaError, match="needs a table name"):
+
+        @table(pk=template("A#{a}"))
+        class Orphan:
+            a: str

@@ -162,6 +162,8 @@ def _sort_key(
         if not keep:
             used.append(_range_test(tests, stored))  # type: ignore[arg-type]
         what = f"{key_test.op} on its prefix"
+        if keep:
+            what += " (the test stays a filter: the bounds hold the value itself)"
         return (
             [*rest(), key_test],
             f"{sk.stored}: {', '.join([*values, name])} of template {template.text!r} as {what}",

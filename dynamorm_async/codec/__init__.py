@@ -468,8 +468,12 @@ class Codec:
         model = self._model(obj.__class__)
         item: Item = {}
         for part in model.keys:
+            names = part.names
             try:
-                item[part.stored] = part.encode(*(getattr(obj, name) for name in part.names))
+                if len(names) == 1:  # a plain key field: no tuple built on this hot path
+                    item[part.stored] = part.encode(getattr(obj, names[0]))
+                else:
+                    item[part.stored] = part.encode(*(getattr(obj, name) for name in names))
             except Exception as exc:
                 invalid = wrap(exc)
                 raise EncodeError(

@@ -18,8 +18,9 @@ from .._schema import FieldMeta, ModelMeta
 from ..errors import SchemaError, UnknownEntity, shown
 from ..key_templates import HIGHEST, KeyTemplate, Placeholder
 from ._invalid import Invalid
+from ._models import MAX_ITEM_SIZE, size_bound
 from ._scalars import AttributeValue
-from ._size import MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE
+from ._size import MAX_PARTITION_KEY_SIZE, MAX_SORT_KEY_SIZE, item_size
 from ._time import parse_datetime_text
 
 __all__ = ["HIGHEST", "TemplateCodec", "discriminated", "entity_of"]
@@ -232,6 +233,16 @@ def discriminated(
             codec.add_to(item)
         if attribute is not None:
             item[attribute] = dict(entity or {})
+        # The compiled encoder checked the size without these attributes: bound it again
+        # (marshal's length bounds the stored size, see size_bound) and count exactly only
+        # near the limit.
+        if templates and size_bound(item) > MAX_ITEM_SIZE:
+            size = item_size(item)
+            if size > MAX_ITEM_SIZE:
+                raise Invalid(
+                    f"the item is {size} bytes with its key templates, over DynamoDB's item "
+                    f"size limit of {MAX_ITEM_SIZE} bytes (400 KB)"
+                )
         return item
 
     def decode_item(item: Mapping[str, Any]) -> Any:

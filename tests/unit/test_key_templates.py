@@ -298,3 +298,20 @@ def test_a_model_without_a_table_name_needs_a_base_model() -> None:
         @table(pk=template("A#{a}"))
         class Orphan:
             a: str
+
+
+@table("app", pk=template("DOC#{id}"), sk=template("BODY#{part}"))
+class Doc:
+    id: str
+    part: str
+    body: str = ""
+
+
+def test_the_size_limit_counts_the_template_attributes() -> None:
+    # The body alone fits; with PK and SK (which repeat the id and part) the item does not.
+    head = "x" * 1000
+    body = "b" * (400 * 1024 - 2 * len(head) - 40)
+    doc = Doc(head, head, body)
+    assert len(CODEC.encode(Doc("d", "p", body))["body"]["S"]) == len(body)
+    with pytest.raises(EncodeError, match="with its key templates"):
+        CODEC.encode(doc)

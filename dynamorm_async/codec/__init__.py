@@ -447,15 +447,19 @@ class Codec:
                 )
         item: Item = {}
         for part in model.keys:
-            for name in part.names:
+            names = part.names
+            for name in names:
                 if name not in key:
                     raise ValidationError(
                         f"{where}.{name}: the key part is missing; the key is {_key_names(model)}"
                     )
             try:
-                item[part.stored] = part.encode(*(key[name] for name in part.names))
+                if len(names) == 1:  # a plain key field: no tuple built on this hot path
+                    item[part.stored] = part.encode(key[names[0]])
+                else:
+                    item[part.stored] = part.encode(*(key[name] for name in names))
             except Exception as exc:
-                raise ValidationError(f"{where}.{part.names[0]}: {wrap(exc).message}") from exc
+                raise ValidationError(f"{where}.{names[0]}: {wrap(exc).message}") from exc
         return item
 
     def key_of(self, obj: Any) -> Item:

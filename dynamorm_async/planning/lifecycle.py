@@ -180,7 +180,13 @@ def on_delete(codec: Codec, item: Any, *, check_version: bool = True) -> Stamp:
 
 
 def on_changes(
-    codec: Codec, model: type, changes: Changes, *, now: dt.datetime, upsert: bool = False
+    codec: Codec,
+    model: type,
+    changes: Changes,
+    *,
+    now: dt.datetime,
+    upsert: bool = False,
+    key: Mapping[str, Any] | None = None,
 ) -> Update:
     """The update expression of actions on an item by key, with the lifecycle actions added.
 
@@ -190,6 +196,9 @@ def on_changes(
     ``created_at`` is set where the item has none, and the version counts from 0 (a
     missing version is taken as -1 before the + 1). A field the actions already name is
     left as they say.
+
+    ``key`` (the item's key fields) gives the values of an index key template built partly
+    from key fields (see :mod:`.entity_writes`).
 
     Raises:
         ValidationError: An upsert whose actions do not give every required field (one
@@ -208,11 +217,13 @@ def on_changes(
     if upsert and meta.created_at is not None and meta.created_at.name not in touched:
         changes = changes.set_if_not_exists(meta.created_at.name, now)
     update = changes.compile(model, codec)
-    values = {
-        field_name(field): value
+    # The values an index key template may be computed from: the key's, then those set.
+    values: dict[str, Any] = dict(key or {})
+    values.update(
+        (field_name(field), value)
         for action, field, value in changes.actions
         if action == "set" and len(as_path(field).segments) == 1
-    }
+    )
     update = entity_writes.on_key_update(codec, model, values, touched, update)
     if version is not None and upsert:
         update = update.increment(path_of(version), {"N": "1"}, start={"N": "-1"})

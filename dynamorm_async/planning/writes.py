@@ -295,7 +295,9 @@ class WritePlanner:
         if not changes.actions:
             raise ValidationError(f"an update of {model.__name__} needs at least one action")
         encoded_key = self.codec.encode_key(model, _keys.key_mapping(model, key))
-        update = lifecycle.on_changes(self.codec, model, changes, now=self._now(), upsert=upsert)
+        update = lifecycle.on_changes(
+            self.codec, model, changes, now=self._now(), upsert=upsert, key=key
+        )
         exists = None if upsert else compare(lifecycle.path_of(meta.pk), "exists")
         guard = conjoin(exists, condition, model, self.codec)
         body = _body(self._table(meta), key=encoded_key, update=update, guard=guard)

@@ -315,3 +315,49 @@ def test_the_size_limit_counts_the_template_attributes() -> None:
     assert len(CODEC.encode(Doc("d", "p", body))["body"]["S"]) == len(body)
     with pytest.raises(EncodeError, match="with its key templates"):
         CODEC.encode(doc)
+
+
+# -- updates -----------------------------------------------------------------------------
+
+EVENT_KEY = {"tenant": "t", "at": T1, "seq": 1, "ref": uuid.UUID(int=1), "day": dt.date(2024, 1, 1)}
+
+
+def _written(body: dict[str, Any]) -> dict[str, Any]:
+    names = body["ExpressionAttributeNames"]
+    values = body["ExpressionAttributeValues"]
+    text = body["UpdateExpression"]
+    for token in sorted(names, key=len, reverse=True):
+        text = text.replace(token, names[token])
+    return {"expression": text, "values": list(values.values())}
+
+
+@table("app", pk=template("A#{a}"), indexes=[GSI("g", pk=template("B#{b}#{a}", name="G1"))])
+class Mixed:
+    a: str
+    b: str | None = None
+
+
+def test_an_update_rewrites_the_index_templates_it_changes() -> None:
+    builder = Query(SESSION, Mixed).key({"a": "x"}).update().set("b", "y")
+    written = _written(builder.write().body)
+    assert (
+        written["expression"] == "SET b = :v0, G1 = :v1, type = :v2"
+        or "G1 = " in (written["expression"])
+    )
+    assert {"S": "B#y#x"} in written["values"]  # a comes from the key
+    removed = _written(Query(SESSION, Mixed).key({"a": "x"}).update().set("b", None).write().body)
+    assert "REMOVE" in removed["expression"] and "G1" in removed["expression"]
+    event = _written(Query(SESSION, Event).key(EVENT_KEY).update().set("code", "Z").write().body)
+    assert {"S": "CODE#Z"} in event["values"]
+    assert {"S": "event"} in event["values"]  # and the discriminator, always
+
+
+def test_an_update_of_part_of_an_index_template_names_the_rest() -> None:
+    @table("app", pk=template("A#{a}"), indexes=[GSI("g", pk=template("B#{b}#{c}", name="G1"))])
+    class Two:
+        a: str
+        b: str = ""
+        c: str = ""
+
+    with pytest.raises(ValidationError, match="set c in the same update"):
+        Query(SESSION, Two).key({"a": "x"}).update().set("b", "y").write()

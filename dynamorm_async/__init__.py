@@ -8,7 +8,8 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._tables import IndexDescription, TableDescription
+from ._table_drift import Drift
+from ._tables import IndexDescription, TableCheck, TableDescription
 from .batch import BatchGetResult, BatchResult
 from .collection import Collection
 from .conditions import Cond, cond
@@ -48,6 +49,8 @@ from .errors import (
     UnknownPartner,
     UnroutableRecord,
     ValidationError,
+    WriteDeadlineExceeded,
+    WriteOutcomeUnknown,
 )
 from .expr import Path
 from .key_templates import KeyTemplate, template
@@ -99,6 +102,7 @@ __all__ = [
     "Cursor",
     "DeadlineExceeded",
     "DecodeError",
+    "Drift",
     "DynamORMError",
     "EncodeError",
     "IdempotencyError",
@@ -124,6 +128,7 @@ __all__ = [
     "Session",
     "Stream",
     "StreamImageMissing",
+    "TableCheck",
     "TableDescription",
     "TableExists",
     "TableNotFound",
@@ -139,6 +144,8 @@ __all__ = [
     "UpdateBuilder",
     "ValidationError",
     "Write",
+    "WriteDeadlineExceeded",
+    "WriteOutcomeUnknown",
     "attr",
     "cond",
     "created_at",

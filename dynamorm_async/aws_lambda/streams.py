@@ -55,7 +55,6 @@ import anyio
 import attrs
 
 from .._schema import model_meta
-from .._tables import StreamViewType
 from ..errors import (
     DecodeError,
     DynamORMError,
@@ -64,6 +63,7 @@ from ..errors import (
     ValidationError,
     shown,
 )
+from ..table_options import StreamView as StreamViewType
 
 if TYPE_CHECKING:
     from ..db import DB

@@ -64,7 +64,7 @@ class Payment:
 @pytest.fixture
 async def shop(db: DB) -> AsyncIterator[DB]:
     """The shared table, holding customer c-1 (3 orders, 2 payments) and customer c-2."""
-    await db.create_table(Customer)
+    await db.create_table(Customer, Order, Payment)
     try:
         await db.create(Customer(id="c-1", name="Ada"))
         await db.create(Customer(id="c-2", name="Bob"))

@@ -39,12 +39,15 @@ from dynamorm_async import (
     TransportError,
     UnknownEntity,
     ValidationError,
+    WriteDeadlineExceeded,
+    WriteOutcomeUnknown,
     attr,
     pk,
     table,
     template,
     version,
 )
+from dynamorm_async._delivery import CURRENT_DELIVERY
 from dynamorm_async.errors import from_client_error, values_in_errors
 from dynamorm_async.testing import fake_db
 from dynamorm_async.transport.aiobotocore import translate
@@ -165,6 +168,26 @@ async def _condition_failed() -> object:
     return await db.put(customer())
 
 
+async def _outcome_unknown() -> object:
+    item = fitting()
+
+    def lost_then_failed() -> BaseException:
+        # What a retrying transport records when the first answer was lost.
+        delivery = CURRENT_DELIVERY.get()
+        assert delivery is not None
+        delivery.sending()
+        delivery.sending()
+        return server_error("ConditionalCheckFailedException", "failed", Item=item)
+
+    db, _ = fake_db(answering(lost_then_failed))
+    return await db.put(customer())
+
+
+async def _write_deadline() -> object:
+    db, _ = fake_db(delay=5.0)
+    return await db.with_deadline(0.5).put(customer())
+
+
 async def _transaction_canceled() -> object:
     reasons = [{"Code": "ConditionalCheckFailed", "Message": "failed", "Item": fitting()}]
     db, _ = fake_db(
@@ -268,6 +291,8 @@ SCENARIOS: dict[type[DynamORMError], Scenario] = {
     BatchDeadlineExceeded: _batch_deadline,
     BatchGetError: _batch_get,
     UnknownEntity: _unknown_entity,
+    WriteOutcomeUnknown: _outcome_unknown,
+    WriteDeadlineExceeded: _write_deadline,
 }
 EXTRA: dict[str, tuple[type[DynamORMError], Scenario]] = {
     "unknown entity in a collection": (UnknownEntity, _unknown_in_collection),

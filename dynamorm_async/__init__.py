@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._table_drift import Drift
 from ._tables import IndexDescription, TableCheck, TableDescription
 from .batch import BatchGetResult, BatchResult
+from .capacity import Capacity, CapacityMeter, measure_capacity
 from .collection import Collection
 from .conditions import Cond, cond
 from .config import Config, Credentials
@@ -58,6 +59,7 @@ from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, v
 from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
 from .planning.writes import Write
+from .progress import BatchProgress
 from .query import Query
 from .session import Session
 from .table_options import Provisioned, TableOptions
@@ -90,9 +92,12 @@ __all__ = [
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchGetResult",
+    "BatchProgress",
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
+    "Capacity",
+    "CapacityMeter",
     "Collection",
     "Cond",
     "ConditionFailed",
@@ -149,6 +154,7 @@ __all__ = [
     "attr",
     "cond",
     "created_at",
+    "measure_capacity",
     "pk",
     "sk",
     "table",

@@ -15,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -22,6 +23,8 @@ import anyio
 from . import tracing
 from ._delivery import CURRENT_DELIVERY
 from ._instrument import CURRENT_CALL, Call, Observer
+from ._logging import REQUESTS, RequestLog
+from .capacity import METER, asking_for_capacity
 from .config import Config
 from .errors import DeadlineExceeded
 from .transport import Transport, table_of
@@ -29,14 +32,36 @@ from .transport import Transport, table_of
 if TYPE_CHECKING:
     from .metrics import Metrics
 
-__all__ = ["Engine", "TransportFactory", "open_transport"]
+__all__ = ["ENDPOINT_CHECKS", "Engine", "TransportFactory", "check_endpoint", "open_transport"]
 
 TransportFactory = Callable[[Config], Awaitable[Transport]]
 """Opens a transport for a config (the default opens the one ``Config.transport`` names)."""
 
+ENDPOINT_CHECKS: list[Callable[[str, str | None], None]] = []
+"""``check(service, endpoint_url)`` before a client of AWS is opened; raising refuses it.
+
+``endpoint_url`` is ``None`` for the service's own AWS endpoint. Empty unless the pytest
+plugin (:mod:`dynamorm_async.testing.plugin`) added its refusal of real AWS during tests."""
+
+
+def check_endpoint(service: str, endpoint_url: str | None) -> None:
+    """Run :data:`ENDPOINT_CHECKS` for a client about to be opened.
+
+    Args:
+        service: ``"dynamodb"`` or ``"sts"``.
+        endpoint_url: The endpoint it will send to; ``None``: the AWS one.
+    """
+    for check in ENDPOINT_CHECKS:
+        check(service, endpoint_url)
+
 
 async def open_transport(config: Config) -> Transport:
-    """Open the transport ``Config.transport`` names (imported only when chosen)."""
+    """Open the transport ``Config.transport`` names (imported only when chosen).
+
+    Raises:
+        Exception: What a check of :data:`ENDPOINT_CHECKS` raised (nothing is opened).
+    """
+    check_endpoint("dynamodb", config.endpoint_url)
     if config.transport == "botocore":
         from .transport.aiobotocore import AiobotocoreTransport
 
@@ -73,8 +98,9 @@ class Engine:
     """Owns the transport and sends every request.
 
     Every request passes through :meth:`call`: the deadline is enforced there, and the
-    observers (metrics, X-Ray tracing) see each request there. With neither active a request
-    takes the short path, which builds no record.
+    observers (metrics, X-Ray tracing, an open capacity meter, the DEBUG request log) see
+    each request there. With none active a request takes the short path, which builds no
+    record.
 
     Args:
         config: Where and how to connect.
@@ -93,6 +119,7 @@ class Engine:
         self._factory = transport_factory or open_transport
         self._metrics = metrics if metrics is not None and metrics.enabled else None
         self._tracing = config.tracing
+        self._request_log = RequestLog(keys=config.log_keys)
         self._binding: _Binding | None = None
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self.opened = 0
@@ -145,7 +172,12 @@ class Engine:
             DeadlineExceeded: the deadline passed (a call with no time left sends nothing).
             DynamORMError: the transport's translated error.
         """
-        if self._metrics is not None or (self._tracing and tracing.TRACE_HEADER in os.environ):
+        if (
+            self._metrics is not None
+            or METER.get() is not None
+            or REQUESTS.isEnabledFor(DEBUG)
+            or (self._tracing and tracing.TRACE_HEADER in os.environ)
+        ):
             return await self._observed(operation, params, deadline)
         return await self._send(operation, params, deadline)
 
@@ -156,6 +188,12 @@ class Engine:
         if self._metrics is not None:
             observers.append(self._metrics)
             params = self._metrics.prepare(operation, params)
+        meter = METER.get()
+        if meter is not None:
+            observers.append(meter)
+            params = asking_for_capacity(operation, params)
+        if REQUESTS.isEnabledFor(DEBUG):
+            observers.append(self._request_log)
         tracer = tracing.active_tracer() if self._tracing else None
         if tracer is not None:
             observers.append(tracer)

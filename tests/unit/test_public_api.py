@@ -20,9 +20,12 @@ PUBLIC = [
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchGetResult",
+    "BatchProgress",
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
+    "Capacity",
+    "CapacityMeter",
     "Collection",
     "Cond",
     "ConditionFailed",
@@ -79,6 +82,7 @@ PUBLIC = [
     "attr",
     "cond",
     "created_at",
+    "measure_capacity",
     "pk",
     "sk",
     "table",
@@ -95,6 +99,7 @@ EXPORTED_ELSEWHERE = {
     getattr(module, name)
     for module in (expr, codec, engine, transport, lifecycle, key_templates)
     for name in module.__all__
+    if isinstance(getattr(module, name), type)
 }
 
 

@@ -40,6 +40,7 @@ from .errors import (
     TransactionCanceled,
     TransactionConflict,
     TransportError,
+    UnknownEntity,
     UnknownPartner,
     UnroutableRecord,
     ValidationError,
@@ -47,6 +48,7 @@ from .errors import (
     WriteOutcomeUnknown,
 )
 from .expr import Path
+from .key_templates import KeyTemplate, template
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
 from .planning.reads import Plan
 from .session import Session
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from ._tables import IndexDescription, TableCheck, TableDescription
     from .batch import BatchGetResult, BatchResult
     from .capacity import Capacity, CapacityMeter, measure_capacity
+    from .collection import Collection
     from .conditions import Cond, cond
     from .metrics import Metrics
     from .pagination import Cursor, Page, Stream
@@ -76,6 +79,7 @@ _LAZY = {
     "BatchResult": "batch",
     "Capacity": "capacity",
     "CapacityMeter": "capacity",
+    "Collection": "collection",
     "Cond": "conditions",
     "Cursor": "pagination",
     "Drift": "_table_drift",
@@ -121,6 +125,7 @@ __all__ = [
     "CancellationReason",
     "Capacity",
     "CapacityMeter",
+    "Collection",
     "Cond",
     "ConditionFailed",
     "Config",
@@ -138,6 +143,7 @@ __all__ = [
     "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
+    "KeyTemplate",
     "Metrics",
     "MissingPartner",
     "MultiAccountDB",
@@ -165,6 +171,7 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownEntity",
     "UnknownPartner",
     "UnroutableRecord",
     "UpdateBuilder",
@@ -179,6 +186,7 @@ __all__ = [
     "pk",
     "sk",
     "table",
+    "template",
     "ttl",
     "updated_at",
     "version",

@@ -129,4 +129,6 @@ def unsupported_reason(tp: Any, _seen: frozenset[type] = frozenset()) -> str | N
             if reason:
                 return f"{tp.__name__}.{field.name}: {reason}"
         return None
-    return f"unsupported type {tp.__name__}"
+    # Any other class may be a custom type (Codec.register_type): the codec that builds the
+    # model's functions tells whether it knows it, with what to do if not.
+    return None

@@ -10,7 +10,9 @@ by type; :mod:`dynamorm_async.model` re-exports them for users.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import types
+import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
@@ -19,6 +21,7 @@ import attrs
 
 from ._annotations import ScalarKind, scalar_kind, strip_optional, unsupported_reason
 from .errors import SchemaError, ValidationError
+from .key_templates import KeyTemplate
 from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
 Role = Literal["pk", "sk", "version", "created_at", "updated_at", "ttl"]
@@ -74,8 +77,8 @@ class GSI:
     """
 
     name: str
-    pk: str
-    sk: str | None = None
+    pk: str | KeyTemplate
+    sk: str | KeyTemplate | None = None
     projection: Projection = attrs.field(default="ALL", converter=_projection)
 
 
@@ -90,7 +93,7 @@ class LSI:
     """
 
     name: str
-    sk: str
+    sk: str | KeyTemplate
     projection: Projection = attrs.field(default="ALL", converter=_projection)
 
 
@@ -100,7 +103,11 @@ Index = GSI | LSI
 
 @attrs.frozen
 class FieldMeta:
-    """One model field: its Python name, stored name, annotation and role."""
+    """One model field: its Python name, stored name, annotation and role.
+
+    A key attribute built from a :func:`~dynamorm_async.template` is a field too, with
+    ``template`` set: its ``name`` is its stored name, and no instance attribute holds it.
+    """
 
     name: str
     stored: str
@@ -111,6 +118,112 @@ class FieldMeta:
     has_default: bool
     init: bool
     floats: Floats = "reject"
+    template: KeyTemplate | None = None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The fields (Python names) the attribute's value comes from: the template's
+        fields, or the field itself."""
+        return (self.name,) if self.template is None else self.template.fields
+
+
+@attrs.frozen
+class SingleTable:
+    """What ``@table`` declared for sharing a table: key templates and the discriminator."""
+
+    pk: KeyTemplate | None = None
+    sk: KeyTemplate | None = None
+    discriminator: str | None = None
+    entity: str | None = None
+
+
+_NO_SINGLE = SingleTable()
+
+_TEMPLATE_TYPES: tuple[type, ...] = (str, int, Decimal, dt.datetime, dt.date, uuid.UUID)
+
+
+def _template_source(where: str, tpl: KeyTemplate, field: FieldMeta, width: int | None) -> None:
+    """A field may fill a template placeholder when its values have one text form."""
+    inner, _ = strip_optional(field.type)
+    problem = None
+    if not isinstance(inner, type) or inner is bool:
+        problem = f"its type {field.type!r} has no key text"
+    elif issubclass(inner, enum.Enum):
+        kind = scalar_kind(inner)
+        if kind is None:
+            problem = f"enum {inner.__name__} has no key text"
+        elif width is not None and kind != "N":
+            problem = "a zero-padded placeholder needs an int (or int enum) field"
+    elif issubclass(inner, _TEMPLATE_TYPES):
+        if width is not None and (not issubclass(inner, int) or issubclass(inner, bool)):
+            problem = "a zero-padded placeholder needs an int (or int enum) field"
+    elif issubclass(inner, (bool, float, bytes, bytearray, set, frozenset, list, tuple, dict)):
+        problem = f"its type {inner.__name__} has no key text"
+    # Any other class (an attrs class too) may be a custom type: the codec checks it has a
+    # hook (TemplateCodec).
+    if problem is not None:
+        raise SchemaError(f"{where}: key template {tpl.text!r} field {field.name!r}: {problem}")
+
+
+class _Templates:
+    """The key templates of one model, checked against its fields as they are added."""
+
+    def __init__(
+        self, where: str, by_name: Mapping[str, FieldMeta], by_stored: Mapping[str, FieldMeta]
+    ) -> None:
+        self.where = where
+        self.by_name = by_name
+        self.fields_stored = by_stored
+        self.by_stored: dict[str, FieldMeta] = {}
+
+    def add(self, tpl: Any, role: Role | None, default: str, *, table_key: bool) -> FieldMeta:
+        where = self.where
+        if not isinstance(tpl, KeyTemplate):
+            raise SchemaError(f"{where}: a key template is made by template(...), not {tpl!r}")
+        stored = tpl.name or default
+        check_stored_name(stored, f"{where} key template {tpl.text!r}")
+        if stored in self.fields_stored:
+            raise SchemaError(
+                f"{where}: key template {tpl.text!r} is stored as {stored!r}, the stored name "
+                f"of field {self.fields_stored[stored].name!r}"
+            )
+        known = self.by_stored.get(stored)
+        if known is not None:
+            if known.template != tpl:
+                raise SchemaError(f"{where}: two different key templates are stored as {stored!r}")
+            return known
+        optional = False
+        for placeholder in tpl.placeholders:
+            field = self.by_name.get(placeholder.field)
+            if field is None:
+                raise SchemaError(
+                    f"{where}: key template {tpl.text!r} names unknown field {placeholder.field!r}"
+                )
+            if field.role in ("version", "created_at", "updated_at", "ttl"):
+                raise SchemaError(
+                    f"{where}: key template {tpl.text!r} cannot use lifecycle field "
+                    f"{field.name!r} (its value changes on writes)"
+                )
+            if table_key and field.optional:
+                raise SchemaError(
+                    f"{where}: table key template {tpl.text!r} field {field.name!r} cannot be "
+                    "Optional"
+                )
+            optional = optional or field.optional
+            _template_source(where, tpl, field, placeholder.width)
+        meta = FieldMeta(
+            name=stored,
+            stored=stored,
+            type=str | None if optional else str,
+            role=role,
+            omit_empty=False,
+            optional=optional,
+            has_default=False,
+            init=False,
+            template=tpl,
+        )
+        self.by_stored[stored] = meta
+        return meta
 
 
 @attrs.frozen
@@ -148,11 +261,20 @@ class ModelMeta:
     updated_at: FieldMeta | None
     ttl: FieldMeta | None
     options: TableOptions = DEFAULT_TABLE_OPTIONS
+    discriminator: str | None = None
+    entity: str | None = None
+    templates: tuple[FieldMeta, ...] = ()
 
     @property
     def key_fields(self) -> tuple[FieldMeta, ...]:
-        """The table's key fields, partition key first."""
+        """The table's key attributes, partition key first (a template is one attribute)."""
         return (self.pk,) if self.sk is None else (self.pk, self.sk)
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The fields (Python names) that name an item: the key fields, or the fields the
+        key templates are built from."""
+        return tuple(name for field in self.key_fields for name in field.sources)
 
     def field(self, name: str) -> FieldMeta:
         """The field called ``name`` (Python name).
@@ -202,6 +324,7 @@ def declare(
     indexes: tuple[Index, ...],
     naming: str,
     options: TableOptions = DEFAULT_TABLE_OPTIONS,
+    single: SingleTable | None = None,
 ) -> None:
     """Attach a declaration to ``cls`` and validate it (called by ``@table``)."""
     if not isinstance(cls, type) or not attrs.has(cls):
@@ -212,7 +335,7 @@ def declare(
         raise SchemaError(f"{cls.__name__}: naming must be one of {_NAMINGS}, not {naming!r}")
     if not isinstance(options, TableOptions):
         raise SchemaError(f"{cls.__name__}: options must be a TableOptions, not {options!r}")
-    setattr(cls, _SPEC_ATTR, (cls, table, indexes, naming, options))
+    setattr(cls, _SPEC_ATTR, (cls, table, indexes, naming, options, single or _NO_SINGLE))
     if _META_ATTR in cls.__dict__:
         delattr(cls, _META_ATTR)
     try:
@@ -237,6 +360,26 @@ def check_stored_name(stored: str, where: str) -> None:
         ) from None
 
 
+@attrs.frozen
+class Declaration:
+    """What ``@table`` declared on a class, as its subclasses' ``@table`` inherit it."""
+
+    table: str
+    indexes: tuple[Index, ...]
+    naming: str
+    options: TableOptions
+    single: SingleTable
+
+
+def inherited(cls: type) -> Declaration | None:
+    """The declaration of the nearest model among ``cls``'s bases, if any."""
+    for base in cls.__mro__[1:]:
+        if is_model(base):
+            _, table, indexes, naming, options, single = base.__dict__[_SPEC_ATTR]
+            return Declaration(table, indexes, naming, options, single)
+    return None
+
+
 def is_model(cls: Any) -> bool:
     """Whether ``cls`` was decorated with ``@table``."""
     return isinstance(cls, type) and _SPEC_ATTR in cls.__dict__
@@ -251,7 +394,7 @@ def model_meta(cls: type) -> ModelMeta:
         raise SchemaError(
             f"{getattr(cls, '__name__', cls)!r} is not a model: decorate it with @table"
         )
-    declared, table, indexes, naming, options = cls.__dict__[_SPEC_ATTR]
+    declared, table, indexes, naming, options, single = cls.__dict__[_SPEC_ATTR]
     if declared is not cls:
         # A class decorator above @table (such as @attrs.define) made a new class from the
         # declared one; its fields lost the markers, so it must not be read as the model.
@@ -259,13 +402,18 @@ def model_meta(cls: type) -> ModelMeta:
             f"{cls.__name__}: a decorator above @table made a new class from the model; "
             "put @table on top (it makes the attrs class itself)"
         )
-    meta = _build(cls, table, indexes, naming, options)
+    meta = _build(cls, table, indexes, naming, options, single)
     setattr(cls, _META_ATTR, meta)
     return meta
 
 
 def _build(
-    cls: type, table: str, indexes: tuple[Index, ...], naming: str, options: TableOptions
+    cls: type,
+    table: str,
+    indexes: tuple[Index, ...],
+    naming: str,
+    options: TableOptions,
+    single: SingleTable,
 ) -> ModelMeta:
     where = cls.__name__
     try:
@@ -309,10 +457,28 @@ def _build(
             by_role[spec.role] = meta
             _check_role(where, meta, inner)
         fields.append(meta)
+    by_name = {f.name: f for f in fields}
+    templates = _Templates(where, by_name, by_stored)
+    for role, declared in (("pk", single.pk), ("sk", single.sk)):
+        if declared is None:
+            continue
+        if role in by_role:
+            raise SchemaError(
+                f"{where}: both a {role}() field ({by_role[role].name!r}) and a {role}= key "
+                "template; keep one"
+            )
+        by_role[role] = templates.add(declared, role, role.upper(), table_key=True)  # type: ignore[arg-type]
     if "pk" not in by_role:
         raise SchemaError(f"{where}: no partition key; mark one field with pk()")
-    by_name = {f.name: f for f in fields}
-    resolved = _indexes(where, indexes, by_name, by_role)
+    resolved = _indexes(where, indexes, by_name, by_role, templates)
+    discriminator = single.discriminator
+    if discriminator is not None:
+        check_stored_name(discriminator, f"{where} discriminator")
+        if discriminator in by_stored or discriminator in templates.by_stored:
+            raise SchemaError(
+                f"{where}: the discriminator attribute {discriminator!r} is also the stored "
+                "name of a field or key template"
+            )
     return ModelMeta(
         cls=cls,
         table=table,
@@ -328,6 +494,9 @@ def _build(
         updated_at=by_role.get("updated_at"),
         ttl=by_role.get("ttl"),
         options=options,
+        discriminator=discriminator,
+        entity=None if discriminator is None else (single.entity or cls.__name__),
+        templates=tuple(templates.by_stored.values()),
     )
 
 
@@ -361,10 +530,18 @@ def _indexes(
     declared: tuple[Index, ...],
     by_name: Mapping[str, FieldMeta],
     by_role: Mapping[str, FieldMeta],
+    templates: _Templates,
 ) -> tuple[IndexMeta, ...]:
-    def key(index_name: str, field_name: str | None) -> FieldMeta | None:
+    def key(index_name: str, field_name: str | KeyTemplate | None) -> FieldMeta | None:
         if field_name is None:
             return None
+        if isinstance(field_name, KeyTemplate):
+            if field_name.name is None:
+                raise SchemaError(
+                    f"{where}: index {index_name!r} key template {field_name.text!r} needs "
+                    "name= (its stored attribute name)"
+                )
+            return templates.add(field_name, None, field_name.name, table_key=False)
         field = by_name.get(field_name)
         if field is None:
             raise SchemaError(f"{where}: index {index_name!r} names unknown field {field_name!r}")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections import abc
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
@@ -32,6 +33,7 @@ from .table_options import TABLE_WAIT_TIMEOUT
 if TYPE_CHECKING:
     from ._tables import TableCheck, TableDescription
     from .batch import BatchGetResult, BatchResult
+    from .collection import Collection
     from .conditions import Cond
     from .metrics import Metrics
     from .planning.writes import WritePlanner
@@ -43,6 +45,10 @@ __all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
 
 T = TypeVar("T")
 V = TypeVar("V")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
 
 
 class DB:
@@ -258,6 +264,41 @@ class DB:
         from .query import Query
 
         return Query(self._session, model)
+
+    @overload
+    def collection(self, a: type[A], /, *, skip_unknown: bool = False) -> Collection[A]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], /, *, skip_unknown: bool = False
+    ) -> Collection[A | B]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], c: type[C], /, *, skip_unknown: bool = False
+    ) -> Collection[A | B | C]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], c: type[C], d: type[D], /, *, skip_unknown: bool = False
+    ) -> Collection[A | B | C | D]: ...
+    @overload
+    def collection(self, *models: type[Any], skip_unknown: bool = False) -> Collection[Any]: ...
+    def collection(self, *models: type[Any], skip_unknown: bool = False) -> Collection[Any]:
+        """One Query over several models of one table: a partition and all it holds.
+
+        ``db.collection(Customer, Order, Payment).where("id", "=", "c-1")`` reads customer
+        ``c-1``'s partition and decodes each item as the model its discriminator names;
+        conditions use the first model's fields. See :mod:`dynamorm_async.collection`.
+
+        Args:
+            *models: The models (sharing a table, partition key and discriminator).
+            skip_unknown: Leave out items of entities not among ``models`` (a filter on the
+                discriminator) instead of raising :class:`~dynamorm_async.UnknownEntity`.
+
+        Raises:
+            SchemaError: The models do not share a table, partition key or discriminator.
+        """
+        from .collection import Collection
+
+        return Collection(self._session, models, skip_unknown=skip_unknown)
 
     async def find(
         self, model: type[T], key: Mapping[str, Any], /, *, consistent: bool = False
@@ -783,7 +824,7 @@ class DB:
         billing: bool = False,
         stream: bool = False,
         ttl: bool = False,
-        drop_indexes: Collection[str] = (),
+        drop_indexes: abc.Collection[str] = (),
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
     ) -> TableCheck:
         """Change an existing table where it drifted from the models, as far as told.

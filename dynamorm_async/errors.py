@@ -86,6 +86,7 @@ __all__ = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownEntity",
     "UnknownPartner",
     "UnroutableRecord",
     "ValidationError",
@@ -272,6 +273,32 @@ def _located(message: str, path: str, model: str | None) -> str:
     if model and path.startswith("["):
         where = model + path
     return f"{where}: {message}" if where else message
+
+
+class UnknownEntity(DecodeError):
+    """An item's discriminator names no model the read expects (single-table design).
+
+    Raised instead of decoding the item as the wrong model: a ``db.model(Order)`` read
+    meeting a payment, or a collection meeting an entity it was not given.
+
+    Attributes:
+        attribute: The discriminator attribute's stored name.
+        expected: The entity names the read accepts.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attribute: str,
+        expected: tuple[str, ...],
+        path: str = "",
+        model: str | None = None,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, path=path, model=model, **context)
+        self.attribute = attribute
+        self.expected = expected
 
 
 class QueryPlanError(ValidationError):

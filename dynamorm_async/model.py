@@ -45,10 +45,13 @@ from ._schema import (
     Naming,
     Projection,
     Role,
+    SingleTable,
     declare,
+    inherited,
     model_meta,
 )
 from .errors import SchemaError
+from .key_templates import KeyTemplate
 from .table_options import DEFAULT_TABLE_OPTIONS, TableOptions
 
 __all__ = [
@@ -200,12 +203,16 @@ def ttl(*, name: str | None = None, omit_empty: bool = True, **field_kwargs: Any
 
 @dataclass_transform(field_specifiers=(pk, sk, attr, attrs.field))
 def table(
-    name: str,
+    name: str | None = None,
     *,
-    indexes: Sequence[GSI | LSI] = (),
-    naming: Naming = "camelCase",
+    indexes: Sequence[GSI | LSI] | None = None,
+    naming: Naming | None = None,
     frozen: bool = False,
-    options: TableOptions = DEFAULT_TABLE_OPTIONS,
+    options: TableOptions | None = None,
+    pk: KeyTemplate | None = None,
+    sk: KeyTemplate | None = None,
+    discriminator: str | None = None,
+    entity: str | None = None,
 ) -> Callable[[C], C]:
     """Make a class a DynamoDB model stored in table ``name``.
 
@@ -213,24 +220,56 @@ def table(
     ``frozen=True``) unless it already is one, and gets its (cached) metadata; nothing else
     is added. Declaration mistakes raise :class:`SchemaError` here.
 
+    A subclass of a model is a model of its own only when decorated too; what its
+    ``@table`` leaves out (the table name, indexes, naming, options, key templates and
+    discriminator, never ``entity``) it takes from the nearest model among its bases, so
+    the models of one table can share a base declaring them once.
+
     Args:
         name: The logical table name (``Config.table_prefix`` is prepended to it).
         indexes: GSI and LSI declarations.
         naming: How stored attribute names derive from field names: ``"camelCase"``
-            (DynamORM's convention: ``customer_id`` → ``customerId``) or ``"snake_case"``.
+            (DynamORM's convention: ``customer_id`` → ``customerId``; the default) or
+            ``"snake_case"``.
         frozen: Make an immutable (``attrs.frozen``) class. Only for a class ``@table``
             makes: an attrs class you declared keeps what you declared.
         options: The table's settings (billing, backups, stream, encryption, class,
             deletion protection, tags), used by ``create_table`` and the deploy tooling.
+        pk: The partition key as a :func:`~dynamorm_async.template` of the model's fields
+            (stored as ``PK`` unless the template names it), instead of a ``pk()`` field.
+        sk: The sort key as a template (stored as ``SK`` by default).
+        discriminator: The stored attribute naming each item's entity (``"type"``), for
+            several models sharing one table: written on every write, checked on every read.
+        entity: This model's value of the discriminator (the class name by default).
     """
-    if not isinstance(name, str) or not name:
+    if name is not None and (not isinstance(name, str) or not name):
         raise SchemaError(f"@table needs a non-empty table name, not {name!r}")
     if not isinstance(frozen, bool):
         raise SchemaError(f"@table frozen= must be True or False, not {frozen!r}")
+    for label, value in (("discriminator", discriminator), ("entity", entity)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise SchemaError(f"@table {label}= must be a non-empty string, not {value!r}")
 
     def decorate(cls: C) -> C:
         if not isinstance(cls, type):
             raise SchemaError(f"@table must decorate a class, not {cls!r}")
+        base = inherited(cls)
+        if name is None and base is None:
+            raise SchemaError(
+                f"@table on {cls.__name__} needs a table name (or a base class that is a model)"
+            )
+        single = SingleTable(
+            pk=pk if pk is not None or base is None else base.single.pk,
+            sk=sk if sk is not None or base is None else base.single.sk,
+            discriminator=discriminator
+            if discriminator is not None or base is None
+            else base.single.discriminator,
+            entity=entity,
+        )
+        if entity is not None and single.discriminator is None:
+            raise SchemaError(
+                "@table entity= names the model's discriminator value: add discriminator="
+            )
         if "__attrs_attrs__" not in cls.__dict__:
             cls = attrs.frozen(cls) if frozen else attrs.define(cls)
         elif frozen:
@@ -238,7 +277,18 @@ def table(
                 f"{cls.__name__} is already an attrs class: frozen=True is for a class @table "
                 "makes (use @attrs.frozen, or drop the attrs decorator)"
             )
-        declare(cls, table=name, indexes=tuple(indexes), naming=naming, options=options)
+        declare(
+            cls,
+            table=name if name is not None else base.table,  # type: ignore[union-attr]
+            indexes=tuple(indexes if indexes is not None else base.indexes if base else ()),
+            naming=naming if naming is not None else base.naming if base else "camelCase",
+            options=options
+            if options is not None
+            else base.options
+            if base
+            else DEFAULT_TABLE_OPTIONS,
+            single=single,
+        )
         return cls
 
     return decorate

@@ -293,6 +293,17 @@ class _Reads(_FilterChain, Generic[R]):
         filters = _fold(state.filters)
         if extra:
             filters = and_(*extra, *([] if filters is None else [filters]))
+        return self._plan_paths(where, filters, count=count)
+
+    def _plan_paths(
+        self,
+        where: list[Predicate],
+        filters: Condition | None,
+        *,
+        count: bool = False,
+        mixed: bool = False,
+    ) -> Plan:
+        state = self._state
         return plan_read(
             model_meta(self._model),
             self._session.table_name(self._model),
@@ -306,6 +317,8 @@ class _Reads(_FilterChain, Generic[R]):
             descending=state.descending,
             segments=state.segments,
             count=count,
+            templates=self._session.codec.key_templates(self._model) or None,
+            mixed=mixed,
         )
 
     def _page_size(self) -> int:

@@ -84,7 +84,7 @@ class Changes:
         """
         if not self.actions:
             raise ValidationError(f"an update of {model.__name__} needs at least one action")
-        keys = {f.name for f in model_meta(model).key_fields}
+        keys = set(model_meta(model).key_names)
         # A prepend and an append of the same list become one action (DynamoDB rejects two).
         lists: dict[FieldPath, dict[str, Any]] = {}
         for action, field, value in self.actions:

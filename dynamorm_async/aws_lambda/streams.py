@@ -17,9 +17,12 @@ instances decoded by the DB's codec, and :func:`process_stream` runs a handler p
 
 Routing: a record's table is the table in its ``eventSourceARN``; ``models`` name the model
 of each physical table (the config's ``table_prefix`` included, as :meth:`DB.table_name`
-gives it). A record of any other table raises :class:`~dynamorm_async.UnroutableRecord`
-(naming the table) before any handler runs: a function subscribed to a table it has no model
-for is misconfigured, and skipping the records would lose them.
+gives it). Models sharing a table (single-table design) share a discriminator, and a
+record goes to the model its image's discriminator names (in a ``KEYS_ONLY`` stream: the
+one model whose key templates its keys fit). A record of any other table (or entity) raises
+:class:`~dynamorm_async.UnroutableRecord` (naming the table) before any handler runs: a
+function subscribed to a table it has no model for is misconfigured, and skipping the
+records would lose them.
 
 Ordering and failures: records with the same partition key run one after the other in
 stream order; different partition keys run concurrently (at most ``concurrency`` handlers at
@@ -58,6 +61,7 @@ from ..errors import (
     StreamImageMissing,
     UnroutableRecord,
     ValidationError,
+    shown,
 )
 from ..table_options import StreamView as StreamViewType
 
@@ -217,34 +221,96 @@ class StreamRecord(Generic[T]):
 
 
 class _Router:
-    """Physical table name → model, for one DB's table prefix."""
+    """Physical table name → model, for one DB's table prefix.
+
+    Several models may share a table (single-table design) when they share a discriminator:
+    a record of that table goes to the model its image's discriminator names, or, in a
+    ``KEYS_ONLY`` stream, to the one model whose key templates its keys fit.
+    """
 
     def __init__(self, db: DB, models: type | Sequence[type]) -> None:
         listed = (models,) if isinstance(models, type) else tuple(models)
         if not listed:
             raise ValidationError("models: name the model of each table the stream comes from")
         self.db = db
-        self.by_table: dict[str, type] = {}
+        self.by_table: dict[str, list[type]] = {}
         for model in listed:
-            name = db.table_name(model)
-            other = self.by_table.setdefault(name, model)
-            if other is not model:
-                raise ValidationError(
-                    f"{other.__name__} and {model.__name__} are both stored in table {name}: "
-                    "a stream's records are routed by table, one model per table"
-                )
+            sharing = self.by_table.setdefault(db.table_name(model), [])
+            if model not in sharing:
+                sharing.append(model)
+        for name, sharing in self.by_table.items():
+            if len(sharing) > 1:
+                _check_shared(name, sharing)
 
     def route(self, raw: Mapping[str, Any], where: str) -> tuple[str, type]:
         arn = _text(raw, "eventSourceARN", where)
         table = _table_of(arn, where)
-        model = self.by_table.get(table)
-        if model is None:
+        sharing = self.by_table.get(table)
+        if sharing is None:
             known = ", ".join(sorted(self.by_table))
             raise UnroutableRecord(
                 f"{where}: no model for table {table} (models are given for: {known})",
                 table=table,
             )
-        return table, model
+        if len(sharing) == 1:
+            return table, sharing[0]
+        return table, self._by_entity(raw, table, sharing, where)
+
+    def _by_entity(
+        self, raw: Mapping[str, Any], table: str, sharing: list[type], where: str
+    ) -> type:
+        change = raw["dynamodb"]
+        attribute = model_meta(sharing[0]).discriminator
+        for part in ("NewImage", "OldImage"):
+            image = change.get(part)
+            if isinstance(image, Mapping) and attribute in image:
+                found = image[attribute]
+                for model in sharing:
+                    if found == {"S": model_meta(model).entity}:
+                        return model
+                entities = ", ".join(str(model_meta(m).entity) for m in sharing)
+                raise UnroutableRecord(
+                    f"{where}: its {attribute!r} names none of the models given for table "
+                    f"{table} ({entities}){shown(found)}",
+                    table=table,
+                )
+        fitting = [m for m in sharing if _keys_fit(self.db, m, change["Keys"])]
+        if len(fitting) == 1:
+            return fitting[0]
+        names = ", ".join(m.__name__ for m in fitting or sharing)
+        raise UnroutableRecord(
+            f"{where}: the record has no image with {attribute!r} and its keys fit "
+            f"{'several' if fitting else 'none'} of the models of table {table} ({names})",
+            table=table,
+        )
+
+
+def _check_shared(table: str, models: Sequence[type]) -> None:
+    metas = [model_meta(model) for model in models]
+    attributes = {meta.discriminator for meta in metas}
+    if None in attributes or len(attributes) > 1:
+        names = ", ".join(model.__name__ for model in models)
+        raise ValidationError(
+            f"{names} are stored in table {table}: a stream's records are routed by table, so "
+            "models sharing one need the same discriminator (@table(discriminator=...))"
+        )
+    entities = [meta.entity for meta in metas]
+    if len(set(entities)) != len(entities):
+        raise ValidationError(f"two models of table {table} have the same entity name")
+
+
+def _keys_fit(db: DB, model: type, keys: Mapping[str, Any]) -> bool:
+    """Whether a record's keys have the shape of ``model``'s key templates."""
+    templates = db.codec.key_templates(model)
+    for field in model_meta(model).key_fields:
+        av = keys.get(field.stored)
+        if av is None:
+            return False
+        if field.template is not None:
+            text = av.get("S") if isinstance(av, Mapping) else None
+            if not isinstance(text, str) or templates[field.stored].read(text) is None:
+                return False
+    return True
 
 
 def _table_of(arn: str, where: str) -> str:
@@ -350,9 +416,25 @@ def _decode(
                 path=f"dynamodb.Keys.{field.stored}",
                 table=table,
             )
-        keys[field.name] = codec.decode_value(
-            field.type, av, path=f"{where}.dynamodb.Keys.{field.stored}"
+        path = f"{where}.dynamodb.Keys.{field.stored}"
+        if field.template is None:
+            keys[field.name] = codec.decode_value(field.type, av, path=path)
+            continue
+        # A templated key is given by the fields it is built from.
+        text = av.get("S") if isinstance(av, Mapping) else None
+        parts = (
+            None
+            if not isinstance(text, str)
+            else codec.key_templates(model)[field.stored].read(text)
         )
+        if parts is None:
+            raise DecodeError(
+                f"{path}: the key does not fit template {field.template.text!r}",
+                path=f"dynamodb.Keys.{field.stored}",
+                table=table,
+            )
+        for name, source in parts.items():
+            keys[name] = codec.decode_value(meta.by_name[name].type, source, path=path)
     images: dict[str, Any] = {}
     for part in ("NewImage", "OldImage"):
         image = change.get(part)

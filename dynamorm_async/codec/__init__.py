@@ -19,7 +19,7 @@ value (``history[3].amount``) but never the value itself (see
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -37,8 +37,9 @@ from ._models import (
     model_plans,
     nested_pair,
 )
-from ._scalars import AttributeValue, Decoder, KeyEncoder
+from ._scalars import AttributeValue, Decoder
 from ._size import item_size
+from ._templates import TemplateCodec, discriminated
 from ._time import format_datetime, parse_datetime
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ __all__ = [
     "AttributeValue",
     "Codec",
     "Item",
+    "StoredKind",
+    "TemplateCodec",
     "format_datetime",
     "item_size",
     "parse_datetime",
@@ -58,6 +61,9 @@ Item = dict[str, AttributeValue]
 """A whole item: stored attribute names to AttributeValues."""
 
 T = TypeVar("T")
+
+StoredKind = Literal["S", "N", "B"]
+"""How a custom type is stored: as text (S), a number (N) or binary (B)."""
 
 _DEFAULT_NAMING = "camelCase"
 
@@ -74,6 +80,7 @@ class _ModelCodec:
         "meta",
         "plans",
         "required",
+        "templates",
         "views",
     )
 
@@ -84,8 +91,9 @@ class _ModelCodec:
         encode: Callable[[Any], Item],
         decode: Callable[[Mapping[str, Any]], Any],
         fields: dict[str, Callable[[Any], AttributeValue | None]],
-        keys: tuple[tuple[str, str, KeyEncoder], ...],
+        keys: tuple[_Key, ...],
         required: tuple[str, ...],
+        templates: dict[str, TemplateCodec],
     ) -> None:
         self.meta = meta
         self.plans = {plan.name: plan for plan in plans}
@@ -95,7 +103,46 @@ class _ModelCodec:
         self.views: dict[type, Callable[[Mapping[str, Any]], Any]] = {}
         self.fields = fields
         self.keys = keys
-        self.key_names = frozenset(name for name, _, _ in keys)
+        self.key_names = frozenset(name for key in keys for name in key.names)
+        self.templates = templates
+
+
+class _Key:
+    """One table key attribute: the fields it is made from and how it is encoded."""
+
+    __slots__ = ("encode", "names", "stored")
+
+    def __init__(
+        self, names: tuple[str, ...], stored: str, encode: Callable[..., AttributeValue]
+    ) -> None:
+        self.names = names
+        self.stored = stored
+        self.encode = encode
+
+
+def _plain_key(name: str, stored: str, encoder: Callable[[Any], AttributeValue]) -> _Key:
+    return _Key((name,), stored, encoder)
+
+
+def _template_key(
+    codec: TemplateCodec, fields: Mapping[str, Callable[[Any], AttributeValue | None]]
+) -> _Key:
+    names = tuple(name for name, _, _, _ in codec.sources)
+
+    def encode(*values: Any) -> AttributeValue:
+        encoded: dict[str, AttributeValue] = {}
+        for name, value in zip(names, values, strict=True):
+            try:
+                av = fields[name](value)
+            except Exception as exc:
+                invalid = wrap(exc)
+                raise Invalid(f"{name}: {invalid.message}") from exc
+            if av is None:
+                raise Invalid(f"key template {codec.field.stored!r} needs a value of {name!r}")
+            encoded[name] = av
+        return {"S": codec.text(encoded)}
+
+    return _Key(names, codec.field.stored, encode)
 
 
 class Codec:
@@ -153,20 +200,75 @@ class Codec:
         meta = model_meta(cls)
         plans = model_plans(self._hooks, meta)
         by_name = {plan.name: plan for plan in plans}
-        keys: list[tuple[str, str, KeyEncoder]] = []
+        fields = {plan.name: field_encoder(plan) for plan in plans}
+        table_keys = {field.stored for field in meta.key_fields}
+        templates = {
+            field.stored: TemplateCodec(
+                meta,
+                field,
+                required=field.stored in table_keys,
+                custom_kind=self._hooks.custom_kind,
+            )
+            for field in meta.templates
+        }
+        keys: list[_Key] = []
         for field in meta.key_fields:
+            if field.template is not None:
+                keys.append(_template_key(templates[field.stored], fields))
+                continue
             key_encoder = by_name[field.name].key_encoder
             assert key_encoder is not None
-            keys.append((field.name, field.stored, key_encoder))
+            keys.append(_plain_key(field.name, field.stored, key_encoder))
+        ordered = tuple(templates.values())
+        encode, decode = discriminated(
+            meta, ordered, compile_encoder(cls, plans, top=True),
+            compile_decoder(cls, plans),
+        )  # fmt: skip
         return _ModelCodec(
             meta=meta,
             plans=plans,
-            encode=compile_encoder(cls, plans, top=True),
-            decode=compile_decoder(cls, plans),
-            fields={plan.name: field_encoder(plan) for plan in plans},
+            encode=encode,
+            decode=decode,
+            fields=fields,
             keys=tuple(keys),
             required=tuple(plan.name for plan in plans if plan.missing == "error"),
+            templates=templates,
         )
+
+    def register_type(
+        self,
+        tp: type[T],
+        *,
+        stored: StoredKind,
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> None:
+        """Teach the codec a field type of your own (``Money``, ``ULID``...).
+
+        The value is stored as one S, N or B attribute: ``encode`` turns an instance into
+        a ``str`` (S), an ``int``/``Decimal`` (N) or ``bytes`` (B), and ``decode`` turns that
+        back into an instance. Subclasses of ``tp`` use the same pair. A type stored as S
+        or N may fill a key template placeholder. Register types before the models that
+        use them are first used (registering drops the compiled models, which are rebuilt).
+
+        Args:
+            tp: The class.
+            stored: ``"S"``, ``"N"`` or ``"B"``.
+            encode: Instance to ``str``/``int``/``Decimal``/``bytes``.
+            decode: That value back to an instance.
+
+        Raises:
+            SchemaError: ``tp`` is not a class, ``stored`` is not S, N or B, or ``tp`` is
+                one the codec stores itself (``str``, ``int``, an attrs class...).
+        """
+        self._hooks.add_type(tp, stored, encode, decode)
+        self._models.clear()
+        self._deep_types.clear()
+        self._converter = None  # rebuilt, with the new type, on its next use
+
+    def key_templates(self, cls: type) -> Mapping[str, TemplateCodec]:
+        """The key templates of model ``cls`` by stored name (for the read planner)."""
+        return self._model(cls).templates
 
     def required_fields(self, cls: type) -> tuple[str, ...]:
         """The fields (Python names) a stored item must hold for :meth:`decode` to read it.
@@ -253,7 +355,15 @@ class Codec:
                 attrs.evolve(model.plans[meta.name], alias=field.alias, kw_only=field.kw_only)
                 for meta, field in zip(view.fields, attrs.fields(view.cls), strict=True)
             ]
-            decode = model.views[view.cls] = compile_decoder(view.cls, plans)
+            # The view's items are checked for their entity and get their template fields
+            # back from the keys, as the model's are.
+            _, decode = discriminated(
+                model.meta,
+                tuple(model.templates.values()),
+                model.encode,
+                compile_decoder(view.cls, plans),
+            )
+            model.views[view.cls] = decode
         try:
             return decode(item)
         except Invalid as exc:
@@ -372,7 +482,7 @@ class Codec:
             raise ValidationError(
                 f"{where}: a key is a mapping of field names to values, not {type(key).__name__}"
             )
-        if len(key) != len(model.keys) or not model.key_names.issuperset(key):
+        if len(key) != len(model.key_names) or not model.key_names.issuperset(key):
             extra = sorted(set(key) - model.key_names, key=str)
             if extra:
                 raise ValidationError(
@@ -381,15 +491,20 @@ class Codec:
                     f"the key is {_key_names(model)}"
                 )
         item: Item = {}
-        for name, stored, encoder in model.keys:
-            if name not in key:
-                raise ValidationError(
-                    f"{where}.{name}: the key part is missing; the key is {_key_names(model)}"
-                )
+        for part in model.keys:
+            names = part.names
+            for name in names:
+                if name not in key:
+                    raise ValidationError(
+                        f"{where}.{name}: the key part is missing; the key is {_key_names(model)}"
+                    )
             try:
-                item[stored] = encoder(key[name])
+                if len(names) == 1:  # a plain key field: no tuple built on this hot path
+                    item[part.stored] = part.encode(key[names[0]])
+                else:
+                    item[part.stored] = part.encode(*(key[name] for name in names))
             except Exception as exc:
-                raise ValidationError(f"{where}.{name}: {wrap(exc).message}") from exc
+                raise ValidationError(f"{where}.{names[0]}: {wrap(exc).message}") from exc
         return item
 
     def key_of(self, obj: Any) -> Item:
@@ -401,13 +516,17 @@ class Codec:
         """
         model = self._model(obj.__class__)
         item: Item = {}
-        for name, stored, encoder in model.keys:
+        for part in model.keys:
+            names = part.names
             try:
-                item[stored] = encoder(getattr(obj, name))
+                if len(names) == 1:  # a plain key field: no tuple built on this hot path
+                    item[part.stored] = part.encode(getattr(obj, names[0]))
+                else:
+                    item[part.stored] = part.encode(*(getattr(obj, name) for name in names))
             except Exception as exc:
                 invalid = wrap(exc)
                 raise EncodeError(
-                    invalid.message, path=name, model=model.meta.cls.__name__
+                    invalid.message, path=part.names[0], model=model.meta.cls.__name__
                 ) from exc
         return item
 
@@ -460,4 +579,4 @@ def _failure(
 
 
 def _key_names(model: _ModelCodec) -> str:
-    return " and ".join(repr(name) for name, _, _ in model.keys)
+    return " and ".join(repr(name) for part in model.keys for name in part.names)

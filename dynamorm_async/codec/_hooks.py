@@ -22,7 +22,14 @@ from typing import Any, Literal
 
 import attrs
 
-from .._annotations import DICT_ORIGINS, LIST_ORIGINS, SCALARS, strip_optional, unsupported_reason
+from .._annotations import (
+    DICT_ORIGINS,
+    LIST_ORIGINS,
+    SCALARS,
+    ScalarKind,
+    strip_optional,
+    unsupported_reason,
+)
 from ..errors import SchemaError, shown
 from ._invalid import MAX_NESTING, TOO_DEEP, Invalid, at, key_segment, type_name
 from ._numbers import parse_number
@@ -276,6 +283,47 @@ class Hooks:
         # Indexed by side: the encoders (0) and the decoders (1), by (annotation, naming).
         self._built: tuple[dict[tuple[Any, str], Decoder], ...] = ({}, {})
         self._classes: dict[tuple[type, str], tuple[Encoder, Decoder]] = {}
+        self._custom: dict[type, CustomType] = {}
+
+    # -- custom types ----------------------------------------------------------------------
+
+    def add_type(
+        self,
+        tp: Any,
+        stored: Any,
+        encode: Callable[[Any], Any],
+        decode: Callable[[Any], Any],
+    ) -> None:
+        """Register a custom type's hooks (see :meth:`Codec.register_type`); drops the cache."""
+        if not isinstance(tp, type):
+            raise SchemaError(f"register_type takes a class, not {tp!r}")
+        if stored not in ("S", "N", "B"):
+            raise SchemaError(f'{tp.__name__}: stored must be "S", "N" or "B", not {stored!r}')
+        if not callable(encode) or not callable(decode):
+            raise SchemaError(f"{tp.__name__}: encode and decode must be callables")
+        if tp in SCALARS or tp in (list, tuple, dict, set, frozenset, object):
+            raise SchemaError(
+                f"{tp.__name__} is a type the codec stores itself; register a class of your own"
+            )
+        self._custom[tp] = CustomType(tp, stored, encode, decode)
+        self._classes.clear()
+        for cache in self._built:
+            cache.clear()
+
+    def custom(self, tp: Any) -> CustomType | None:
+        """The registered hooks of class ``tp`` or of its nearest registered base."""
+        if not self._custom or not isinstance(tp, type):
+            return None
+        for base in tp.__mro__:
+            found = self._custom.get(base)
+            if found is not None:
+                return found
+        return None
+
+    def custom_kind(self, tp: Any) -> ScalarKind | None:
+        """How a custom type is stored (S, N or B), ``None`` for other annotations."""
+        found = self.custom(tp)
+        return None if found is None else found.stored
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -332,6 +380,9 @@ class Hooks:
 
     def _build(self, tp: Any, naming: str, side: int) -> Decoder:
         """The encoder (``side`` 0) or decoder (``side`` 1) of ``tp``, by its shape."""
+        custom = self.custom(tp)
+        if custom is not None:
+            return custom.decoder() if side else custom.encoder()
         kind, part = shape(tp)
         match kind:
             case "any":
@@ -356,7 +407,14 @@ class Hooks:
             case "class":
                 return self.class_pair(part, naming)[side]
         verb = "decode" if side else "encode"
-        raise SchemaError(unsupported_reason(tp) or f"cannot {verb} {tp!r}")
+        reason = unsupported_reason(tp) or f"cannot {verb} {tp!r}"
+        if isinstance(tp, type):
+            reason = (
+                f"unsupported type {tp.__name__}: teach the codec with "
+                f"codec.register_type({tp.__name__}, stored=..., encode=..., decode=...) "
+                "(see docs/custom-types.md)"
+            )
+        raise SchemaError(reason)
 
     # -- encoders --------------------------------------------------------------------------
 
@@ -484,6 +542,56 @@ class Hooks:
             return each_in_mapping(decode, values)
 
         return decode_dict
+
+
+@attrs.frozen
+class CustomType:
+    """A field type taught to the codec: stored as one S, N or B value."""
+
+    cls: type
+    stored: ScalarKind
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+
+    def encoder(self) -> Encoder:
+        """The AttributeValue encoder: checks the class, calls ``encode``, checks its result."""
+        cls, name, convert = self.cls, self.cls.__name__, self.encode
+        store = {"S": encode_str, "N": _encode_number, "B": encode_bytes}[self.stored]
+
+        def encode_custom(value: Any) -> AttributeValue:
+            if not isinstance(value, cls):
+                raise Invalid(f"expected {name}, got {type_name(value)}")
+            try:
+                raw = convert(value)
+            except Exception as exc:
+                raise Invalid(f"the {name} encoder failed ({type(exc).__name__})") from exc
+            return store(raw)
+
+        return encode_custom
+
+    def decoder(self) -> Decoder:
+        """The AttributeValue decoder: reads the S/N/B value, then calls ``decode``."""
+        name, convert = self.cls.__name__, self.decode
+        read = {"S": scalar_decoder(str), "N": scalar_decoder(Decimal), "B": scalar_decoder(bytes)}[
+            self.stored
+        ]
+
+        def decode_custom(av: Any) -> Any:
+            raw = read(av)
+            try:
+                return convert(raw)
+            except Exception as exc:
+                raise Invalid(f"the {name} decoder failed ({type(exc).__name__})") from exc
+
+        return decode_custom
+
+
+def _encode_number(value: Any) -> AttributeValue:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise Invalid(
+            f"a number-stored custom type encodes to int or Decimal, not {type_name(value)}"
+        )
+    return encode_int(value) if isinstance(value, int) else encode_decimal(value)
 
 
 def _str_keys(value: Any) -> dict[str, Any]:

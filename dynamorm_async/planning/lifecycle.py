@@ -39,6 +39,7 @@ from ..conditions import field_name
 from ..errors import EncodeError, ValidationError, shown
 from ..expr import Condition, Path, Update, as_path, compare
 from ..updates import Changes
+from . import entity_writes
 
 T = TypeVar("T")
 
@@ -179,7 +180,13 @@ def on_delete(codec: Codec, item: Any, *, check_version: bool = True) -> Stamp:
 
 
 def on_changes(
-    codec: Codec, model: type, changes: Changes, *, now: dt.datetime, upsert: bool = False
+    codec: Codec,
+    model: type,
+    changes: Changes,
+    *,
+    now: dt.datetime,
+    upsert: bool = False,
+    key: Mapping[str, Any] | None = None,
 ) -> Update:
     """The update expression of actions on an item by key, with the lifecycle actions added.
 
@@ -189,6 +196,9 @@ def on_changes(
     ``created_at`` is set where the item has none, and the version counts from 0 (a
     missing version is taken as -1 before the + 1). A field the actions already name is
     left as they say.
+
+    ``key`` (the item's key fields) gives the values of an index key template built partly
+    from key fields (see :mod:`.entity_writes`).
 
     Raises:
         ValidationError: An upsert whose actions do not give every required field (one
@@ -207,6 +217,14 @@ def on_changes(
     if upsert and meta.created_at is not None and meta.created_at.name not in touched:
         changes = changes.set_if_not_exists(meta.created_at.name, now)
     update = changes.compile(model, codec)
+    # The values an index key template may be computed from: the key's, then those set.
+    values: dict[str, Any] = dict(key or {})
+    values.update(
+        (field_name(field), value)
+        for action, field, value in changes.actions
+        if action == "set" and len(as_path(field).segments) == 1
+    )
+    update = entity_writes.on_key_update(codec, model, values, touched, update)
     if version is not None and upsert:
         update = update.increment(path_of(version), {"N": "1"}, start={"N": "-1"})
     return update
@@ -228,7 +246,7 @@ _CREATING = frozenset({"set", "set_if_not_exists", "add", "append", "prepend"})
 
 
 def _check_upsert(codec: Codec, meta: ModelMeta, changes: Changes) -> None:
-    keys = {field.name for field in meta.key_fields}
+    keys = set(meta.key_names)
     given = {
         field_name(field)
         for action, field, value in changes.actions
@@ -288,7 +306,7 @@ def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp
         SchemaError: ``names`` names an unknown field.
     """
     meta = model_meta(type(item))
-    keys = {f.name for f in meta.key_fields}
+    keys = set(meta.key_names)
     managed = {f.name for f in lifecycle_fields(meta)}
     if names is None:
         chosen = [f.name for f in meta.fields if f.name not in keys and f.name not in managed]
@@ -312,7 +330,7 @@ def update_of(codec: Codec, item: Any, names: Iterable[str] | None, stamp: Stamp
         path = path_of(meta.by_name[name])
         av = codec.encode_field(meta.cls, name, value)
         update = update.remove(path) if av is None else update.set(path, av)
-    return update
+    return entity_writes.on_instance_update(codec, item, chosen, update)
 
 
 def is_frozen(cls: type) -> bool:

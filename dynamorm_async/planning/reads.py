@@ -31,7 +31,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -53,6 +53,10 @@ from ..expr import (
     compile_request,
     projection,
 )
+from . import key_ranges
+
+if TYPE_CHECKING:
+    from ..codec._templates import TemplateCodec
 
 __all__ = [
     "BATCH_GET_LIMIT",
@@ -495,6 +499,8 @@ def plan_read(
     descending: bool = False,
     segments: int | None = None,
     count: bool = False,
+    templates: Mapping[str, TemplateCodec] | None = None,
+    mixed: bool = False,
 ) -> Plan:
     """Choose how to read ``meta``'s items that match the conditions.
 
@@ -513,6 +519,10 @@ def plan_read(
         segments: The parallel scan's segment count (needs ``scan``).
         count: The read only counts (``Select=COUNT``): a path needs to hold only what
             the filter tests.
+        templates: The model's key template codecs by stored name, when it has templates
+            (tests on their fields become key tests: :mod:`.key_ranges`).
+        mixed: The read takes items of several entities (a collection): no discriminator
+            filter, and the sort key is not narrowed to this model's template.
 
     Raises:
         QueryPlanError: No key condition serves the conditions and no scan was allowed, or
@@ -551,10 +561,12 @@ def plan_read(
     base = Plan(operation="Scan", table=table, projection=projected, consistent=consistent)
 
     if scan:
-        return _scan(name, paths[0], where, filter, read, descending, segments, base, "asked")
+        plan = _scan(name, paths[0], where, filter, read, descending, segments, base, "asked")
+        return _discriminate(meta, plan, mixed=mixed, owned=False)
 
+    rewrites = {p.position: _rewrite(p, where, templates or {}, mixed=mixed) for p in paths}
     if index is None and filter is None:
-        keys = _batch_keys(paths[0], where)
+        keys = _batch_keys(paths[0], rewrites[paths[0].position].where)
         if keys is not None:
             operation: Operation = "GetItem" if len(keys) == 1 else "BatchGetItem"
             return attrs.evolve(
@@ -566,20 +578,60 @@ def plan_read(
             )
 
     candidates = [
-        c for c in (_candidate(p, where, read, consistent) for p in paths) if c is not None
+        c
+        for c in (_candidate(p, rewrites[p.position].where, read, consistent) for p in paths)
+        if c is not None
     ]
     usable = [c for c in candidates if not c.problems]
     skipped = tuple(f"{c.path}: {'; '.join(c.problems)}" for c in candidates if c.problems)
     if usable:
         best = min(usable, key=lambda c: (-c.score, _KIND_RANK[c.path.kind], c.path.position))
-        return attrs.evolve(
-            _query(best, where, filter, descending, len(where), base), skipped=skipped
+        rewritten = rewrites[best.path.position]
+        tests = len(rewritten.where)
+        plan = attrs.evolve(
+            _query(best, rewritten.where, filter, descending, tests, base), skipped=skipped
         )
+        if rewritten.notes:
+            plan = attrs.evolve(plan, reason=f"{plan.reason}; {'; '.join(rewritten.notes)}")
+        return _discriminate(meta, plan, mixed=mixed, owned=rewritten.owned)
     if candidates:
         raise QueryPlanError(f"{name}: no Query can serve these conditions: {'; '.join(skipped)}")
     if allow_scan:
-        return _scan(name, paths[0], where, filter, read, descending, None, base, "allowed")
+        plan = _scan(name, paths[0], where, filter, read, descending, None, base, "allowed")
+        return _discriminate(meta, plan, mixed=mixed, owned=False)
     raise QueryPlanError(_no_path_message(name, paths, where, set(read.filtered), index))
+
+
+def _rewrite(
+    path: AccessPath,
+    where: Sequence[Predicate],
+    templates: Mapping[str, TemplateCodec],
+    *,
+    mixed: bool,
+) -> key_ranges.Rewrite:
+    if not templates:
+        return key_ranges.Rewrite(tuple(where))
+    # A collection reads the whole partition: its sort key is not one model's template.
+    sk = None if mixed and path.kind != "GSI" else path.sk
+    return key_ranges.rewrite(path.pk, sk, where, templates)
+
+
+def _discriminate(meta: ModelMeta, plan: Plan, *, mixed: bool, owned: bool) -> Plan:
+    """The plan with a filter on the model's discriminator, when it may meet other entities.
+
+    That is when its key range (or scan) may hold other entities' items.
+    """
+    if meta.discriminator is None or meta.entity is None or mixed or owned:
+        return plan
+    test = Predicate("=", Path.of(meta.discriminator), ({"S": meta.entity},))
+    combined = test if plan.filter is None else and_(plan.filter, test)
+    return attrs.evolve(
+        plan,
+        filter=combined,
+        reason=(
+            f"{plan.reason}; filtered on {meta.discriminator!r}: the range may hold other entities"
+        ),
+    )
 
 
 def _query(

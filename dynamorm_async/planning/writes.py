@@ -109,7 +109,7 @@ class Write:
         """The write for people: ``"update Payment {id=<str of 3 chars>}"`` (key masked)."""
         if self.instance is not None:
             meta = model_meta(self.model)
-            shown = {field.name: getattr(self.instance, field.name) for field in meta.key_fields}
+            shown = {name: getattr(self.instance, name) for name in meta.key_names}
         else:
             shown = dict(self.key or {})
         return f"{self.kind} {self.model.__name__} {masked_key(shown)}"
@@ -303,7 +303,7 @@ class WritePlanner:
             raise ValidationError(f"an update of {model.__name__} needs at least one action")
         encoded_key = self.codec.encode_key(model, _keys.key_mapping(model, key))
         now = self._now()
-        update = lifecycle.on_changes(self.codec, model, changes, now=now, upsert=upsert)
+        update = lifecycle.on_changes(self.codec, model, changes, now=now, upsert=upsert, key=key)
         exists = None if upsert else compare(lifecycle.path_of(meta.pk), "exists")
         guard = conjoin(exists, condition, model, self.codec)
         body = _body(self._table(meta), key=encoded_key, update=update, guard=guard)

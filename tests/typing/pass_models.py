@@ -8,7 +8,17 @@ from typing import assert_type
 
 import attrs
 
-from dynamorm_async import DB, GSI, LSI, BatchGetResult, Page, ProjectedQuery, Stream
+from dynamorm_async import (
+    DB,
+    GSI,
+    LSI,
+    BatchGetResult,
+    Page,
+    ProjectedQuery,
+    Stream,
+    table,
+    template,
+)
 from tests.typing.models import Entry, Legacy, Payment, PaymentLine, Rate
 
 payment = Payment(id="p1", amount=Decimal("9.99"), customer_id="c1")
@@ -74,3 +84,33 @@ async def projections(db: DB) -> None:
     assert_type(
         await db.batch_get(Payment, [{"id": "p1"}], select=PaymentLine), BatchGetResult[PaymentLine]
     )
+
+
+# Single-table design: templated keys, a shared base, and a typed collection.
+@table("app", pk=template("CUSTOMER#{customer_id}"), discriminator="type")
+class CustomerItem:
+    customer_id: str
+
+
+@table(sk=template("ORDER#{order_id}"), entity="order")
+class Order(CustomerItem):
+    order_id: str
+    total: Decimal = Decimal(0)
+
+
+@table(sk=template("PROFILE"), entity="customer")
+class Profile(CustomerItem):
+    name: str
+
+
+order = Order("c1", "o1")
+assert_type(order.customer_id, str)
+assert_type(order.total, Decimal)
+
+
+async def collections(db: DB) -> None:
+    """A collection's items are the union of its models."""
+    everything = db.collection(Profile, Order).where("customer_id", "=", "c1")
+    assert_type(await everything.all(), list[Profile | Order])
+    page = await everything.page(size=10)
+    assert_type(page.items, list[Profile | Order])

@@ -51,7 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_delivery",
         "progress",
     ),
-    ("_annotations", "table_options", "_schema", "_views"),  # schema
+    ("_annotations", "table_options", "key_templates", "_schema", "_views"),  # schema
     ("model",),
     ("codec",),
     ("expr", "conditions", "updates"),  # expressions
@@ -60,7 +60,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("transport", "_logging"),  # transport and the loggers
     ("engine", "metrics", "tracing", "capacity"),  # engine and observers
     ("session",),
-    ("_items", "query", "update_builder", "transaction", "batch", "_tables"),  # executors
+    (
+        "_items",
+        "query",
+        "collection",
+        "update_builder",
+        "transaction",
+        "batch",
+        "_tables",
+    ),  # executors
     ("db",),  # facade
     ("partners", "idempotency"),  # built on the facade: partner DBs, idempotent calls
     ("", "__main__", "aws_lambda", "testing", "cli", "deploy", "mypy"),  # exports, adapters, tools

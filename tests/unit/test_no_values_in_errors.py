@@ -37,12 +37,14 @@ from dynamorm_async import (
     TransactionCanceled,
     TransactionConflict,
     TransportError,
+    UnknownEntity,
     ValidationError,
     WriteDeadlineExceeded,
     WriteOutcomeUnknown,
     attr,
     pk,
     table,
+    template,
     version,
 )
 from dynamorm_async._delivery import CURRENT_DELIVERY
@@ -245,6 +247,30 @@ async def _timeout() -> object:
     return await db.get(Customer, {"email": EMAIL})
 
 
+@table(
+    "app",
+    pk=template("CUSTOMER#{email}"),
+    sk=template("PROFILE"),
+    discriminator="type",
+    entity="customer",
+)
+class Profile:
+    email: str
+    card: str = ""
+
+
+async def _unknown_entity() -> object:
+    item = {"PK": {"S": f"CUSTOMER#{EMAIL}"}, "email": {"S": EMAIL}, "type": {"S": CARD}}
+    db, _ = fake_db(answering(GetItem={"Item": item}))
+    return await db.get(Profile, {"email": EMAIL})
+
+
+async def _unknown_in_collection() -> object:
+    item = {"PK": {"S": f"CUSTOMER#{EMAIL}"}, "email": {"S": EMAIL}, "type": {"S": SSN}}
+    db, _ = fake_db(answering(Query={"Items": [item]}))
+    return await db.collection(Profile).where("email", "=", EMAIL).all()
+
+
 SCENARIOS: dict[type[DynamORMError], Scenario] = {
     EncodeError: _encode,
     DecodeError: _decode,
@@ -264,10 +290,12 @@ SCENARIOS: dict[type[DynamORMError], Scenario] = {
     BatchWriteError: _batch_write,
     BatchDeadlineExceeded: _batch_deadline,
     BatchGetError: _batch_get,
+    UnknownEntity: _unknown_entity,
     WriteOutcomeUnknown: _outcome_unknown,
     WriteDeadlineExceeded: _write_deadline,
 }
 EXTRA: dict[str, tuple[type[DynamORMError], Scenario]] = {
+    "unknown entity in a collection": (UnknownEntity, _unknown_in_collection),
     "transaction duplicate": (ValidationError, _transaction_duplicate),
     "key of the wrong type": (ValidationError, _wrong_key_type),
 }

@@ -10,7 +10,7 @@ from typing import Any
 import cattrs
 
 import dynamorm_async
-from dynamorm_async import codec, engine, expr, transport
+from dynamorm_async import codec, engine, expr, key_templates, transport
 from dynamorm_async.planning import lifecycle
 from dynamorm_async.progress import ProgressCallback
 
@@ -29,6 +29,7 @@ PUBLIC = [
     "CancellationReason",
     "Capacity",
     "CapacityMeter",
+    "Collection",
     "Cond",
     "ConditionFailed",
     "Config",
@@ -46,6 +47,7 @@ PUBLIC = [
     "IndexDescription",
     "InvalidPartnerId",
     "ItemNotFound",
+    "KeyTemplate",
     "Metrics",
     "MissingPartner",
     "MultiAccountDB",
@@ -73,6 +75,7 @@ PUBLIC = [
     "TransactionCanceled",
     "TransactionConflict",
     "TransportError",
+    "UnknownEntity",
     "UnknownPartner",
     "UnroutableRecord",
     "UpdateBuilder",
@@ -87,6 +90,7 @@ PUBLIC = [
     "pk",
     "sk",
     "table",
+    "template",
     "ttl",
     "updated_at",
     "version",
@@ -97,7 +101,7 @@ PUBLIC = [
 # planning.lifecycle.Stamp...).
 EXPORTED_ELSEWHERE = {
     getattr(module, name)
-    for module in (expr, codec, engine, transport, lifecycle)
+    for module in (expr, codec, engine, transport, lifecycle, key_templates)
     for name in module.__all__
     if isinstance(getattr(module, name), type)
 }

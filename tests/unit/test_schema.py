@@ -76,7 +76,6 @@ def declare(**fields: Any) -> type:
         ({"a": pk(type=str), "b": sk(type=str), "c": sk(type=str)}, "two sk fields"),
         ({"a": pk(type=dict)}, "key must be stored as"),
         ({"a": pk(type=str | None)}, "cannot be Optional"),
-        ({"a": pk(type=str), "b": attrs.field(type=complex)}, "unsupported type complex"),
         ({"a": pk(type=str), "b": attrs.field(type=set[dict[str, int]])}, "sets hold"),
         ({"a": pk(type=str), "b": attrs.field(type=int | str)}, "unions"),
         ({"a": pk(type=str), "b": attrs.field(type=dict[int, str])}, "dict keys"),

@@ -8,7 +8,9 @@ reST constructs. mkdocstrings renders Markdown, so before rendering:
   object has no entry (an undocumented attribute); a role naming anything else
   (``:data:`os.environ```) becomes inline code;
 * `` `text <url>`_ `` becomes a Markdown link, and a paragraph ending in ``::`` ends in
-  ``:`` (the indented block after it is a code block in Markdown too).
+  ``:`` (the indented block after it is a code block in Markdown too);
+* a simple table (``====  ====`` borders; a row whose first column is blank continues the
+  row above) becomes a Markdown table.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ PACKAGE = "dynamorm_async"
 _ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj|const):`([^`]+)`")
 _LINK = re.compile(r"`([^`<]+?)\s*<(https?://[^>]+)>`__?")
 _LITERAL = re.compile(r"(\S)::$", re.MULTILINE)
+_BORDER = re.compile(r"^ *=+( +=+)+ *$")
 
 
 class SphinxRoles(griffe.Extension):
@@ -62,10 +65,42 @@ def convert(text: str, scope: griffe.Object, loader: griffe.GriffeLoader) -> str
         # autorefs' own element: links to the entry when there is one, else shows the code.
         return f'<autoref identifier="{path}" optional><code>{html.escape(title)}</code></autoref>'
 
-
     text = _ROLE.sub(role, text)
     text = _LINK.sub(r"[\1](\2)", text)
-    return _LITERAL.sub(r"\1:", text)
+    return _LITERAL.sub(r"\1:", simple_tables(text))
+
+
+def simple_tables(text: str) -> str:
+    """``text`` with each reST simple table (header row, then rows) as a Markdown table."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        border = lines[i]
+        ends = [j for j in range(i + 2, len(lines)) if lines[j] == border]
+        if not _BORDER.match(border) or len(ends) < 2 or ends[0] != i + 2:
+            out.append(border)
+            i += 1
+            continue
+        starts = [m.start() for m in re.finditer(r"=+", border)]
+        rows: list[list[str]] = []
+        for line in [lines[i + 1], *lines[i + 3 : ends[1]]]:
+            cells = [
+                line[a:b].strip() for a, b in zip(starts, [*starts[1:], len(line) + 1], strict=True)
+            ]
+            if rows and len(rows) > 1 and not cells[0]:
+                rows[-1] = [
+                    f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)
+                ]
+            else:
+                rows.append(cells)
+        out.append("| " + " | ".join(rows[0]) + " |")
+        out.append("|" + " --- |" * len(starts))
+        out += [
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows[1:]
+        ]
+        i = ends[1] + 1
+    return "\n".join(out)
 
 
 def _resolve(target: str, scope: griffe.Object, loader: griffe.GriffeLoader) -> str | None:

@@ -7,10 +7,16 @@
   font, frame...) loaded from ``http://`` or ``https://``, or any ``example.invalid``
   address, fails the build. Links to other sites (``<a href>``) are fine: they load
   nothing.
+* And the API reference is complete: every name of ``dynamorm_async.__all__`` and of the
+  ``__all__`` of each module in :data:`PUBLIC_MODULES` has an entry (an anchor named after
+  it), or the build fails naming what is missing.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -39,6 +45,29 @@ _LOADING = {
 _REMOTE = re.compile(r"(?:https?:)?//[^\s\"')]+", re.IGNORECASE)
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
 _FORBIDDEN = "example.invalid"
+_ANCHOR = re.compile(r'\bid="(dynamorm_async(?:\.\w+)*)"')
+
+PACKAGE = "dynamorm_async"
+# The modules users import from besides the package itself (the guides' imports), whose
+# every public name (its ``__all__``) needs a reference entry under the module's path.
+PUBLIC_MODULES = (
+    "dynamorm_async.aws_lambda",
+    "dynamorm_async.aws_lambda.apigateway",
+    "dynamorm_async.aws_lambda.streams",
+    "dynamorm_async.codec",
+    "dynamorm_async.codec.codegen",
+    "dynamorm_async.codec.precompiled",
+    "dynamorm_async.deploy.cdk",
+    "dynamorm_async.deploy.layer",
+    "dynamorm_async.deploy.template",
+    "dynamorm_async.environment",
+    "dynamorm_async.idempotency",
+    "dynamorm_async.partners",
+    "dynamorm_async.testing",
+    "dynamorm_async.testing.local",
+    "dynamorm_async.testing.plugin",
+    "dynamorm_async.testing.streams",
+)
 
 
 class _AssetFinder(HTMLParser):
@@ -104,8 +133,44 @@ def site_problems(site: Path) -> list[str]:
     return problems
 
 
+def declared_all(module: str) -> list[str]:
+    """A module's ``__all__``, read from its source (the module is not imported)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise PluginError(f"{module} (in PUBLIC_MODULES) does not exist")
+    for node in ast.parse(Path(spec.origin).read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return [str(v) for v in ast.literal_eval(node.value)]
+    raise PluginError(f"{module} (in PUBLIC_MODULES) has no __all__ list")
+
+
+def missing_entries(anchors: set[str]) -> list[str]:
+    """The public names without a reference entry among ``anchors``.
+
+    A name of the package may have its entry under the package (``dynamorm_async.DB``) or
+    under the module that defines it (``dynamorm_async.errors.ConditionFailed``).
+    """
+    package = importlib.import_module(PACKAGE)
+    missing = []
+    for name in package.__all__:
+        home = getattr(getattr(package, name), "__module__", PACKAGE)
+        if not {f"{PACKAGE}.{name}", f"{home}.{name}"} & anchors:
+            missing.append(f"{PACKAGE}.{name}")
+    for module in PUBLIC_MODULES:
+        wanted = [module] + [f"{module}.{name}" for name in declared_all(module)]
+        missing += [path for path in wanted if path not in anchors]
+    return missing
+
+
+def site_anchors(site: Path) -> set[str]:
+    """Every ``id`` of the built pages that names an object of the package."""
+    return {a for page in site.rglob("*.html") for a in _ANCHOR.findall(page.read_text())}
+
+
 def on_post_build(config: Any) -> None:
-    """Write the stylesheet, then fail the build on anything loaded from another host."""
+    """Write the stylesheet, then check the site: offline, and a complete reference."""
     site = Path(config.site_dir)
     stylesheet = site / STYLESHEET
     stylesheet.parent.mkdir(parents=True, exist_ok=True)
@@ -113,3 +178,9 @@ def on_post_build(config: Any) -> None:
     problems = site_problems(site)
     if problems:
         raise PluginError("the site must work offline:\n  " + "\n  ".join(problems))
+    missing = missing_entries(site_anchors(site))
+    if missing:
+        raise PluginError(
+            "no API reference entry (add a ::: line to a page in docs/reference/):\n  "
+            + "\n  ".join(missing)
+        )

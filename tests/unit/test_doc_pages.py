@@ -130,3 +130,15 @@ def test_the_errors_page_renders_every_error_class() -> None:
 )
 def test_no_placeholder_addresses(path: str) -> None:
     assert "example.invalid" not in (ROOT / path).read_text()
+
+
+def test_the_site_is_built_with_its_checks_and_without_a_cdn() -> None:
+    yaml = pytest.importorskip("yaml", reason="mkdocs (the dev extra) brings PyYAML")
+    site = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    assert site["strict"] is True
+    assert site["theme"]["highlightjs"] is False, "highlight.js comes from a CDN"
+    assert "docs/_ext/hooks.py" in site["hooks"], "the offline and reference checks"
+    assert not [u for u in site.get("extra_javascript", []) if "//" in str(u)]
+    assert not [u for u in site.get("extra_css", []) if "//" in str(u)]
+    names = [next(iter(p)) if isinstance(p, dict) else p for p in site["plugins"]]
+    assert "mkdocstrings" in names

@@ -130,9 +130,13 @@ def typing(session: nox.Session) -> None:
     pass_*.py must check cleanly; fail_*.py pins each expected error on its line (mypy's
     ``# type: ignore[code]`` with warn_unused_ignores, pyright's ``# pyright: ignore[rule]``
     with reportUnnecessaryTypeIgnoreComment), so a missing or different error fails too.
+    plugin_*.py are checked by mypy with the ``dynamorm_async.mypy`` plugin enabled.
     """
     folder = "tests/typing"
-    session.run(PYTHON, "-m", "mypy", "--strict", "--explicit-package-bases", folder)
+    mypy = (PYTHON, "-m", "mypy", "--explicit-package-bases")
+    session.run(*mypy, "--strict", "--exclude", "plugin_", folder)
+    plugin_files = sorted(str(p) for p in (ROOT / folder).glob("plugin_*.py"))
+    session.run(*mypy, "--config-file", f"{folder}/mypy_plugin.ini", *plugin_files)
     session.run(PYTHON, "-m", "pyright", "--pythonpath", PYTHON, folder)
 
 

@@ -57,7 +57,6 @@ from .session import Session
 from .table_options import Provisioned, TableOptions
 from .transaction import Transaction
 from .update_builder import UpdateBuilder
-from .updates import Changes
 
 if TYPE_CHECKING:
     from .metrics import Metrics
@@ -88,7 +87,6 @@ __all__ = [
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
-    "Changes",
     "Cond",
     "ConditionFailed",
     "Config",

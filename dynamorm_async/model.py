@@ -19,6 +19,8 @@ argument, and a plain annotated field may follow it. :func:`version`, :func:`cre
 ``@table`` also accepts a class already made with ``@attrs.define``/``@attrs.frozen`` (put it
 on top); such a class works the same at run time, but mypy's built-in attrs support then reads
 every marker as a default value, so prefer ``@table`` alone where a type checker matters.
+For ``attrs.evolve``/``attrs.fields`` on such a model under mypy, enable the
+``dynamorm_async.mypy`` plugin.
 
 Each marker accepts :func:`attrs.field`'s keyword arguments (``default``, ``factory``,
 ``validator``, ``converter``...) besides its own.

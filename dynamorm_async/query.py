@@ -74,33 +74,33 @@ class _FilterChain:
     def _add(self, connector: Connector, condition: Condition) -> Self:
         raise NotImplementedError
 
-    def _compile(
-        self, field: FieldPath | Cond, op: str | None, values: tuple[Any, ...]
-    ) -> Condition:
+    def _compile(self, field: FieldPath, op: str, values: tuple[Any, ...]) -> Condition:
         if isinstance(field, Cond):
-            if op is not None or values:
-                raise TypeError("pass either a Cond or a field, operator and values")
-            return compile_condition(field, self._model, self._session.codec)
-        if op is None:
-            raise ValidationError(f"filter on {field!r} needs an operator")
+            raise TypeError(
+                "filter() takes a field, an operator and values; pass a Cond to filter_group()"
+            )
         return compile_condition(cond(field, op, *values), self._model, self._session.codec)
 
-    def filter(self, field: FieldPath | Cond, op: str | None = None, *values: Any) -> Self:
+    def filter(self, field: FieldPath, op: str, *values: Any) -> Self:
         """AND a filter: ``.filter("status", "in", ["pending", "failed"])``.
+
+        A whole :class:`~dynamorm_async.conditions.Cond` expression goes to
+        :meth:`filter_group`.
 
         Args:
             field: A field name or path (``"meta.region"``, ``"items[0]"``,
-                ``"size(tags)"``), or a whole :class:`~dynamorm_async.conditions.Cond`.
+                ``"size(tags)"``, ``Path.of(...)``).
             op: ``= != < <= > >= between in begins_with contains exists not_exists
                 attribute_type``.
             *values: The values (two for ``between``; ``in`` takes one list).
 
         Raises:
             ValidationError: An unknown field, operator or a value the field cannot take.
+            TypeError: ``field`` is a ``Cond`` (use :meth:`filter_group`).
         """
         return self._add("AND", self._compile(field, op, values))
 
-    def or_filter(self, field: FieldPath | Cond, op: str | None = None, *values: Any) -> Self:
+    def or_filter(self, field: FieldPath, op: str, *values: Any) -> Self:
         """OR a filter with what came before (AND binds tighter, as in DynamoDB).
 
         ``.filter(a).filter(b).or_filter(c)`` is ``(a AND b) OR c``; use

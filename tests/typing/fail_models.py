@@ -49,7 +49,8 @@ async def reads(db: DB) -> None:
     print(found.amount)  # type: ignore[union-attr]  # pyright: ignore[reportOptionalMemberAccess]
 
 
-# Known limitation, pinned so that a checker change shows up: mypy knows attrs classes only
-# through its built-in attrs plugin, which a class made by @table alone does not pass, so it
-# rejects attrs.evolve() on one (pyright accepts it). docs/models.md says so.
+# Without the dynamorm_async.mypy plugin, pinned so that a checker change shows up: mypy knows
+# attrs classes only through its built-in attrs plugin, which a class made by @table alone does
+# not pass, so it rejects attrs.evolve() on one (pyright accepts it). With the plugin it is
+# checked (plugin_pass.py, plugin_fail.py). docs/models.md says so.
 attrs.evolve(Rate(currency="EUR", value=Decimal(1)), value=Decimal(2))  # type: ignore[misc]

@@ -52,7 +52,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_items", "query", "update_builder", "transaction", "batch", "_tables"),  # executors
     ("db",),  # facade
     ("partners", "idempotency"),  # built on the facade: partner DBs, idempotent calls
-    ("", "__main__", "aws_lambda", "testing", "cli", "deploy"),  # exports, adapters, tools
+    ("", "__main__", "aws_lambda", "testing", "cli", "deploy", "mypy"),  # exports, adapters, tools
 )
 
 

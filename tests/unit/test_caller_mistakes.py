@@ -19,11 +19,11 @@ from dynamorm_async import (
     DB,
     GSI,
     BatchWriteError,
-    Changes,
     EncodeError,
     SchemaError,
     ValidationError,
     attr,
+    cond,
     pk,
     sk,
     table,
@@ -32,6 +32,7 @@ from dynamorm_async import (
 from dynamorm_async.aws_lambda import lambda_handler
 from dynamorm_async.pagination import MAX_CURSOR_DEPTH, MAX_CURSOR_LENGTH, Cursor
 from dynamorm_async.testing import fake_db
+from dynamorm_async.updates import Changes
 from tests.models import Payment, Status
 
 
@@ -214,6 +215,17 @@ async def test_something_that_is_not_a_model_is_a_type_error() -> None:
     async with db:
         with pytest.raises(TypeError):
             await db.put(Payment)
+
+
+def test_one_filter_form_a_cond_goes_to_filter_group() -> None:
+    # filter() takes (field, op, *values); a whole Cond is a group: filter_group() takes it.
+    db, _ = fake_db()
+    paid = cond("status", "=", Status.PAID)
+    query = db.model(Payment).where("customer_id", "=", "c-1")
+    with pytest.raises(TypeError, match="filter_group"):
+        query.filter(paid, "=")  # type: ignore[arg-type]
+    grouped = query.filter_group(paid).explain().describe()["filter"]
+    assert grouped == query.filter("status", "=", Status.PAID).explain().describe()["filter"]
 
 
 async def test_a_batch_reports_a_bad_version_as_its_typed_error() -> None:

@@ -7,8 +7,9 @@ from typing import Any
 import attrs
 import pytest
 
-from dynamorm_async import Changes, Path, ValidationError, cond, pk, table
+from dynamorm_async import Path, ValidationError, cond, pk, table
 from dynamorm_async.testing import fake_db
+from dynamorm_async.updates import Changes
 
 
 @table("profiles")

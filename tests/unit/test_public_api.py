@@ -23,7 +23,6 @@ PUBLIC = [
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
-    "Changes",
     "Cond",
     "ConditionFailed",
     "Config",

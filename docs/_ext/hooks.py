@@ -62,6 +62,7 @@ PUBLIC_MODULES = (
     "dynamorm_async.deploy.template",
     "dynamorm_async.environment",
     "dynamorm_async.idempotency",
+    "dynamorm_async.mypy",
     "dynamorm_async.partners",
     "dynamorm_async.testing",
     "dynamorm_async.testing.local",

@@ -87,20 +87,26 @@ def no_aws_environment(home: Path) -> dict[str, str]:
     return env
 
 
-def test_readme_quickstart_runs_as_copied(tmp_path: Path, server_kind: str) -> None:
-    if server_kind == "dynalite":
-        pytest.skip("the script starts its own moto server: once per CI run is enough")
-    script = tmp_path / "quickstart.py"
-    script.write_text(section_block((ROOT / "README.md").read_text(), "## Quickstart"))
+def run_without_aws(script: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` as ``python script.py`` in its folder, on a machine with no AWS set-up."""
     done = subprocess.run(
         [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=no_aws_environment(tmp_path),
+        cwd=script.parent,
+        env=no_aws_environment(script.parent),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_readme_quickstart_runs_as_copied(tmp_path: Path, server_kind: str) -> None:
+    if server_kind == "dynalite":
+        pytest.skip("the script starts its own moto server: once per CI run is enough")
+    script = tmp_path / "quickstart.py"
+    script.write_text(section_block((ROOT / "README.md").read_text(), "## Quickstart"))
+    done = run_without_aws(script)
     assert done.stdout == "[('p-1', Decimal('21.00'))]\n"
 
 
@@ -125,13 +131,5 @@ def test_running_the_examples_setup_runs(tmp_path: Path, server_kind: str) -> No
     )
     script = tmp_path / "setup.py"
     script.write_text(setup.replace("# ... the page's blocks ...\n", probe))
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=no_aws_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_without_aws(script)
     assert done.stdout == "x\n"

@@ -26,6 +26,7 @@ def load(name: str) -> ModuleType:
     return module
 
 
+pytest.importorskip("mkdocs", reason="the docs tools come with the dev extra")
 hooks = load("hooks")
 
 PAGE = """<html><head>

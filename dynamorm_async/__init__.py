@@ -46,6 +46,8 @@ from .errors import (
     UnknownPartner,
     UnroutableRecord,
     ValidationError,
+    WriteDeadlineExceeded,
+    WriteOutcomeUnknown,
 )
 from .expr import Path
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
@@ -133,6 +135,8 @@ __all__ = [
     "UpdateBuilder",
     "ValidationError",
     "Write",
+    "WriteDeadlineExceeded",
+    "WriteOutcomeUnknown",
     "attr",
     "cond",
     "created_at",

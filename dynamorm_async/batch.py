@@ -29,7 +29,10 @@ chunks not started yet are not sent. The call then raises
 (chained from the failure). When the DB view's deadline ends a request, the other chunks
 are cancelled and :class:`~dynamorm_async.errors.BatchDeadlineExceeded` (a
 ``BatchWriteError`` and a ``DeadlineExceeded``) says the same; the ORM also stops instead
-of starting a back-off that would end after the deadline.
+of starting a back-off that would end after the deadline. Every item not confirmed is
+either *unprocessed* (known not written) or of *unknown* outcome: its request may have
+been applied (a lost answer the transport retried, a request cut in flight), as the
+transport records in a :class:`~dynamorm_async._delivery.Delivery` per request.
 
 **Lifecycle.** Batch writes take no conditions. ``batch_create`` writes version 0 and both
 timestamps, unconditionally (as ``create`` without ``if_not_exists``). A *versioned* model
@@ -50,6 +53,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 import anyio
 import attrs
 
+from ._delivery import Delivery
 from ._fanout import run_all
 from ._retry import Backoff, Stop
 from ._schema import model_meta
@@ -105,9 +109,12 @@ class BatchResult:
             request are not counted).
         retries: How many of those requests were retries.
         consumed_capacity: Write capacity units DynamoDB reported, by physical table name.
-        unprocessed_puts: Items not confirmed (only with ``raise_on_unprocessed=False``;
+        unprocessed_puts: Items not written (only with ``raise_on_unprocessed=False``;
             otherwise :class:`BatchWriteError` carries them).
-        unprocessed_deletes: Deletes not confirmed, as passed (instances or ``(Model, key)``).
+        unprocessed_deletes: Deletes not done, as passed (instances or ``(Model, key)``).
+        unknown_puts: Items that may or may not have been written: their request may have
+            been applied, but its answer was lost or the deadline cut it in flight.
+        unknown_deletes: Deletes whose outcome is unknown likewise, as passed.
     """
 
     written: int
@@ -116,11 +123,18 @@ class BatchResult:
     consumed_capacity: Mapping[str, Decimal]
     unprocessed_puts: list[Any] = attrs.field(factory=list)
     unprocessed_deletes: list[Any] = attrs.field(factory=list)
+    unknown_puts: list[Any] = attrs.field(factory=list)
+    unknown_deletes: list[Any] = attrs.field(factory=list)
 
     @property
     def unprocessed(self) -> list[Any]:
-        """Everything not confirmed: the puts, then the deletes."""
+        """Everything known not to be written: the puts, then the deletes."""
         return [*self.unprocessed_puts, *self.unprocessed_deletes]
+
+    @property
+    def unknown(self) -> list[Any]:
+        """Everything whose outcome is unknown: the puts, then the deletes."""
+        return [*self.unknown_puts, *self.unknown_deletes]
 
 
 @attrs.frozen(kw_only=True)
@@ -166,6 +180,15 @@ def _add_capacity(totals: dict[str, Decimal], consumed: Any) -> None:
 class _Chunk(Generic[R]):
     pending: list[R]
     error: DynamORMError | None = None
+    doubt: set[int] = attrs.field(factory=set)
+    """``id()`` of what was pending in a request that may have been applied (writes)."""
+
+    def doubt_pending(self, delivery: Delivery | None, *, earlier_only: bool) -> None:
+        """Put what is pending in doubt if the request may have been applied."""
+        if delivery is not None and (
+            delivery.retried_after_landing if earlier_only else delivery.may_have_landed
+        ):
+            self.doubt.update(map(id, self.pending))
 
 
 @attrs.define(eq=False)
@@ -185,6 +208,10 @@ class _Run(Generic[R]):
         """Everything not done, in input order."""
         return [r for chunk in self.chunks for r in chunk.pending] + self.untaken
 
+    def in_doubt(self) -> set[int]:
+        """``id()`` of what is not done but may have been (see :attr:`_Chunk.doubt`)."""
+        return {id(r) for chunk in self.chunks for r in chunk.pending if id(r) in chunk.doubt}
+
     def last_error(self) -> DynamORMError | None:
         errors = [c.error for c in self.chunks if c.pending and c.error is not None]
         return errors[-1] if errors else None
@@ -199,13 +226,17 @@ async def _fan_out(
     build: Callable[[list[R]], dict[str, Any]],
     settle: Callable[[list[R], dict[str, Any]], list[R]],
     concurrency: int | None,
+    *,
+    writes: bool = False,
 ) -> _Run[R]:
     """Send ``count`` chunks, at most ``concurrency`` at once, retrying what is left.
 
     Each worker takes the next chunk from ``sources``, ``prepare``s it (plans its
     requests) and sends it until it is done or out of attempts. It raises no
     DynamORMError itself: what was not done stays in the run's chunks (or ``untaken``),
-    and the run tells why.
+    and the run tells why. With ``writes``, each request's attempts are recorded
+    (:class:`~dynamorm_async._delivery.Delivery`) and what may have been written without
+    an answer saying so is put in its chunk's doubt.
     """
     limit = session.config.batch_concurrency if concurrency is None else concurrency
     if isinstance(limit, bool) or not isinstance(limit, int):
@@ -222,20 +253,33 @@ async def _fan_out(
             run.requests += 1
             if attempts > 1:
                 run.retries += 1
+            delivery = Delivery() if writes else None
             try:
-                response = await session.send(operation, build(chunk.pending))
+                if delivery is None:
+                    response = await session.send(operation, build(chunk.pending))
+                else:
+                    with delivery:
+                        response = await session.send(operation, build(chunk.pending))
+                    # What the last attempt left unprocessed an earlier one may have written.
+                    chunk.doubt_pending(delivery, earlier_only=True)
                 chunk.pending = settle(chunk.pending, response)
                 chunk.error = None
             except DeadlineExceeded as exc:
+                chunk.doubt_pending(delivery, earlier_only=False)
                 run.deadline = run.deadline or exc
                 scope.cancel()  # no time left for the other chunks either
                 return
             except _RETRYABLE as exc:
+                chunk.doubt_pending(delivery, earlier_only=False)
                 chunk.error = exc
             except DynamORMError as exc:
+                chunk.doubt_pending(delivery, earlier_only=False)
                 chunk.error = exc
                 run.hard = run.hard or exc
                 return
+            except BaseException:  # cancelled in flight (another chunk met the deadline)
+                chunk.doubt_pending(delivery, earlier_only=False)
+                raise
             if not chunk.pending:
                 return
             stop = await backoff.pause(attempts, deadline=session.deadline)
@@ -366,17 +410,26 @@ async def write_items(
         plan.request,
         settle,
         concurrency,
+        writes=True,
     )
     left = run.left()
+    doubt = run.in_doubt()
+    unknown = [e for e in left if id(e) in doubt]
+    unwritten = [e for e in left if id(e) not in doubt]
     result = BatchResult(
         written=written,
         requests=run.requests,
         retries=run.retries,
         consumed_capacity=capacity,
-        unprocessed_puts=[e.source for e in left if e.is_put],
-        unprocessed_deletes=[e.source for e in left if not e.is_put],
+        unprocessed_puts=[e.source for e in unwritten if e.is_put],
+        unprocessed_deletes=[e.source for e in unwritten if not e.is_put],
+        unknown_puts=[e.source for e in unknown if e.is_put],
+        unknown_deletes=[e.source for e in unknown if not e.is_put],
     )
-    summary = f"{written} of {total} writes confirmed, {len(left)} not"
+    summary = (
+        f"{written} of {total} writes confirmed, {len(unwritten)} not written, "
+        f"{len(unknown)} of unknown outcome"
+    )
     error: type[BatchWriteError] = BatchWriteError
     cause: Exception | None
     if run.deadline is not None or run.out_of_time:
@@ -393,6 +446,7 @@ async def write_items(
     raise error(
         f"batch write {message}: {summary}",
         unprocessed=result.unprocessed,
+        unknown=result.unknown,
         written=written,
         result=result,
         operation="BatchWriteItem",

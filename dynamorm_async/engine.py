@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import tracing
+from ._delivery import CURRENT_DELIVERY
 from ._instrument import CURRENT_CALL, Call, Observer
 from .config import Config
 from .errors import DeadlineExceeded
@@ -188,6 +189,9 @@ class Engine:
                 operation=operation,
                 table=table_of(params),
             )
+        delivery = CURRENT_DELIVERY.get()
+        if delivery is not None:
+            delivery.handed = True  # a transport that records nothing may have sent it
         with anyio.CancelScope(deadline=deadline):
             transport = await self.transport()
             return await transport.call(operation, params)

@@ -12,6 +12,8 @@ physical table name and the DynamoDB request id are attributes::
     ├── DecodeError                        a stored item does not fit the model
     ├── ItemNotFound                       get()/first() found nothing
     ├── ConditionFailed                    a condition expression was false
+    ├── WriteOutcomeUnknown                a write may or may not have been applied
+    │   └── WriteDeadlineExceeded (also DeadlineExceeded)  ... because its deadline came
     ├── TransactionCanceled                a transaction was cancelled (per-action reasons)
     ├── TransactionConflict                a concurrent transaction touched the same item
     ├── BatchWriteError                    a batch write left items unwritten (which, how many)
@@ -87,6 +89,8 @@ __all__ = [
     "UnknownPartner",
     "UnroutableRecord",
     "ValidationError",
+    "WriteDeadlineExceeded",
+    "WriteOutcomeUnknown",
     "from_client_error",
     "masked",
     "masked_key",
@@ -495,6 +499,34 @@ class DeadlineExceeded(DynamORMError, TimeoutError):
     """
 
 
+class WriteOutcomeUnknown(DynamORMError):
+    """A single-item write may have been applied, or not: nobody can tell from here.
+
+    Raised instead of :class:`ConditionFailed` when an earlier attempt of the write may
+    have been applied (its answer was lost: a reset connection, a read timeout, a 5xx),
+    the retry failed its condition, and the stored item is not the one this call wrote
+    (another writer may have changed it since, or it could not be read). Reload the item
+    and decide from what is stored; never re-apply a change blindly.
+
+    Attributes:
+        item: The stored item as the model when it is known (``None`` when the item does
+            not exist or could not be read). Never printed by ``str``/``repr``.
+    """
+
+    def __init__(self, message: str, *, item: Any = None, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.item = item
+
+
+class WriteDeadlineExceeded(WriteOutcomeUnknown, DeadlineExceeded):
+    """The deadline cut a single-item write after its request was sent.
+
+    It is a :class:`DeadlineExceeded` (deadline handling catches it) and a
+    :class:`WriteOutcomeUnknown`: the request may have been applied before it was cut. A
+    write the deadline stopped before sending raises a plain :class:`DeadlineExceeded`.
+    """
+
+
 class UnknownPartner(DynamORMError):
     """No partner account is configured under this id (see :mod:`dynamorm_async.partners`).
 
@@ -555,17 +587,21 @@ class AssumeRoleFailed(DynamORMError):
 class BatchWriteError(DynamORMError):
     """A batch write ended with items DynamoDB did not confirm as written.
 
-    Everything not in :attr:`unprocessed` was written. An unprocessed item may still have
-    been written when the answer to its request was lost (a reset connection, the
-    deadline); writing it again is safe, because batch puts and deletes are idempotent.
-    The error is chained ``from`` the failure that stopped the batch, if there was one.
+    Every item is in exactly one of three groups: confirmed written (:attr:`written` counts
+    them), :attr:`unprocessed` (known not written by this call: DynamoDB left it in
+    ``UnprocessedItems``, refused its request, or it was never sent) and :attr:`unknown`
+    (its request may have been applied but no answer says so: the answer was lost, or the
+    deadline cut the request in flight). Writing either group again is safe, because batch
+    puts and deletes are idempotent. The error is chained ``from`` the failure that stopped
+    the batch, if there was one.
 
     What to do: write ``unprocessed`` again later (a queue, a retry): it is safe; or pass
     ``raise_on_unprocessed=False`` to get them in the result instead.
 
     Attributes:
-        unprocessed: Exactly what was not confirmed, as the caller passed it (model
-            instances, or ``(Model, key)`` pairs for deletes by key), puts first.
+        unprocessed: What was not written, as the caller passed it (model instances, or
+            ``(Model, key)`` pairs for deletes by key), puts first.
+        unknown: What may or may not have been written, in the same form, puts first.
         written: How many puts and deletes were confirmed.
         result: The :class:`~dynamorm_async.batch.BatchResult` with the counts so far.
     """
@@ -576,11 +612,13 @@ class BatchWriteError(DynamORMError):
         *,
         unprocessed: list[Any],
         written: int,
+        unknown: list[Any] | None = None,
         result: Any = None,
         **context: Any,
     ) -> None:
         super().__init__(message, **context)
         self.unprocessed = unprocessed
+        self.unknown = unknown or []
         self.written = written
         self.result = result
 

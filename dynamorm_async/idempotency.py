@@ -62,6 +62,7 @@ from .errors import (
     IdempotencyKeyMismatch,
     SchemaError,
     ValidationError,
+    WriteOutcomeUnknown,
 )
 from .model import Naming, attr, pk, table, ttl
 
@@ -288,7 +289,7 @@ class _Guard(Generic[R]):
             try:
                 await self.db.put(claim, condition=free)
                 return None
-            except ConditionFailed as exc:
+            except (ConditionFailed, WriteOutcomeUnknown) as exc:  # the holder decides
                 existing: Any = exc.item
             if existing is None:  # a server that does not return the item (dynalite)
                 existing = await self._read(type(claim), claim.id)

@@ -201,6 +201,8 @@ class UpdateBuilder(Generic[T]):
         Raises:
             ConditionFailed: A condition did not hold, or the item does not exist (without
                 :meth:`upsert`); ``item`` is the stored item when DynamoDB returned it.
+            WriteOutcomeUnknown: An attempt may have been applied (its answer was lost) and
+                the stored item does not show whether (see ``docs/writes.md``).
         """
         response, _ = await send_write(self._session, self.write())
         attributes = response.get("Attributes")

@@ -19,6 +19,9 @@ and, per operation, may:
   the client never hears so);
 * answer the first ``conflicts`` ``TransactWriteItems`` with a ``TransactionConflict``
   cancellation, without forwarding;
+* lose the answers of the next requests of an operation (:meth:`FaultProxy.lose_answers`):
+  forward each to the server, then reset the client's connection instead of answering (the
+  write lands, the client never hears so, and retries);
 * wait ``delay`` seconds before forwarding (a slow server, for deadline tests), or as long
   as a function of the request's number says.
 
@@ -81,6 +84,7 @@ class Faults:
             (a response damaged on the way: botocore retries it).
         conflicts: Answer the first this many requests with a TransactionConflict
             cancellation (``TransactWriteItems``).
+
         gate: Hold requests until this many are in the proxy at once (0: no gate).
         gate_timeout: Seconds after which a gated request goes ahead anyway.
         delay: Seconds every request waits before it is forwarded (a slow server), or a
@@ -176,6 +180,7 @@ class FaultProxy:
         self._peak: dict[str, int] = {}
         self._gates: dict[str, asyncio.Event] = {}
         self._conflicts_sent: dict[str, int] = {}
+        self._answers_to_lose: dict[str, int] = {}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -238,6 +243,14 @@ class FaultProxy:
                 for writer in list(writers):
                     writer.transport.abort()
                 await asyncio.gather(*served, return_exceptions=True)
+
+    def lose_answers(self, operation: str, count: int = 1) -> None:
+        """Forward the next ``count`` requests of ``operation``, then reset the connection.
+
+        The server applies each request; the client never hears so (logged as
+        ``"reset-after"``). Other faults apply to the requests after them.
+        """
+        self._answers_to_lose[operation] = self._answers_to_lose.get(operation, 0) + count
 
     # -- what tests read -----------------------------------------------------------------------
 
@@ -360,6 +373,9 @@ class FaultProxy:
             if done < faults.conflicts:
                 self._conflicts_sent[operation] = done + 1
                 return "conflict"
+        if self._answers_to_lose.get(operation):
+            self._answers_to_lose[operation] -= 1
+            return "reset-after"
         roll = self.rng.random()
         for name, rate in (
             ("reset", faults.reset),

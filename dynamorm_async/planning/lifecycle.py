@@ -212,6 +212,17 @@ def on_changes(
     return update
 
 
+def changes_stamp(meta: ModelMeta, changes: Changes, now: dt.datetime) -> dict[str, Any]:
+    """The lifecycle value :func:`on_changes` writes that is this write's own: ``updated_at``.
+
+    Empty when the model has no ``updated_at`` or the actions set it themselves.
+    """
+    field = meta.updated_at
+    if field is None or field.name in {field_name(f) for _, f, _ in changes.actions}:
+        return {}
+    return {field.name: now}
+
+
 # Actions that give a missing top-level attribute a value (SET to None is a REMOVE).
 _CREATING = frozenset({"set", "set_if_not_exists", "add", "append", "prepend"})
 

@@ -74,6 +74,8 @@ class Write:
         key: The key fields (Python names) the item was named by, without an instance.
         if_exists: For a put planned as a new item, the version-checked put to send
             instead when the item turns out to exist (see :meth:`WritePlanner.put`).
+        fields: The fields an update of an instance writes (``None``: every non-key,
+            non-lifecycle field), to tell its stored result (:mod:`.outcome`).
     """
 
     kind: WriteKind
@@ -84,6 +86,7 @@ class Write:
     stamp: lifecycle.Stamp | None = None
     key: Mapping[str, Any] | None = None
     if_exists: Write | None = None
+    fields: tuple[str, ...] | None = None
 
     @property
     def fingerprint(self) -> _keys.Fingerprint:
@@ -263,12 +266,13 @@ class WritePlanner:
     ) -> Write:
         """Write ``fields`` of an existing ``item`` (every non-key field if ``None``)."""
         meta = _instance_meta(item, "update")
+        names = None if fields is None else tuple(fields)
         stamp = lifecycle.on_update(self.codec, item, now=self._now())
-        update = lifecycle.update_of(self.codec, item, fields, stamp)
+        update = lifecycle.update_of(self.codec, item, names, stamp)
         key = self.codec.key_of(item)
         guard = conjoin(stamp.condition, condition, meta.cls, self.codec)
         body = _body(self._table(meta), key=key, update=update, guard=guard)
-        return Write("update", meta.cls, body["TableName"], body, item, stamp)
+        return Write("update", meta.cls, body["TableName"], body, item, stamp, fields=names)
 
     def update_actions(
         self,
@@ -295,13 +299,16 @@ class WritePlanner:
         if not changes.actions:
             raise ValidationError(f"an update of {model.__name__} needs at least one action")
         encoded_key = self.codec.encode_key(model, _keys.key_mapping(model, key))
-        update = lifecycle.on_changes(self.codec, model, changes, now=self._now(), upsert=upsert)
+        now = self._now()
+        update = lifecycle.on_changes(self.codec, model, changes, now=now, upsert=upsert)
         exists = None if upsert else compare(lifecycle.path_of(meta.pk), "exists")
         guard = conjoin(exists, condition, model, self.codec)
         body = _body(self._table(meta), key=encoded_key, update=update, guard=guard)
         if returning != "NONE":
             body["ReturnValues"] = returning
-        return Write("update", meta.cls, body["TableName"], body, key=key)
+        # No instance to copy them onto: the stamp only tells this write's result apart.
+        stamp = lifecycle.Stamp(lifecycle.changes_stamp(meta, changes, now))
+        return Write("update", meta.cls, body["TableName"], body, key=key, stamp=stamp)
 
     def delete(
         self,

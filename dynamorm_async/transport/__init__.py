@@ -8,6 +8,9 @@ so another transport can be added without touching them.
 
 Two are built in, chosen by ``Config.transport``: :mod:`.direct` (the default: DynamoDB's
 JSON protocol signed and sent over aiohttp) and :mod:`.aiobotocore` (an aiobotocore client).
+Both record each HTTP attempt of a write in the current
+:class:`~dynamorm_async._delivery.Delivery`, so the write executors can tell a retry after
+a lost answer (the first attempt may have been applied) from one after a refusal.
 """
 
 from __future__ import annotations

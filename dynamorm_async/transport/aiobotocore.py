@@ -21,6 +21,7 @@ from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import get_session
 from botocore import xform_name
 
+from .._delivery import CURRENT_DELIVERY
 from .._instrument import CURRENT_CALL, is_throttling
 from ..config import Config
 from ..errors import (
@@ -114,17 +115,45 @@ class AiobotocoreTransport:
 _TRANSLATED = (bce.BotoCoreError, bce.ClientError, aiohttp.ClientError, OSError)
 
 
+def _never_sent(exc: Exception) -> bool:
+    """Whether an attempt's failure leaves no doubt its request never reached the server.
+
+    aiobotocore raises ``EndpointConnectionError`` for a failed connect and for a connection
+    reset mid-answer alike: only its aiohttp cause tells them apart.
+    """
+    if isinstance(exc, bce.ConnectTimeoutError):
+        return True
+    cause = getattr(exc, "kwargs", {}).get("error")
+    return isinstance(exc, bce.EndpointConnectionError) and isinstance(
+        cause, aiohttp.ClientConnectorError
+    )
+
+
 def _gated_session(gate: PoolGate) -> type[Any]:
     """The aiobotocore HTTP session class whose every ``send`` (one attempt) passes ``gate``.
 
     ``send`` returns once the whole body is read (botocore never streams a DynamoDB answer),
-    so the connection is back in the pool when the slot is given back.
+    so the connection is back in the pool when the slot is given back. It is also where
+    botocore's attempts are recorded in the write's :class:`~dynamorm_async._delivery.Delivery`
+    (botocore retries inside one call; only here is each attempt visible).
     """
 
     class GatedSession(AIOHTTPSession):
         async def send(self, request: Any) -> Any:
             async with gate:
-                return await super().send(request)
+                delivery = CURRENT_DELIVERY.get()
+                if delivery is None:
+                    return await super().send(request)
+                delivery.sending()
+                try:
+                    response = await super().send(request)
+                except Exception as exc:
+                    if _never_sent(exc):
+                        delivery.not_sent()
+                    raise
+                if 400 <= response.status_code < 500:
+                    delivery.not_sent()  # refused: this attempt was not applied
+                return response
 
     return GatedSession
 

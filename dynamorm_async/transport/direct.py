@@ -30,6 +30,7 @@ import aiohttp
 import anyio
 import orjson
 
+from .._delivery import CURRENT_DELIVERY, Delivery
 from .._instrument import CURRENT_CALL
 from ..config import Config
 from ..errors import (
@@ -56,6 +57,11 @@ _USER_AGENT = "dynamorm_async (direct transport)"
 # Connection resets, refused connects, read/connect timeouts, truncated answers: botocore's
 # ConnectionError/HTTPClientError family, retried in every mode.
 _TRANSIENT: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError, TimeoutError)
+# Of those, the failures that leave no doubt the request never reached the server.
+_NOT_SENT: tuple[type[BaseException], ...] = (
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+)
 
 
 def _json_default(value: Any) -> Any:
@@ -154,6 +160,7 @@ class DirectTransport:
         attempt = 0
         cost: int | None = None
         throttles = 0
+        delivery = CURRENT_DELIVERY.get()
         while True:
             attempt += 1
             if retry.limiter is not None and not await retry.limiter.acquire():
@@ -166,7 +173,7 @@ class DirectTransport:
                 )
             timeout = throttled = False
             try:
-                status, headers, data = await self._send(target, body)
+                status, headers, data = await self._send(target, body, delivery)
             except PoolTimeout as exc:  # no pool slot in time: not retried, named for the call
                 exc.operation, exc.table = operation, table_of(params)
                 raise
@@ -180,6 +187,8 @@ class DirectTransport:
                 )
                 retryable = True
                 timeout = isinstance(exc, TimeoutError)
+                if delivery is not None and isinstance(exc, _NOT_SENT):
+                    delivery.not_sent()
             else:
                 checksum = headers.get("x-amz-crc32")
                 if status == 200 and (checksum is None or _crc32_matches(data, checksum)):
@@ -197,6 +206,8 @@ class DirectTransport:
                     )
                     retryable = True
                 else:
+                    if delivery is not None and status < 500:
+                        delivery.not_sent()  # refused: this attempt was not applied
                     response = _error_response(status, headers, data, attempt)
                     code = response["Error"]["Code"]
                     error = from_client_error(response, operation=operation, table=table_of(params))
@@ -227,7 +238,9 @@ class DirectTransport:
                 raise error
             raise error from cause
 
-    async def _send(self, target: str, body: bytes) -> tuple[int, Any, bytes]:
+    async def _send(
+        self, target: str, body: bytes, delivery: Delivery | None = None
+    ) -> tuple[int, Any, bytes]:
         try:
             access_key, secret_key, token = await self._credentials.get()
         except DynamORMError:
@@ -252,12 +265,12 @@ class DirectTransport:
             secret_key=secret_key,
         )
         headers["User-Agent"] = _USER_AGENT
-        async with (
-            self._gate,
-            self._session.post(self._url, data=body, headers=headers) as response,
-        ):
-            data = await response.read()
-            return response.status, response.headers, data
+        async with self._gate:
+            if delivery is not None:
+                delivery.sending()
+            async with self._session.post(self._url, data=body, headers=headers) as response:
+                data = await response.read()
+                return response.status, response.headers, data
 
     @staticmethod
     def _parsed(

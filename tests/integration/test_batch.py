@@ -299,11 +299,15 @@ async def test_deadline_mid_batch_reports_written_and_unwritten(
     error = info.value
     assert isinstance(error, DeadlineExceeded) and isinstance(error, BatchWriteError)
     assert error.written < 100
-    assert error.written + len(error.unprocessed) == 100
+    # Three disjoint groups: confirmed, not written, and the chunk cut in flight (unknown).
+    assert error.written + len(error.unprocessed) + len(error.unknown) == 100
+    assert len(error.unknown) == 25  # one chunk at a time: the one the deadline cut
     stored = set(await stored_ids(dynamodb_client, db, Payment))
     unprocessed = {p.id for p in error.unprocessed}
-    written = [p for p in items if p.id not in unprocessed]
+    unknown = {p.id for p in error.unknown}
+    written = [p for p in items if p.id not in unprocessed | unknown]
     assert len(written) == error.written
     assert {p.id for p in written} <= stored  # what it says was written, was
+    assert not unprocessed & stored  # what it says was not written, was not
     assert all(p.created_at is not None for p in written)
-    assert all(p.created_at is None for p in error.unprocessed)
+    assert all(p.created_at is None for p in error.unprocessed + error.unknown)

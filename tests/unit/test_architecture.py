@@ -40,7 +40,7 @@ ABOVE_THE_FACADE = (
 # The rows of docs/architecture.md, lowest first: a module imports only from its own row and
 # the rows below. A module is named here by itself or by its package (codec, expr...).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "config", "environment", "_deadline", "_instrument", "_fanout"),  # base
+    ("errors", "config", "environment", "_deadline", "_instrument", "_fanout", "_delivery"),  # base
     ("_annotations", "table_options", "_schema"),  # schema
     ("model",),
     ("codec",),

@@ -38,11 +38,14 @@ from dynamorm_async import (
     TransactionConflict,
     TransportError,
     ValidationError,
+    WriteDeadlineExceeded,
+    WriteOutcomeUnknown,
     attr,
     pk,
     table,
     version,
 )
+from dynamorm_async._delivery import CURRENT_DELIVERY
 from dynamorm_async.errors import from_client_error, values_in_errors
 from dynamorm_async.testing import fake_db
 from dynamorm_async.transport.aiobotocore import translate
@@ -163,6 +166,26 @@ async def _condition_failed() -> object:
     return await db.put(customer())
 
 
+async def _outcome_unknown() -> object:
+    item = fitting()
+
+    def lost_then_failed() -> BaseException:
+        # What a retrying transport records when the first answer was lost.
+        delivery = CURRENT_DELIVERY.get()
+        assert delivery is not None
+        delivery.sending()
+        delivery.sending()
+        return server_error("ConditionalCheckFailedException", "failed", Item=item)
+
+    db, _ = fake_db(answering(lost_then_failed))
+    return await db.put(customer())
+
+
+async def _write_deadline() -> object:
+    db, _ = fake_db(delay=5.0)
+    return await db.with_deadline(0.5).put(customer())
+
+
 async def _transaction_canceled() -> object:
     reasons = [{"Code": "ConditionalCheckFailed", "Message": "failed", "Item": fitting()}]
     db, _ = fake_db(
@@ -241,6 +264,8 @@ SCENARIOS: dict[type[DynamORMError], Scenario] = {
     BatchWriteError: _batch_write,
     BatchDeadlineExceeded: _batch_deadline,
     BatchGetError: _batch_get,
+    WriteOutcomeUnknown: _outcome_unknown,
+    WriteDeadlineExceeded: _write_deadline,
 }
 EXTRA: dict[str, tuple[type[DynamORMError], Scenario]] = {
     "transaction duplicate": (ValidationError, _transaction_duplicate),

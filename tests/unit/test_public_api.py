@@ -69,6 +69,8 @@ PUBLIC = [
     "UpdateBuilder",
     "ValidationError",
     "Write",
+    "WriteDeadlineExceeded",
+    "WriteOutcomeUnknown",
     "attr",
     "cond",
     "created_at",

@@ -505,8 +505,10 @@ class WriteOutcomeUnknown(DynamORMError):
     Raised instead of :class:`ConditionFailed` when an earlier attempt of the write may
     have been applied (its answer was lost: a reset connection, a read timeout, a 5xx),
     the retry failed its condition, and the stored item is not the one this call wrote
-    (another writer may have changed it since, or it could not be read). Reload the item
-    and decide from what is stored; never re-apply a change blindly.
+    (another writer may have changed it since, or it could not be read).
+
+    What to do: reload the item and decide from what is stored (``item`` has it when it is
+    known); never re-apply a change blindly.
 
     Attributes:
         item: The stored item as the model when it is known (``None`` when the item does
@@ -524,6 +526,9 @@ class WriteDeadlineExceeded(WriteOutcomeUnknown, DeadlineExceeded):
     It is a :class:`DeadlineExceeded` (deadline handling catches it) and a
     :class:`WriteOutcomeUnknown`: the request may have been applied before it was cut. A
     write the deadline stopped before sending raises a plain :class:`DeadlineExceeded`.
+
+    What to do: as for :class:`WriteOutcomeUnknown`, reload the item when there is time
+    again (the next invocation) and decide from what is stored.
     """
 
 

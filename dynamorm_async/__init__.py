@@ -8,8 +8,10 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._tables import IndexDescription, TableDescription
+from ._table_drift import Drift
+from ._tables import IndexDescription, TableCheck, TableDescription
 from .batch import BatchGetResult, BatchResult
+from .capacity import Capacity, CapacityMeter, measure_capacity
 from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
@@ -54,6 +56,7 @@ from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, v
 from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
 from .planning.writes import Write
+from .progress import BatchProgress
 from .query import Query
 from .session import Session
 from .table_options import Provisioned, TableOptions
@@ -86,9 +89,12 @@ __all__ = [
     "BatchDeadlineExceeded",
     "BatchGetError",
     "BatchGetResult",
+    "BatchProgress",
     "BatchResult",
     "BatchWriteError",
     "CancellationReason",
+    "Capacity",
+    "CapacityMeter",
     "Cond",
     "ConditionFailed",
     "Config",
@@ -97,6 +103,7 @@ __all__ = [
     "Cursor",
     "DeadlineExceeded",
     "DecodeError",
+    "Drift",
     "DynamORMError",
     "EncodeError",
     "IdempotencyError",
@@ -121,6 +128,7 @@ __all__ = [
     "Session",
     "Stream",
     "StreamImageMissing",
+    "TableCheck",
     "TableDescription",
     "TableExists",
     "TableNotFound",
@@ -140,6 +148,7 @@ __all__ = [
     "attr",
     "cond",
     "created_at",
+    "measure_capacity",
     "pk",
     "sk",
     "table",

@@ -1,47 +1,49 @@
-"""Tables of models: their definitions (keys, indexes, TTL, TableOptions), creation, deletion.
+"""Table operations: create, check for drift and fix, update, describe, delete.
 
-:func:`create_table_params` and :func:`ttl_params` are pure; :func:`create_table`,
-:func:`describe_table`, :func:`ensure_table`, :func:`enable_ttl` and :func:`delete_table`
-send them on a
-:class:`~dynamorm_async.session.Session` (``db.create_table(...)`` and friends call them).
-DynamoDB's answers are returned as a typed :class:`TableDescription`.
+Every operation takes the model(s) stored in the table; their merged
+:class:`~dynamorm_async._table_definition.TableDefinition` says what the table should be.
+They send requests on a :class:`~dynamorm_async.session.Session` (``db.create_table(...)``
+and friends call them). DynamoDB's answers are returned as a typed :class:`TableDescription`;
+``ensure_table`` and ``update_table`` return a :class:`TableCheck` (the table's drift from
+its models, see :mod:`dynamorm_async._table_drift`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Literal
 
 import anyio
 import attrs
 
-from ._schema import FieldMeta, IndexMeta, ModelMeta, key_kind, model_meta
+from ._table_definition import (
+    IndexDefinition,
+    TableDefinition,
+    backup_params,
+    create_table_params,
+    gsi_params,
+    table_definition,
+    throughput,
+    ttl_params,
+    ttl_request,
+)
+from ._table_drift import Drift, table_drift
 from .errors import DeadlineExceeded, TableExists, TableNotFound, ValidationError
 from .session import Session
 
 __all__ = [
     "TABLE_WAIT_TIMEOUT",
-    "BillingMode",
     "IndexDescription",
-    "StreamViewType",
+    "TableCheck",
     "TableDescription",
-    "attribute_definitions",
-    "backup_params",
     "create_table",
-    "create_table_params",
     "delete_table",
     "describe_table",
     "enable_ttl",
     "ensure_table",
-    "ttl_params",
+    "update_table",
 ]
-
-BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
-"""How a table is billed: on demand or by provisioned capacity."""
-
-StreamViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
-"""What a table's stream records carry: the keys only, or the new / old / both images."""
 
 TABLE_WAIT_TIMEOUT = 300.0
 """How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
@@ -136,153 +138,70 @@ _INDEX_KINDS: tuple[tuple[str, Literal["GSI", "LSI"]], ...] = (
 )
 
 
+@attrs.frozen(kw_only=True)
+class TableCheck:
+    """What ``ensure_table`` / ``update_table`` found and did: the table and its drift.
+
+    Attributes:
+        description: DynamoDB's description of the table after the call.
+        created: Whether this call created the table (then there is no drift).
+        applied: The drift this call fixed (``ensure_table(fix=True)``: missing GSIs added
+            and ACTIVE, TTL enabled; ``update_table``: what it was told to change).
+        drift: What still differs between the table and its models, each with its remedy
+            (empty when the table is as declared).
+    """
+
+    description: TableDescription
+    created: bool = False
+    applied: tuple[Drift, ...] = ()
+    drift: tuple[Drift, ...] = ()
+
+    @property
+    def in_sync(self) -> bool:
+        """Whether the table is as its models declare (nothing left in :attr:`drift`)."""
+        return not self.drift
+
+    @property
+    def needs_recreate(self) -> tuple[Drift, ...]:
+        """The drift no call can fix in place (key schema, LSIs): a new table is needed."""
+        return tuple(d for d in self.drift if d.remedy == "recreate")
+
+
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _key_schema(pk: FieldMeta, sk: FieldMeta | None) -> list[dict[str, str]]:
-    schema = [{"AttributeName": pk.stored, "KeyType": "HASH"}]
-    if sk is not None:
-        schema.append({"AttributeName": sk.stored, "KeyType": "RANGE"})
-    return schema
-
-
-def _projection(index: IndexMeta) -> dict[str, Any]:
-    projection: dict[str, Any] = {"ProjectionType": index.projection}
-    if index.projection == "INCLUDE":
-        projection["NonKeyAttributes"] = list(index.non_key_attributes)
-    return projection
-
-
-def create_table_params(
-    meta: ModelMeta, table_name: str, *, stream: StreamViewType | None = None
-) -> dict[str, Any]:
-    """The ``CreateTable`` parameters for a model, its :class:`TableOptions` applied.
-
-    Point-in-time recovery is not part of ``CreateTable``: see :func:`backup_params`.
-
-    Args:
-        meta: The model's metadata.
-        table_name: The physical table name (with the config's prefix).
-        stream: Enable the table's stream with this view type, instead of the model's
-            ``TableOptions.stream``.
-    """
-    options = meta.options
-    params: dict[str, Any] = {
-        "TableName": table_name,
-        "KeySchema": _key_schema(meta.pk, meta.sk),
-        "AttributeDefinitions": attribute_definitions(meta),
-        "BillingMode": options.billing_mode,
-    }
-    throughput = None
-    if options.provisioned is not None:
-        throughput = {
-            "ReadCapacityUnits": options.provisioned.read,
-            "WriteCapacityUnits": options.provisioned.write,
-        }
-        params["ProvisionedThroughput"] = throughput
-    gsis = [
-        {
-            "IndexName": index.name,
-            "KeySchema": _key_schema(index.pk, index.sk),
-            "Projection": _projection(index),
-            **({"ProvisionedThroughput": throughput} if throughput else {}),
-        }
-        for index in meta.indexes
-        if index.kind == "GSI"
-    ]
-    lsis = [
-        {
-            "IndexName": index.name,
-            "KeySchema": _key_schema(index.pk, index.sk),
-            "Projection": _projection(index),
-        }
-        for index in meta.indexes
-        if index.kind == "LSI"
-    ]
-    if gsis:
-        params["GlobalSecondaryIndexes"] = gsis
-    if lsis:
-        params["LocalSecondaryIndexes"] = lsis
-    # Only what the model declares: a default table sends exactly what DynamoDB defaults to.
-    view = stream if stream is not None else options.stream
-    if view is not None:
-        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
-    if options.kms_key is not None:
-        params["SSESpecification"] = {
-            "Enabled": True,
-            "SSEType": "KMS",
-            "KMSMasterKeyId": options.kms_key,
-        }
-    if options.table_class != "STANDARD":
-        params["TableClass"] = options.table_class
-    if options.deletion_protection:
-        params["DeletionProtectionEnabled"] = True
-    if options.tags:
-        params["Tags"] = [{"Key": key, "Value": value} for key, value in options.tags]
-    return params
-
-
-def attribute_definitions(meta: ModelMeta) -> list[dict[str, str]]:
-    """The ``AttributeDefinitions`` of a model's table: every table and index key, by name."""
-    key_fields: dict[str, FieldMeta] = {f.stored: f for f in meta.key_fields}
-    for index in meta.indexes:
-        key_fields.update((f.stored, f) for f in index.key_fields)
-    return [
-        {"AttributeName": stored, "AttributeType": str(key_kind(field))}
-        for stored, field in sorted(key_fields.items())
-    ]
-
-
-def backup_params(meta: ModelMeta, table_name: str) -> dict[str, Any] | None:
-    """The ``UpdateContinuousBackups`` parameters enabling point-in-time recovery, if declared."""
-    if not meta.options.point_in_time_recovery:
-        return None
-    return {
-        "TableName": table_name,
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-    }
-
-
-def ttl_params(meta: ModelMeta, table_name: str) -> dict[str, Any] | None:
-    """The ``UpdateTimeToLive`` parameters enabling TTL; ``None`` if the model has no TTL field."""
-    if meta.ttl is None:
-        return None
-    return {
-        "TableName": table_name,
-        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": meta.ttl.stored},
-    }
 
 
 # -- operations ------------------------------------------------------------------------------
 
 
+def _table_of(session: Session, models: Sequence[type]) -> tuple[TableDefinition, str]:
+    definition = table_definition(models)  # raises if models is empty or mixes tables
+    return definition, session.table_name(models[0])
+
+
 async def create_table(
     session: Session,
-    model: type,
+    models: Sequence[type],
     *,
     wait: bool = True,
     ttl: bool = True,
     wait_seconds: float = TABLE_WAIT_TIMEOUT,
-    stream: StreamViewType | None = None,
 ) -> TableDescription:
-    """Create the model's table; see :meth:`DB.create_table <dynamorm_async.DB.create_table>`."""
-    meta = model_meta(model)
-    name = session.table_name(model)
-    response = await session.send("CreateTable", create_table_params(meta, name, stream=stream))
+    """Create the models' table; see :meth:`DB.create_table <dynamorm_async.DB.create_table>`."""
+    definition, name = _table_of(session, models)
+    response = await session.send("CreateTable", create_table_params(definition, name))
     description = TableDescription.from_response(response["TableDescription"])
-    ttl_request = ttl_params(meta, name) if ttl else None
+    ttl_request = ttl_params(definition, name) if ttl else None
     if not wait:
         # The table is CREATING and DynamoDB refuses UpdateTimeToLive until it is ACTIVE;
         # wait=False promises not to wait, so the result says what is left to do.
         if ttl_request is not None:
-            pending = ttl_request["TimeToLiveSpecification"]["AttributeName"]
-            description = attrs.evolve(description, ttl_pending=pending)
+            description = attrs.evolve(description, ttl_pending=definition.ttl)
         return description
     description = await _wait_for_table(session, name, wait_seconds)
     if ttl_request is not None:
         await session.send("UpdateTimeToLive", ttl_request)
-    backups = backup_params(meta, name)
+    backups = backup_params(definition, name)
     if backups is not None:
         await session.send("UpdateContinuousBackups", backups)
     return description
@@ -295,9 +214,8 @@ async def enable_ttl(
 
     See :meth:`DB.enable_ttl <dynamorm_async.DB.enable_ttl>`.
     """
-    meta = model_meta(model)
-    name = session.table_name(model)
-    request = ttl_params(meta, name)
+    definition, name = _table_of(session, [model])
+    request = ttl_params(definition, name)
     if request is None:
         raise ValidationError(f"{model.__name__} has no ttl() field to enable TTL on")
     if not (await describe_table(session, model)).active:  # raises TableNotFound
@@ -307,37 +225,241 @@ async def enable_ttl(
 
 async def ensure_table(
     session: Session,
-    model: type,
+    models: Sequence[type],
     *,
     wait: bool = True,
     ttl: bool = True,
-    stream: StreamViewType | None = None,
-) -> bool:
-    """Create the model's table unless it exists. Returns whether it was created.
+    fix: bool = False,
+    wait_seconds: float = TABLE_WAIT_TIMEOUT,
+) -> TableCheck:
+    """Create the models' table unless it exists, else report (and with ``fix``, fix) drift.
 
-    Raises:
-        ValidationError: ``wait=False`` with ``ttl=True`` on a model with a ``ttl()``
-            field: TTL can only be enabled once the table is ACTIVE, and the answer could
-            not say it was not (nothing is sent). Pass ``ttl=False`` and call
-            :func:`enable_ttl` later, or wait.
+    See :meth:`DB.ensure_table <dynamorm_async.DB.ensure_table>`.
     """
-    if not wait and ttl and model_meta(model).ttl is not None:
+    definition, name = _table_of(session, models)
+    where = ", ".join(m.__name__ for m in models)
+    if fix and not wait:
         raise ValidationError(
-            f"ensure_table({model.__name__}, wait=False) cannot enable TTL on a table that "
+            f"ensure_table({where}, fix=True, wait=False): fixing waits for the table and its "
+            "new indexes to be ACTIVE; pass wait=True, or fix=False to only report drift"
+        )
+    if not wait and ttl and definition.ttl is not None:
+        raise ValidationError(
+            f"ensure_table({where}, wait=False) cannot enable TTL on a table that "
             "is still being created: pass ttl=False and call enable_ttl() later, or wait"
         )
     try:
-        await describe_table(session, model)
-        return False
+        description = await _describe(session, name)
     except TableNotFound:
-        pass
-    try:
-        await create_table(session, model, wait=wait, ttl=ttl, stream=stream)
-    except TableExists:
-        if wait:  # created concurrently by someone else
-            await _wait_for_table(session, session.table_name(model), TABLE_WAIT_TIMEOUT)
-        return False
-    return True
+        try:
+            made = await create_table(
+                session, models, wait=wait, ttl=ttl, wait_seconds=wait_seconds
+            )
+            return TableCheck(description=made, created=True)
+        except TableExists:  # created concurrently by someone else: check it as it is
+            description = await _describe(session, name)
+    if wait and not description.active:
+        description = await _wait_for_table(session, name, wait_seconds)
+    drift = await _drift(session, definition, description, ttl=ttl)
+    safe = tuple(d for d in drift if d.remedy == "ensure_table")
+    if any(d.kind == "keys" for d in drift):
+        safe = ()  # keyed otherwise, the table is not the models': nothing is added to it
+    if not fix or not safe:
+        return TableCheck(description=description, drift=drift)
+    for item in safe:
+        if item.kind == "index_missing":
+            index = definition.index(item.subject)
+            assert index is not None
+            description = await _add_gsi(session, definition, description, index, wait_seconds)
+        else:  # TTL not enabled on the declared attribute
+            assert definition.ttl is not None
+            await session.send("UpdateTimeToLive", ttl_request(name, definition.ttl, enabled=True))
+    return await _checked(session, definition, name, applied=safe, ttl=ttl)
+
+
+async def update_table(
+    session: Session,
+    models: Sequence[type],
+    *,
+    billing: bool = False,
+    stream: bool = False,
+    ttl: bool = False,
+    drop_indexes: Collection[str] = (),
+    wait_seconds: float = TABLE_WAIT_TIMEOUT,
+) -> TableCheck:
+    """Change the models' table where it drifted; see :meth:`DB.update_table
+    <dynamorm_async.DB.update_table>`."""
+    definition, name = _table_of(session, models)
+    if isinstance(drop_indexes, str):
+        raise TypeError("drop_indexes is a collection of index names, not one str")
+    description = await _describe(session, name)  # raises TableNotFound
+    on_table = {i.name: i.kind for i in description.indexes}
+    for index_name in drop_indexes:
+        kind = on_table.get(index_name)
+        if kind is None:
+            raise ValidationError(
+                f"table {name} has no index {index_name!r} to drop "
+                f"(indexes: {', '.join(on_table) or 'none'})",
+                table=name,
+            )
+        if kind == "LSI":
+            raise ValidationError(
+                f"{index_name!r} of table {name} is a local secondary index: DynamoDB cannot "
+                "drop one (only a new table can do without it)",
+                table=name,
+            )
+    if not description.active:
+        description = await _wait_for_table(session, name, wait_seconds)
+    drift = await _drift(session, definition, description, ttl=ttl)
+    applied: list[Drift] = []
+    for index_name in drop_indexes:
+        applied.extend(d for d in drift if d.subject == index_name and d.kind != "billing")
+        description = await _drop_gsi(session, name, index_name, wait_seconds)
+        declared = definition.index(index_name)
+        if declared is not None and declared.kind == "GSI":  # rebuilt as declared
+            description = await _add_gsi(session, definition, description, declared, wait_seconds)
+    if billing:
+        changes = [d for d in drift if d.kind == "billing"]
+        if changes:
+            await _update(session, name, _billing_params(definition, description), wait_seconds)
+            applied.extend(changes)
+    if stream:
+        changes = [d for d in drift if d.kind == "stream"]
+        if changes:
+            await _change_stream(session, definition, description, wait_seconds)
+            applied.extend(changes)
+    if ttl:
+        changes = [d for d in drift if d.kind == "ttl" and d.actual is not None]
+        for change in changes:
+            # DynamoDB takes up to an hour to apply a TTL change and refuses another
+            # meanwhile: the declared attribute is enabled later (ensure_table(fix=True)).
+            assert change.actual is not None
+            await session.send("UpdateTimeToLive", ttl_request(name, change.actual, enabled=False))
+            applied.append(change)
+    return await _checked(session, definition, name, applied=tuple(applied), ttl=ttl)
+
+
+async def _checked(
+    session: Session,
+    definition: TableDefinition,
+    name: str,
+    *,
+    applied: tuple[Drift, ...],
+    ttl: bool,
+) -> TableCheck:
+    description = await _describe(session, name)
+    drift = await _drift(session, definition, description, ttl=ttl)
+    return TableCheck(description=description, applied=applied, drift=drift)
+
+
+async def _drift(
+    session: Session, definition: TableDefinition, description: TableDescription, *, ttl: bool
+) -> tuple[Drift, ...]:
+    ttl_description = None
+    check_ttl = ttl and definition.ttl is not None
+    if check_ttl:
+        response = await session.send("DescribeTimeToLive", {"TableName": description.name})
+        ttl_description = response.get("TimeToLiveDescription")
+    return table_drift(definition, description.raw, ttl=ttl_description, check_ttl=check_ttl)
+
+
+async def _add_gsi(
+    session: Session,
+    definition: TableDefinition,
+    description: TableDescription,
+    index: IndexDefinition,
+    seconds: float,
+) -> TableDescription:
+    """Create one GSI (DynamoDB builds one at a time) and wait until it is ACTIVE."""
+    attributes = {
+        a["AttributeName"]: a["AttributeType"]
+        for a in description.raw.get("AttributeDefinitions", ())
+    }
+    attributes.update((key, definition.attributes[key]) for key, _ in index.keys)
+    params = {
+        "TableName": description.name,
+        # Every key attribute of the table and its indexes: some servers replace the list.
+        "AttributeDefinitions": [
+            {"AttributeName": n, "AttributeType": t} for n, t in sorted(attributes.items())
+        ],
+        "GlobalSecondaryIndexUpdates": [{"Create": gsi_params(definition, index)}],
+    }
+    await session.send("UpdateTable", params)
+    return await _wait_for(
+        session,
+        description.name,
+        seconds,
+        lambda table: table.active and any(i.name == index.name for i in table.indexes),
+        f"ACTIVE with index {index.name}",
+    )
+
+
+async def _drop_gsi(
+    session: Session, name: str, index_name: str, seconds: float
+) -> TableDescription:
+    params = {
+        "TableName": name,
+        "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": index_name}}],
+    }
+    await session.send("UpdateTable", params)
+    return await _wait_for(
+        session,
+        name,
+        seconds,
+        lambda table: table.active and all(i.name != index_name for i in table.indexes),
+        f"ACTIVE without index {index_name}",
+    )
+
+
+async def _update(
+    session: Session, name: str, params: dict[str, Any], seconds: float
+) -> TableDescription:
+    await session.send("UpdateTable", {"TableName": name, **params})
+    return await _wait_for_table(session, name, seconds)
+
+
+def _billing_params(definition: TableDefinition, description: TableDescription) -> dict[str, Any]:
+    """``UpdateTable`` parameters giving the table (and its GSIs) the declared billing."""
+    capacity = throughput(definition.options)
+    if capacity is None:
+        return {"BillingMode": "PAY_PER_REQUEST"}
+    raw = description.raw
+    switching = description.billing_mode != "PROVISIONED"
+    params: dict[str, Any] = {"BillingMode": "PROVISIONED"}
+    if switching or _units(raw.get("ProvisionedThroughput")) != capacity:
+        params["ProvisionedThroughput"] = capacity
+    # Switching needs the capacity of every GSI; otherwise only those that differ change.
+    updates = [
+        {"Update": {"IndexName": index["IndexName"], "ProvisionedThroughput": capacity}}
+        for index in raw.get("GlobalSecondaryIndexes") or ()
+        if switching or _units(index.get("ProvisionedThroughput")) != capacity
+    ]
+    if updates:
+        params["GlobalSecondaryIndexUpdates"] = updates
+    return params
+
+
+def _units(value: Mapping[str, Any] | None) -> dict[str, int]:
+    value = value or {}
+    return {
+        "ReadCapacityUnits": int(value.get("ReadCapacityUnits", 0)),
+        "WriteCapacityUnits": int(value.get("WriteCapacityUnits", 0)),
+    }
+
+
+async def _change_stream(
+    session: Session, definition: TableDefinition, description: TableDescription, seconds: float
+) -> None:
+    # A stream's view type cannot change in place: the stream is disabled, then a new one
+    # (with a new ARN) enabled.
+    spec = description.raw.get("StreamSpecification") or {}
+    if spec.get("StreamEnabled"):
+        off = {"StreamSpecification": {"StreamEnabled": False}}
+        await _update(session, description.name, off, seconds)
+    view = definition.options.stream
+    if view is not None:
+        on = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": view}}
+        await _update(session, description.name, on, seconds)
 
 
 async def describe_table(session: Session, model: type) -> TableDescription:
@@ -346,7 +468,11 @@ async def describe_table(session: Session, model: type) -> TableDescription:
     Raises:
         TableNotFound: the table does not exist.
     """
-    response = await session.send("DescribeTable", {"TableName": session.table_name(model)})
+    return await _describe(session, session.table_name(model))
+
+
+async def _describe(session: Session, name: str) -> TableDescription:
+    response = await session.send("DescribeTable", {"TableName": name})
     return TableDescription.from_response(response["Table"])
 
 
@@ -367,35 +493,51 @@ async def delete_table(
             return
         raise
     if wait:
-        await _poll_table(session, name, wait_seconds, want=None)
+        await _poll_until(session, name, wait_seconds, lambda table: table is None, "deleted")
 
 
 async def _wait_for_table(session: Session, name: str, seconds: float) -> TableDescription:
-    description = await _poll_table(session, name, seconds, want="ACTIVE")
-    assert description is not None
-    return description
+    return await _wait_for(session, name, seconds, lambda table: table.active, "ACTIVE")
 
 
-async def _poll_table(
-    session: Session, name: str, seconds: float, *, want: str | None
+async def _wait_for(
+    session: Session,
+    name: str,
+    seconds: float,
+    done: Callable[[TableDescription], bool],
+    what: str,
+) -> TableDescription:
+    """Describe the (existing) table until ``done(description)``."""
+    table = await _poll_until(
+        session, name, seconds, lambda table: table is not None and done(table), what
+    )
+    assert table is not None
+    return table
+
+
+async def _poll_until(
+    session: Session,
+    name: str,
+    seconds: float,
+    done: Callable[[TableDescription | None], bool],
+    what: str,
 ) -> TableDescription | None:
+    """Describe the table until ``done(description)`` (``None``: it does not exist)."""
     # DynamoDB has no change notification for tables: polling with back-off is the only way.
     delay = 0.05
     with anyio.move_on_after(seconds):
         while True:
+            table: TableDescription | None
             try:
-                response = await session.send("DescribeTable", {"TableName": name})
+                table = await _describe(session, name)
             except TableNotFound:
-                if want is None:
-                    return None
-            else:
-                table = TableDescription.from_response(response["Table"])
-                if want is not None and table.active:
-                    return table
+                table = None
+            if done(table):
+                return table
             await anyio.sleep(delay)
             delay = min(delay * 2, 2.0)
     raise DeadlineExceeded(
-        f"table {name} did not become {want or 'deleted'} within {seconds} s",
+        f"table {name} was not {what} within {seconds} s",
         operation="DescribeTable",
         table=name,
     )

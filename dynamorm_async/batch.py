@@ -55,6 +55,7 @@ import attrs
 
 from ._delivery import Delivery
 from ._fanout import run_all
+from ._logging import batch_left, batch_resent
 from ._retry import Backoff, Stop
 from ._schema import model_meta
 from .errors import (
@@ -83,6 +84,7 @@ from .planning.batches import (
 )
 from .planning.lifecycle import utcnow
 from .planning.writes import WritePlanner
+from .progress import ProgressCallback, ProgressTracker
 from .session import Session
 
 __all__ = ["BatchGetResult", "BatchResult", "KeyRef", "fetch_keys", "get_items", "write_items"]
@@ -228,6 +230,7 @@ async def _fan_out(
     concurrency: int | None,
     *,
     writes: bool = False,
+    progress: ProgressTracker | None = None,
 ) -> _Run[R]:
     """Send ``count`` chunks, at most ``concurrency`` at once, retrying what is left.
 
@@ -236,7 +239,8 @@ async def _fan_out(
     DynamORMError itself: what was not done stays in the run's chunks (or ``untaken``),
     and the run tells why. With ``writes``, each request's attempts are recorded
     (:class:`~dynamorm_async._delivery.Delivery`) and what may have been written without
-    an answer saying so is put in its chunk's doubt.
+    an answer saying so is put in its chunk's doubt. ``progress`` hears of every answer;
+    what it raises stops the run like a hard failure.
     """
     limit = session.config.batch_concurrency if concurrency is None else concurrency
     if isinstance(limit, bool) or not isinstance(limit, int):
@@ -251,15 +255,20 @@ async def _fan_out(
         while True:
             attempts += 1
             run.requests += 1
+            sent = len(chunk.pending)
+            params = build(chunk.pending)
             if attempts > 1:
                 run.retries += 1
+                batch_resent(operation, params, sent, attempts, backoff.max_attempts, chunk.error)
+                if progress is not None:
+                    progress.resending(sent)
             delivery = Delivery() if writes else None
             try:
                 if delivery is None:
-                    response = await session.send(operation, build(chunk.pending))
+                    response = await session.send(operation, params)
                 else:
                     with delivery:
-                        response = await session.send(operation, build(chunk.pending))
+                        response = await session.send(operation, params)
                     # What the last attempt left unprocessed an earlier one may have written.
                     chunk.doubt_pending(delivery, earlier_only=True)
                 chunk.pending = settle(chunk.pending, response)
@@ -280,6 +289,12 @@ async def _fan_out(
             except BaseException:  # cancelled in flight (another chunk met the deadline)
                 chunk.doubt_pending(delivery, earlier_only=False)
                 raise
+            if progress is not None:
+                try:
+                    progress.answered(sent - len(chunk.pending))
+                except Exception as exc:  # the caller's callback: stops the run, reported
+                    run.hard = run.hard or exc
+                    return
             if not chunk.pending:
                 return
             stop = await backoff.pause(attempts, deadline=session.deadline)
@@ -350,6 +365,7 @@ async def write_items(
     unconditional: bool = False,
     concurrency: int | None = None,
     raise_on_unprocessed: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> BatchResult:
     """Write ``puts`` and ``deletes`` with ``BatchWriteItem``; see the module docstring.
 
@@ -363,6 +379,8 @@ async def write_items(
         concurrency: Requests in flight at most; ``Config.batch_concurrency`` if ``None``.
         raise_on_unprocessed: Raise :class:`BatchWriteError` for what is left after the
             retries (default), or return it in :attr:`BatchResult.unprocessed`.
+        progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
+            each answer.
 
     Raises:
         TypeError: A put that is not a model instance, a delete that is neither an
@@ -411,6 +429,7 @@ async def write_items(
         settle,
         concurrency,
         writes=True,
+        progress=None if progress is None else ProgressTracker("BatchWriteItem", total, progress),
     )
     left = run.left()
     doubt = run.in_doubt()
@@ -430,6 +449,7 @@ async def write_items(
         f"{written} of {total} writes confirmed, {len(unwritten)} not written, "
         f"{len(unknown)} of unknown outcome"
     )
+    tables = ",".join(sorted(plan.key_names)) or None
     error: type[BatchWriteError] = BatchWriteError
     cause: Exception | None
     if run.deadline is not None or run.out_of_time:
@@ -442,7 +462,10 @@ async def write_items(
         attempts = session.config.batch_max_attempts
         cause, message = run.last_error(), f"gave up after {attempts} attempts per chunk"
     else:
+        if left:
+            batch_left("BatchWriteItem", tables, written, len(left), total, "returned unprocessed")
         return result
+    batch_left("BatchWriteItem", tables, written, len(left), total, message)
     raise error(
         f"batch write {message}: {summary}",
         unprocessed=result.unprocessed,
@@ -450,7 +473,7 @@ async def write_items(
         written=written,
         result=result,
         operation="BatchWriteItem",
-        table=",".join(sorted(plan.key_names)) or None,
+        table=tables,
     ) from cause
 
 
@@ -498,6 +521,7 @@ async def fetch_keys(
     decode: Callable[[Mapping[str, Any]], T],
     *,
     concurrency: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Fetched[T]:
     """The one ``BatchGetItem`` executor: read every distinct key of ``plan``.
 
@@ -535,6 +559,9 @@ async def fetch_keys(
         build,
         settle,
         concurrency,
+        progress=None
+        if progress is None
+        else ProgressTracker("BatchGetItem", len(unique), progress),
     )
     left = {g.fingerprint for g in run.left()}
     return Fetched(found, left, run, capacity)
@@ -553,6 +580,7 @@ async def get_items(
     select: Iterable[str] | None = None,
     concurrency: int | None = None,
     raise_on_unprocessed: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> BatchGetResult[T]:
     """Read items by key with ``BatchGetItem``; see :meth:`DB.batch_get`."""
     meta = model_meta(model)
@@ -570,8 +598,22 @@ async def get_items(
     def decode(raw: Mapping[str, Any]) -> T:
         return codec.decode(model, raw, partial=partial)
 
-    fetched = await fetch_keys(session, plan, options, decode, concurrency=concurrency)
+    fetched = await fetch_keys(
+        session, plan, options, decode, concurrency=concurrency, progress=progress
+    )
     run = fetched.run
+    if fetched.left:
+        why = (
+            "stopped by the deadline"
+            if run.deadline is not None or run.out_of_time
+            else f"failed ({type(run.hard).__name__})"
+            if run.hard is not None
+            else f"gave up after {session.config.batch_max_attempts} attempts per chunk"
+        )
+        total = len(plan.unique)
+        batch_left(
+            "BatchGetItem", plan.table, total - len(fetched.left), len(fetched.left), total, why
+        )
     if run.deadline is not None:
         raise run.deadline
     if run.hard is not None:

@@ -239,6 +239,10 @@ class Config:
         tracing: Record each request as an AWS X-Ray subsegment when the Lambda trace
             header (``_X_AMZN_TRACE_ID``) is present and sampled and ``aws-xray-sdk`` is
             installed (the ``xray`` extra). ``False`` never traces and never imports the SDK.
+        log_keys: Add each request's key, masked like error messages (type and size of
+            each value; the values themselves only inside
+            :func:`~dynamorm_async.errors.values_in_errors`), to the DEBUG records of the
+            ``dynamorm_async.request`` logger. Off by default: records name no key.
     """
 
     region: str | None = attrs.field(
@@ -296,6 +300,7 @@ class Config:
         validator=_optional_str(_DIMENSION_VALUE, "must be 1-1024 characters, not all blank"),
     )
     tracing: bool = attrs.field(default=True, validator=_bool)
+    log_keys: bool = attrs.field(default=False, validator=_bool)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
@@ -19,7 +19,7 @@ from . import _tables as tables
 from ._deadline import DEFAULT_BUFFER, LambdaContext
 from ._items import get_item, send_write
 from ._schema import model_meta
-from ._tables import TABLE_WAIT_TIMEOUT, StreamViewType, TableDescription
+from ._tables import TABLE_WAIT_TIMEOUT, TableCheck, TableDescription
 from .batch import BatchGetResult, BatchResult, get_items, write_items
 from .codec import Codec
 from .conditions import Cond
@@ -29,6 +29,7 @@ from .errors import AccessDenied, ItemNotFound, masked_key
 from .planning import _keys
 from .planning.reads import get_request
 from .planning.writes import WritePlanner
+from .progress import ProgressCallback
 from .query import Query
 from .session import Session
 from .transaction import Transaction, transact_get
@@ -368,6 +369,7 @@ class DB:
         *,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Create many items with ``BatchWriteItem``: version 0, both timestamps set.
 
@@ -379,6 +381,8 @@ class DB:
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return what is left after the retries in the result
                 instead of raising :class:`BatchWriteError`.
+            progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
+                each answer (docs: observability).
 
         Raises:
             ValidationError: Two items with the same key (nothing is sent).
@@ -391,6 +395,7 @@ class DB:
             mode="create",
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     async def batch_put(
@@ -400,6 +405,7 @@ class DB:
         unconditional: bool = False,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Put many items with ``BatchWriteItem`` (upserts; ``updated_at`` set).
 
@@ -418,6 +424,7 @@ class DB:
             unconditional=unconditional,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     @overload
@@ -429,6 +436,7 @@ class DB:
         unconditional: bool = ...,
         concurrency: int | None = ...,
         raise_on_unprocessed: bool = ...,
+        progress: ProgressCallback | None = ...,
     ) -> BatchResult: ...
 
     @overload
@@ -441,6 +449,7 @@ class DB:
         unconditional: bool = ...,
         concurrency: int | None = ...,
         raise_on_unprocessed: bool = ...,
+        progress: ProgressCallback | None = ...,
     ) -> BatchResult: ...
 
     async def batch_delete(
@@ -452,6 +461,7 @@ class DB:
         unconditional: bool = False,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Delete many items with ``BatchWriteItem``.
 
@@ -476,6 +486,7 @@ class DB:
             unconditional=unconditional,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     async def batch_write(
@@ -486,6 +497,7 @@ class DB:
         unconditional: bool = False,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchResult:
         """Put and delete in one batch (any tables): :meth:`batch_put` and :meth:`batch_delete`.
 
@@ -495,6 +507,8 @@ class DB:
             unconditional: Allow versioned models, written without their version check.
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return what is left after the retries instead of raising.
+            progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
+                each answer.
         """
         return await write_items(
             self._session,
@@ -503,6 +517,7 @@ class DB:
             unconditional=unconditional,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     async def batch_get(
@@ -514,6 +529,7 @@ class DB:
         select: Iterable[str] | None = None,
         concurrency: int | None = None,
         raise_on_unprocessed: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> BatchGetResult[T]:
         """Fetch many items by key with ``BatchGetItem`` (100-key chunks, concurrent).
 
@@ -527,6 +543,8 @@ class DB:
             concurrency: Requests in flight at most (``Config.batch_concurrency``).
             raise_on_unprocessed: Return keys left unread after the retries in
                 ``result.unprocessed`` instead of raising :class:`BatchGetError`.
+            progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
+                each answer (``done`` counts keys read, found or missing).
 
         Returns:
             The items found in the order of their keys, and the ``missing`` keys.
@@ -544,6 +562,7 @@ class DB:
             select=select,
             concurrency=concurrency,
             raise_on_unprocessed=raise_on_unprocessed,
+            progress=progress,
         )
 
     # -- transactions ------------------------------------------------------------------------
@@ -589,19 +608,21 @@ class DB:
     async def create_table(
         self,
         model: type,
-        *,
+        *models: type,
         wait: bool = True,
         ttl: bool = True,
         wait_seconds: float = TABLE_WAIT_TIMEOUT,
-        stream: StreamViewType | None = None,
     ) -> TableDescription:
         """Create the model's table: keys, indexes, TTL and the model's :class:`TableOptions`.
 
         Billing, stream, encryption, table class, deletion protection and tags go into
-        ``CreateTable``; TTL and point-in-time recovery are switched on after it.
+        ``CreateTable``; TTL and point-in-time recovery are switched on after it. Models
+        that share a table (single-table design) are given together: one key schema, the
+        union of their indexes and options (see ``docs/tables.md``).
 
         Args:
             model: The model class.
+            *models: Other models stored in the same table.
             wait: Wait until the table and its indexes are ACTIVE. With ``wait=False``
                 nothing waits: TTL, which DynamoDB enables only on an ACTIVE table, is not
                 enabled; the result's ``ttl_pending`` names it, and :meth:`enable_ttl`
@@ -609,8 +630,6 @@ class DB:
             ttl: Enable TTL on the model's ``ttl()`` field (``False`` for servers without
                 TTL support, such as dynalite).
             wait_seconds: Seconds to wait for ACTIVE before :class:`DeadlineExceeded`.
-            stream: Enable the table's DynamoDB stream with this view type
-                (``"NEW_AND_OLD_IMAGES"``...), for :mod:`dynamorm_async.aws_lambda.streams`.
 
         Returns:
             DynamoDB's description of the table (ACTIVE when ``wait``; with ``wait=False``
@@ -618,29 +637,105 @@ class DB:
 
         Raises:
             TableExists: the table exists already.
+            ValidationError: Models of different tables.
+            SchemaError: The models disagree on the table (keys, an index, TTL, an option).
         """
         return await tables.create_table(
-            self._session, model, wait=wait, ttl=ttl, wait_seconds=wait_seconds, stream=stream
+            self._session, (model, *models), wait=wait, ttl=ttl, wait_seconds=wait_seconds
         )
 
     async def ensure_table(
         self,
         model: type,
-        *,
+        *models: type,
         wait: bool = True,
         ttl: bool = True,
-        stream: StreamViewType | None = None,
-    ) -> bool:
-        """Create the model's table unless it exists. Returns whether it was created.
+        fix: bool = False,
+        wait_seconds: float = TABLE_WAIT_TIMEOUT,
+    ) -> TableCheck:
+        """Create the model's table unless it exists; report how an existing one drifted.
 
-        ``ttl`` and ``stream`` are as for :meth:`create_table` (an existing table is left as
-        it is).
+        An existing table is compared with the models (keys, indexes and projections, TTL,
+        billing and capacity, stream): the result's ``drift`` lists each difference with
+        its remedy. With ``fix=True`` the safe ones are applied (missing GSIs are created
+        and waited for until ACTIVE, TTL is enabled), unless the table's key schema
+        differs (then nothing is); nothing is ever dropped or changed: that is
+        :meth:`update_table`.
+
+        Args:
+            model: The model class.
+            *models: Other models stored in the same table.
+            wait: Wait until the table is ACTIVE.
+            ttl: Enable (and check) TTL on the ``ttl()`` field (``False`` for servers
+                without TTL support, such as dynalite).
+            fix: Apply the drift whose remedy is ``"ensure_table"``.
+            wait_seconds: Seconds to wait for each change before :class:`DeadlineExceeded`.
+
+        Returns:
+            A :class:`TableCheck`: ``created``, what was ``applied``, the ``drift`` left.
 
         Raises:
-            ValidationError: ``wait=False`` on a model with a ``ttl()`` field and
-                ``ttl=True`` (TTL needs an ACTIVE table; nothing is sent).
+            ValidationError: ``wait=False`` with ``fix=True``, or on a model with a
+                ``ttl()`` field with ``ttl=True`` (TTL needs an ACTIVE table; nothing is
+                sent); models of different tables.
+            SchemaError: The models disagree on the table.
         """
-        return await tables.ensure_table(self._session, model, wait=wait, ttl=ttl, stream=stream)
+        return await tables.ensure_table(
+            self._session,
+            (model, *models),
+            wait=wait,
+            ttl=ttl,
+            fix=fix,
+            wait_seconds=wait_seconds,
+        )
+
+    async def update_table(
+        self,
+        model: type,
+        *models: type,
+        billing: bool = False,
+        stream: bool = False,
+        ttl: bool = False,
+        drop_indexes: Collection[str] = (),
+        wait_seconds: float = TABLE_WAIT_TIMEOUT,
+    ) -> TableCheck:
+        """Change an existing table where it drifted from the models, as far as told.
+
+        Each change waits until the table (and its indexes) are ACTIVE again.
+
+        Args:
+            model: The model class.
+            *models: Other models stored in the same table.
+            billing: Give the table and its GSIs the declared billing mode and capacity.
+            stream: Give the table the declared stream (a stream of another view type is
+                disabled and a new one enabled: it gets a new ARN); no declared stream
+                disables the table's.
+            ttl: Disable TTL set on an attribute the models do not declare (DynamoDB then
+                takes up to an hour before it accepts enabling the declared one:
+                ``ensure_table(fix=True)`` does it). Also compares TTL.
+            drop_indexes: Names of GSIs to delete; one the models declare (one that
+                drifted) is created again as declared.
+            wait_seconds: Seconds to wait for each change before :class:`DeadlineExceeded`.
+
+        Returns:
+            A :class:`TableCheck` with what was ``applied`` and the ``drift`` left.
+
+        Raises:
+            TableNotFound: The table does not exist.
+            ValidationError: ``drop_indexes`` names an index the table does not have, or
+                a local secondary index (DynamoDB cannot drop one); models of different
+                tables.
+            SchemaError: The models disagree on the table.
+        """
+        return await tables.update_table(
+            self._session,
+            (model, *models),
+            billing=billing,
+            stream=stream,
+            ttl=ttl,
+            drop_indexes=drop_indexes,
+            wait_seconds=wait_seconds,
+        )
 
     async def enable_ttl(self, model: type, *, wait_seconds: float = TABLE_WAIT_TIMEOUT) -> None:
         """Enable TTL on the model's ``ttl()`` field, waiting for its table to be ACTIVE.

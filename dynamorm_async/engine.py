@@ -15,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -22,6 +23,8 @@ import anyio
 from . import tracing
 from ._delivery import CURRENT_DELIVERY
 from ._instrument import CURRENT_CALL, Call, Observer
+from ._logging import REQUESTS, RequestLog
+from .capacity import METER, asking_for_capacity
 from .config import Config
 from .errors import DeadlineExceeded
 from .transport import Transport, table_of
@@ -73,8 +76,9 @@ class Engine:
     """Owns the transport and sends every request.
 
     Every request passes through :meth:`call`: the deadline is enforced there, and the
-    observers (metrics, X-Ray tracing) see each request there. With neither active a request
-    takes the short path, which builds no record.
+    observers (metrics, X-Ray tracing, an open capacity meter, the DEBUG request log) see
+    each request there. With none active a request takes the short path, which builds no
+    record.
 
     Args:
         config: Where and how to connect.
@@ -93,6 +97,7 @@ class Engine:
         self._factory = transport_factory or open_transport
         self._metrics = metrics if metrics is not None and metrics.enabled else None
         self._tracing = config.tracing
+        self._request_log = RequestLog(keys=config.log_keys)
         self._binding: _Binding | None = None
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self.opened = 0
@@ -145,7 +150,12 @@ class Engine:
             DeadlineExceeded: the deadline passed (a call with no time left sends nothing).
             DynamORMError: the transport's translated error.
         """
-        if self._metrics is not None or (self._tracing and tracing.TRACE_HEADER in os.environ):
+        if (
+            self._metrics is not None
+            or METER.get() is not None
+            or REQUESTS.isEnabledFor(DEBUG)
+            or (self._tracing and tracing.TRACE_HEADER in os.environ)
+        ):
             return await self._observed(operation, params, deadline)
         return await self._send(operation, params, deadline)
 
@@ -156,6 +166,12 @@ class Engine:
         if self._metrics is not None:
             observers.append(self._metrics)
             params = self._metrics.prepare(operation, params)
+        meter = METER.get()
+        if meter is not None:
+            observers.append(meter)
+            params = asking_for_capacity(operation, params)
+        if REQUESTS.isEnabledFor(DEBUG):
+            observers.append(self._request_log)
         tracer = tracing.active_tracer() if self._tracing else None
         if tracer is not None:
             observers.append(tracer)

@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 from ._instrument import Call
+from .capacity import CAPACITY_OPERATIONS, asking_for_capacity, units
 from .config import DEFAULT_METRICS_NAMESPACE, Config
 from .errors import DeadlineExceeded, PoolTimeout
 from .transport import table_of
@@ -79,21 +80,6 @@ Unit = Literal[
 
 _UNITS = frozenset(Unit.__args__)  # type: ignore[attr-defined]
 
-_READ_OPERATIONS = frozenset(
-    {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ExecuteStatement"}
-)
-CAPACITY_OPERATIONS = _READ_OPERATIONS | frozenset(
-    {
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "BatchWriteItem",
-        "TransactWriteItems",
-        "BatchExecuteStatement",
-        "ExecuteTransaction",
-    }
-)
-"""Operations that accept ``ReturnConsumedCapacity``."""
 
 _COUNTERS: tuple[str, ...] = (
     "Errors",
@@ -223,9 +209,7 @@ class Metrics:
 
     def prepare(self, operation: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
         """The parameters to send: asks for consumed capacity where the operation can tell it."""
-        if operation in CAPACITY_OPERATIONS and "ReturnConsumedCapacity" not in params:
-            return {**params, "ReturnConsumedCapacity": "TOTAL"}
-        return params
+        return asking_for_capacity(operation, params)
 
     def begin(self, call: Call) -> object:
         """Nothing to do before a request (the engine times it)."""
@@ -265,10 +249,10 @@ class Metrics:
         consumed = response.get("ConsumedCapacity")
         entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
         for entry in entries:
-            read, write = _capacity(operation, entry)
+            used = units(operation, entry)
             group = self._group(operation, entry.get("TableName"))
-            group.counters["ConsumedReadCapacity"] += read
-            group.counters["ConsumedWriteCapacity"] += write
+            group.counters["ConsumedReadCapacity"] += float(used.read)
+            group.counters["ConsumedWriteCapacity"] += float(used.write)
         for table, count in _unprocessed(response):
             self._group(operation, table).counters["UnprocessedItems"] += count
 
@@ -385,15 +369,6 @@ def _rounds(
             return
         yield round_
         first += MAX_VALUES_PER_METRIC
-
-
-def _capacity(operation: str, entry: Mapping[str, Any]) -> tuple[float, float]:
-    read = entry.get("ReadCapacityUnits")
-    write = entry.get("WriteCapacityUnits")
-    if read is not None or write is not None:
-        return float(read or 0), float(write or 0)
-    total = float(entry.get("CapacityUnits") or 0)
-    return (total, 0.0) if operation in _READ_OPERATIONS else (0.0, total)
 
 
 def _unprocessed(response: Mapping[str, Any]) -> Iterator[tuple[str, int]]:

@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, overload
 
+from ._logging import gave_up, retrying
 from ._retry import Backoff, Stop
 from .conditions import Cond
 from .errors import (
@@ -292,6 +293,14 @@ class Transaction:
             except (TransactionConflict, Throttled, TransportError) as exc:
                 last = exc
             stop = await backoff.pause(attempts, deadline=session.deadline)
+            if stop is not None:
+                why = "the deadline comes first" if stop is Stop.DEADLINE else "no attempts left"
+                gave_up("TransactWriteItems", params, attempts, last, why)
+            else:
+                throttled = isinstance(last, Throttled)
+                retrying(
+                    "TransactWriteItems", params, attempts, last, throttled=throttled, delay=None
+                )
             if stop is Stop.DEADLINE:
                 raise DeadlineExceeded(
                     f"transaction not committed after {attempts} attempt(s): no time is left "

@@ -37,7 +37,10 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     "dynalite": {
         "needs_transactions": "dynalite has no TransactWriteItems",
         "needs_ttl": "dynalite has no UpdateTimeToLive",
-        "needs_table_options": "dynalite has no PITR, table classes or deletion protection",
+        "needs_table_options": (
+            "dynalite has no PITR, table classes, deletion protection, nor online index "
+            "and stream changes"
+        ),
         "needs_streams": "dynalite has no DynamoDB Streams API",
         "needs_sts": "dynalite has no STS (AssumeRole) and no per-account data",
     },

@@ -52,7 +52,6 @@ import anyio
 import attrs
 
 from .._schema import model_meta
-from .._tables import StreamViewType
 from ..errors import (
     DecodeError,
     DynamORMError,
@@ -60,6 +59,7 @@ from ..errors import (
     UnroutableRecord,
     ValidationError,
 )
+from ..table_options import StreamView as StreamViewType
 
 if TYPE_CHECKING:
     from ..db import DB

@@ -282,15 +282,22 @@ def _local(args: argparse.Namespace) -> int:
 def _create_tables(endpoint_url: str, models: list[type], *, ttl: bool) -> None:
     import asyncio
 
+    from .._schema import model_meta
     from ..db import DB
     from ..testing.local import local_config
 
+    by_table: dict[str, list[type]] = {}
+    for model in models:  # models sharing a table make it together
+        by_table.setdefault(model_meta(model).table, []).append(model)
+
     async def create() -> None:
         async with DB(local_config(endpoint_url)) as db:
-            for model in models:
-                created = await db.ensure_table(model, ttl=ttl)
-                state = "created" if created else "exists"
-                print(f"table {db.table_name(model)}: {state}", file=sys.stderr)
+            for first, *others in by_table.values():
+                check = await db.ensure_table(first, *others, ttl=ttl)
+                state = "created" if check.created else "exists"
+                print(f"table {db.table_name(first)}: {state}", file=sys.stderr)
+                for drift in check.drift:
+                    print(f"  drift: {drift}", file=sys.stderr)
 
     asyncio.run(create())
 

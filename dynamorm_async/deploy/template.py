@@ -8,13 +8,14 @@
     print(render(document))          # YAML; render(document, json=True) for JSON
 
 Each table becomes an ``AWS::DynamoDB::Table`` whose properties are
-:func:`~dynamorm_async._tables.create_table_params` translated to CloudFormation's names,
+:func:`~dynamorm_async._table_definition.create_table_params` translated to CloudFormation's names,
 with TTL and point-in-time recovery added; an ``AWS::IAM::ManagedPolicy`` grants exactly the
 data-plane actions the library sends for those tables; Outputs give each table's name and
 ARN (and stream ARN) and the policy's ARN.
 
-Models that share a table (single-table design) become one resource: their keys and
-options must agree, and their indexes and attribute definitions are merged.
+Models that share a table (single-table design) become one resource, merged as
+``create_table`` merges them (:func:`~dynamorm_async._table_definition.table_definition`):
+one key schema, the union of the indexes and options; a conflict is a ``SchemaError``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from .._schema import ModelMeta, model_meta
-from .._tables import backup_params, create_table_params, ttl_params
+from .._schema import model_meta
+from .._table_definition import (
+    TableDefinition,
+    backup_params,
+    create_table_params,
+    table_definition,
+    ttl_params,
+)
 from ..errors import SchemaError
 
 __all__ = [
@@ -73,10 +80,9 @@ def logical_id(table_name: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words) + "Table"
 
 
-def table_properties(metas: Sequence[ModelMeta], table_name: str) -> dict[str, Any]:
+def table_properties(definition: TableDefinition, table_name: str) -> dict[str, Any]:
     """The ``AWS::DynamoDB::Table`` properties of one table, from the model(s) stored in it."""
-    params = _merged_params(metas, table_name)
-    meta = metas[0]
+    params = create_table_params(definition, table_name)
     properties: dict[str, Any] = {
         "TableName": params["TableName"],
         "BillingMode": params["BillingMode"],
@@ -103,40 +109,13 @@ def table_properties(metas: Sequence[ModelMeta], table_name: str) -> dict[str, A
             "SSEType": sse["SSEType"],
             "KMSMasterKeyId": sse["KMSMasterKeyId"],
         }
-    ttl = ttl_params(meta, table_name)
+    ttl = ttl_params(definition, table_name)
     if ttl is not None:
         properties["TimeToLiveSpecification"] = ttl["TimeToLiveSpecification"]
-    backups = backup_params(meta, table_name)
+    backups = backup_params(definition, table_name)
     if backups is not None:
         properties["PointInTimeRecoverySpecification"] = backups["PointInTimeRecoverySpecification"]
     return properties
-
-
-def _merged_params(metas: Sequence[ModelMeta], table_name: str) -> dict[str, Any]:
-    first, *others = metas
-    params = create_table_params(first, table_name)
-    for meta in others:
-        where = f"{first.cls.__name__} and {meta.cls.__name__} share table {first.table!r}"
-        if meta.options != first.options:
-            raise SchemaError(f"{where} but declare different TableOptions")
-        if ttl_params(meta, table_name) != ttl_params(first, table_name):
-            raise SchemaError(f"{where} but store their ttl() in different attributes")
-        other = create_table_params(meta, table_name)
-        if other["KeySchema"] != params["KeySchema"]:
-            raise SchemaError(f"{where} but have different keys")
-        for key in ("AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            merged = {_name(entry): entry for entry in params.get(key, [])}
-            for entry in other.get(key, []):
-                known = merged.setdefault(_name(entry), entry)
-                if known != entry:
-                    raise SchemaError(f"{where} but define {_name(entry)!r} differently")
-            if merged:
-                params[key] = [merged[name] for name in sorted(merged)]
-    return params
-
-
-def _name(entry: dict[str, Any]) -> str:
-    return str(entry.get("IndexName") or entry["AttributeName"])
 
 
 def policy_document(logical_ids: Iterable[str], *, with_indexes: Iterable[str]) -> dict[str, Any]:
@@ -189,27 +168,24 @@ def build_template(
 
     Raises:
         SchemaError: No models, an object that is not a model, or models that share a
-            table but disagree on its keys or options.
+            table but disagree on it (keys, an index, the TTL attribute, an option).
     """
     if format not in ("cloudformation", "sam"):
         raise SchemaError(f"format must be 'cloudformation' or 'sam', not {format!r}")
     if not models:
         raise SchemaError("no models: give at least one @table class")
-    by_table: dict[str, list[ModelMeta]] = {}
+    by_table: dict[str, list[type]] = {}
     for model in models:
-        meta = model_meta(model)
-        group = by_table.setdefault(meta.table, [])
-        if meta not in group:
-            group.append(meta)
+        by_table.setdefault(model_meta(model).table, []).append(model)
     resources: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
     with_indexes: list[str] = []
-    for table, metas in by_table.items():
+    for table, group in by_table.items():
         name = table_prefix + table
         lid = logical_id(name)
         if lid in resources:
             raise SchemaError(f"tables {name!r} and another both map to logical id {lid!r}")
-        properties = table_properties(metas, name)
+        properties = table_properties(table_definition(group), name)
         resources[lid] = {
             "Type": "AWS::DynamoDB::Table",
             # A stack update that replaces the table, or deleting the stack, keeps the data.

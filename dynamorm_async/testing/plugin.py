@@ -165,11 +165,14 @@ async def _db(config: Config, models: Sequence[type], server: DynamoDBServer) ->
     ttl = server.kind != "dynalite"
     async with DB(config) as db:
         db.register(*models)
+        by_table: dict[str, list[type]] = {}
+        for model in models:  # models sharing a table (single-table design) make it together
+            by_table.setdefault(db.table_name(model), []).append(model)
         created: list[type] = []
         try:
-            for model in models:
-                await db.create_table(model, ttl=ttl)
-                created.append(model)
+            for first, *others in by_table.values():
+                await db.create_table(first, *others, ttl=ttl)
+                created.append(first)
             yield db
         finally:
             for model in reversed(created):

@@ -10,7 +10,9 @@ event Lambda would pass::
     event = await poller.poll()           # records since the last poll, Lambda-shaped
     response = await process_stream(event, on_payment, db=db, models=Payment)
 
-The table needs a stream: ``await db.create_table(Payment, stream="NEW_AND_OLD_IMAGES")``.
+The table needs a stream: declare it on the model,
+``@table("payments", options=TableOptions(stream="NEW_AND_OLD_IMAGES"))``, and
+``create_table`` (or ``update_table(Payment, stream=True)``) makes it.
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ class StreamPoller:
         enabled = (description.raw.get("StreamSpecification") or {}).get("StreamEnabled", True)
         if not isinstance(arn, str) or not enabled:
             raise ValidationError(
-                f"table {description.name} has no stream: create it with "
-                "stream='NEW_AND_OLD_IMAGES' (or another view type)",
+                f"table {description.name} has no stream: declare one on the model "
+                "(TableOptions(stream='NEW_AND_OLD_IMAGES') or another view type) and "
+                "create the table with it, or add it with update_table(Model, stream=True)",
                 table=description.name,
             )
         return arn

@@ -12,6 +12,7 @@ first served, and a retry waiting out its back-off holds no slot.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,7 @@ from botocore import xform_name
 
 from .._delivery import CURRENT_DELIVERY
 from .._instrument import CURRENT_CALL, is_throttling
+from .._logging import gave_up, retrying
 from ..config import Config
 from ..errors import (
     AccessDenied,
@@ -36,6 +38,7 @@ from ..errors import (
 )
 from . import table_of
 from ._pool import PoolGate
+from ._retry import RetryPolicy
 
 __all__ = ["AiobotocoreTransport"]
 
@@ -86,8 +89,9 @@ class AiobotocoreTransport:
         except bce.BotoCoreError as exc:
             raise ConfigError(f"cannot open the DynamoDB client: {exc}") from exc
         # botocore asks this event after every HTTP attempt, retried or not: the one place
-        # where retries and throttled attempts inside a call are visible.
-        client.meta.events.register("needs-retry.dynamodb", _observe_attempt)
+        # where retries and throttled attempts inside a call are visible. Registered after
+        # botocore's own retry handler, it runs after it has decided.
+        client.meta.events.register("needs-retry.dynamodb", _AttemptWatcher(config.max_retries + 1))
         return cls(context, client)
 
     async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,6 +99,7 @@ class AiobotocoreTransport:
         method = self._methods.get(operation)
         if method is None:
             method = self._methods[operation] = getattr(self._client, xform_name(operation))
+        token = _SENDING.set((operation, params))
         try:
             response: dict[str, Any] = await method(**params)
         except PoolTimeout as exc:  # a TimeoutError, hence an OSError: before _TRANSLATED
@@ -102,6 +107,8 @@ class AiobotocoreTransport:
             raise
         except _TRANSLATED as exc:
             raise translate(exc, operation, table_of(params)) from exc
+        finally:
+            _SENDING.reset(token)
         return response
 
     async def aclose(self) -> None:
@@ -158,18 +165,65 @@ def _gated_session(gate: PoolGate) -> type[Any]:
     return GatedSession
 
 
-def _observe_attempt(
-    attempts: int, response: Any = None, caught_exception: Any = None, **_: Any
-) -> None:
-    # Returns None: botocore takes the first non-None answer as the retry decision.
-    call = CURRENT_CALL.get()
-    if call is None:
-        return
-    call.attempts = attempts
-    if response is not None:
-        error = (response[1] or {}).get("Error") or {}
-        if is_throttling(error.get("Code")):
-            call.throttles += 1
+_SENDING: ContextVar[tuple[str, Mapping[str, Any]] | None] = ContextVar(
+    "dynamorm_async_botocore_sending", default=None
+)
+"""The operation and parameters the running task sends, for the retry log."""
+
+# What botocore's standard and adaptive modes retry besides error codes and 5xx answers.
+_RETRIED_EXCEPTIONS = (bce.ConnectionError, bce.HTTPClientError)
+
+
+class _AttemptWatcher:
+    """botocore's ``needs-retry`` handler: counts attempts and logs retries and give-ups.
+
+    It returns ``None``: botocore takes the first non-``None`` answer as the retry decision,
+    which its own handler (registered first) has made. That decision is read back from what
+    it leaves: ``MaxAttemptsReached`` / ``RetryQuotaReached`` in the answer's metadata.
+    """
+
+    __slots__ = ("max_attempts",)
+
+    def __init__(self, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+
+    def __call__(
+        self, attempts: int, response: Any = None, caught_exception: Any = None, **_: Any
+    ) -> None:
+        code: Any = None
+        metadata: Mapping[str, Any] = {}
+        if response is not None:
+            parsed = response[1] or {}
+            code = (parsed.get("Error") or {}).get("Code")
+            metadata = parsed.get("ResponseMetadata") or {}
+        throttled = is_throttling(code)
+        call = CURRENT_CALL.get()
+        if call is not None:
+            call.attempts = attempts
+            if throttled:
+                call.throttles += 1
+        if caught_exception is not None:
+            retryable = isinstance(caught_exception, _RETRIED_EXCEPTIONS)
+        elif code is not None:
+            status = metadata.get("HTTPStatusCode")
+            retryable = RetryPolicy.retryable(str(code), status if isinstance(status, int) else 0)
+        else:
+            return  # an answer, not an error
+        sending = _SENDING.get()
+        if not retryable or sending is None:
+            return
+        operation, params = sending
+        error = (
+            translate(caught_exception, operation, table_of(params))
+            if caught_exception is not None
+            else from_client_error(response[1], operation=operation, table=table_of(params))
+        )
+        if metadata.get("RetryQuotaReached"):
+            gave_up(operation, params, attempts, error, "the retry quota is spent")
+        elif metadata.get("MaxAttemptsReached") or attempts >= self.max_attempts:
+            gave_up(operation, params, attempts, error, "no attempts left")
+        else:
+            retrying(operation, params, attempts, error, throttled=throttled, delay=None)
 
 
 def translate(exc: Exception, operation: str, table: str | None) -> DynamORMError:

@@ -32,6 +32,7 @@ import orjson
 
 from .._delivery import CURRENT_DELIVERY, Delivery
 from .._instrument import CURRENT_CALL
+from .._logging import gave_up, retrying
 from ..config import Config
 from ..errors import (
     AccessDenied,
@@ -165,12 +166,14 @@ class DirectTransport:
             attempt += 1
             if retry.limiter is not None and not await retry.limiter.acquire():
                 _observe(attempt - 1, throttles)
-                raise DeadlineExceeded(
+                late = DeadlineExceeded(
                     "the client-side rate limit (adaptive retry mode) would wait past the "
                     "deadline; request not sent",
                     operation=operation,
                     table=table_of(params),
                 )
+                gave_up(operation, params, attempt - 1, late, "the rate limit waits too long")
+                raise late
             timeout = throttled = False
             try:
                 status, headers, data = await self._send(target, body, delivery)
@@ -218,14 +221,20 @@ class DirectTransport:
                 throttles += 1
             if retry.limiter is not None:
                 retry.limiter.record(throttled)
+            why = "no attempts left"
             if retryable and attempt < retry.max_attempts:
                 cost = retry.take_quota(timeout=timeout)
+                why = "the retry quota is spent"
                 if cost is not None:
                     delay = retry.delay(attempt)
                     if delay < time_left():
+                        retrying(
+                            operation, params, attempt, error, throttled=throttled, delay=delay
+                        )
                         await anyio.sleep(delay)
                         continue
                     _observe(attempt, throttles)
+                    gave_up(operation, params, attempt, error, "the deadline comes first")
                     # The retry would start after the deadline: end now, as the deadline
                     # would, instead of sleeping until it.
                     raise DeadlineExceeded(
@@ -234,6 +243,8 @@ class DirectTransport:
                         table=table_of(params),
                     ) from cause
             _observe(attempt, throttles)
+            if retryable:
+                gave_up(operation, params, attempt, error, why)
             if cause is error:
                 raise error
             raise error from cause

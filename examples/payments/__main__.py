@@ -71,12 +71,12 @@ def main() -> int:
         consumer.db.metrics.emit = db.metrics.emit
 
         async def deploy() -> bool:  # a deployment step, not an invocation
-            created = await db.ensure_table(Payment, stream="NEW_AND_OLD_IMAGES")
+            check = await db.ensure_table(Payment)  # with its stream (TableOptions)
             for model in (Notification, IdempotencyRecord):
                 await db.ensure_table(model)
             await db.metrics.flush()
             printed.clear()
-            return created
+            return check.created
 
         created = asyncio.run(deploy())
         print(f"table {db.table_name(Payment)}: {'created' if created else 'exists'}")

@@ -8,7 +8,16 @@ from decimal import Decimal
 
 import attrs
 
-from dynamorm_async import GSI, attr, created_at, pk, table, updated_at, version
+from dynamorm_async import (
+    GSI,
+    TableOptions,
+    attr,
+    created_at,
+    pk,
+    table,
+    updated_at,
+    version,
+)
 
 
 class Status(enum.Enum):
@@ -19,7 +28,12 @@ class Status(enum.Enum):
     REFUNDED = "refunded"
 
 
-@table("payments", indexes=[GSI("by-customer", pk="customer_id", sk="created_at")])
+@table(
+    "payments",
+    indexes=[GSI("by-customer", pk="customer_id", sk="created_at")],
+    # The stream feeds the notifications consumer (consumer.py).
+    options=TableOptions(stream="NEW_AND_OLD_IMAGES"),
+)
 class Payment:
     """One payment of a customer."""
 

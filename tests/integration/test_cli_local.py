@@ -60,7 +60,8 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 
 def test_local_serves_the_example_and_stops_on_sigint() -> None:
-    process = start("--create", "examples.payments.models")
+    # tests.deploy_models holds two models of one table ("shop"): made together.
+    process = start("--create", "examples.payments.models", "tests.deploy_models")
     try:
         exports = _exports(process)
         endpoint = exports["DYNAMODB_ENDPOINT"]
@@ -74,6 +75,7 @@ def test_local_serves_the_example_and_stops_on_sigint() -> None:
             process.wait()
     assert process.returncode == 0, stderr
     assert "table payments: created" in stderr
+    assert "table shop: created" in stderr and "drift" not in stderr
     assert "local server stopped" in stderr
     assert "Traceback" not in stderr
     host, port = endpoint.removeprefix("http://").split(":")

@@ -15,13 +15,13 @@ from typing import Any
 import attrs
 import pytest
 
-from dynamorm_async import DB, ValidationError, attr, pk, sk, table
+from dynamorm_async import DB, TableOptions, ValidationError, attr, pk, sk, table
 from dynamorm_async.aws_lambda.streams import StreamRecord, process_stream
 from dynamorm_async.testing.streams import StreamPoller
 from tests import streamevents
 
 
-@table("stream-ledger")
+@table("stream-ledger", options=TableOptions(stream="NEW_AND_OLD_IMAGES"))
 @attrs.define
 class Ledger:
     account: str = pk()
@@ -39,7 +39,7 @@ class Plain:
 
 @pytest.fixture
 async def ledger(db: DB) -> AsyncIterator[DB]:
-    await db.create_table(Ledger, stream="NEW_AND_OLD_IMAGES")
+    await db.create_table(Ledger)
     try:
         yield db
     finally:

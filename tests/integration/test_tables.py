@@ -46,8 +46,10 @@ async def test_create_describe_delete(db: DB, server_kind: str) -> None:
 
 
 async def test_ensure_table_is_idempotent(db: DB) -> None:
-    assert await db.ensure_table(Scratch) is True
-    assert await db.ensure_table(Scratch) is False
+    first = await db.ensure_table(Scratch)
+    assert (first.created, first.description.status) == (True, "ACTIVE")
+    again = await db.ensure_table(Scratch)
+    assert (again.created, again.in_sync, again.applied) == (False, True, ())
     await db.delete_table(Scratch)
 
 

@@ -17,7 +17,7 @@ from cfnlint.api import lint
 
 from dynamorm_async import DB, Config
 from dynamorm_async._schema import model_meta
-from dynamorm_async._tables import create_table_params
+from dynamorm_async._table_definition import create_table_params, table_definition
 from dynamorm_async.cli import main
 from dynamorm_async.deploy.template import DATA_ACTIONS, build_template, logical_id, render
 from examples.payments.models import Payment
@@ -175,8 +175,10 @@ async def test_table_from_template_equals_create_table(
     name = template_prefix + model_meta(model).table
     properties = document["Resources"][logical_id(name)]["Properties"]
     # The request CloudFormation makes is the one create_table makes, option for option.
-    meta = model_meta(model)
-    assert create_table_request(properties) == create_table_params(meta, properties["TableName"])
+    definition = table_definition([model])
+    assert create_table_request(properties) == create_table_params(
+        definition, properties["TableName"]
+    )
     made: list[str] = []
     try:
         await create_from_template(dynamodb_client, properties)

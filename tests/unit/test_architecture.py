@@ -40,14 +40,25 @@ ABOVE_THE_FACADE = (
 # The rows of docs/architecture.md, lowest first: a module imports only from its own row and
 # the rows below. A module is named here by itself or by its package (codec, expr...).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "config", "environment", "_deadline", "_instrument", "_fanout", "_delivery"),  # base
+    # base
+    (
+        "errors",
+        "config",
+        "environment",
+        "_deadline",
+        "_instrument",
+        "_fanout",
+        "_delivery",
+        "progress",
+    ),
     ("_annotations", "table_options", "_schema"),  # schema
     ("model",),
     ("codec",),
     ("expr", "conditions", "updates"),  # expressions
-    ("planning", "pagination", "_retry"),  # planning (reads, writes, batches, lifecycle)
-    ("transport",),
-    ("engine", "metrics", "tracing"),  # engine and observers
+    # planning (reads, writes, batches, lifecycle; a table's definition and drift)
+    ("planning", "pagination", "_retry", "_table_definition", "_table_drift"),
+    ("transport", "_logging"),  # transport and the loggers
+    ("engine", "metrics", "tracing", "capacity"),  # engine and observers
     ("session",),
     ("_items", "query", "update_builder", "transaction", "batch", "_tables"),  # executors
     ("db",),  # facade

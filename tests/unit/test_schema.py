@@ -21,7 +21,7 @@ from dynamorm_async import (
     version,
 )
 from dynamorm_async._schema import model_meta, stored_name
-from dynamorm_async._tables import create_table_params, ttl_params
+from dynamorm_async._table_definition import create_table_params, table_definition, ttl_params
 from tests.models import Order, Payment
 
 
@@ -195,7 +195,7 @@ def test_forward_references_resolve_on_first_use() -> None:
 
 
 def test_create_table_params() -> None:
-    params = create_table_params(model_meta(Order), "dev-orders")
+    params = create_table_params(table_definition([Order]), "dev-orders")
     assert params == {
         "TableName": "dev-orders",
         "KeySchema": [
@@ -227,11 +227,11 @@ def test_create_table_params() -> None:
             }
         ],
     }
-    assert ttl_params(model_meta(Order), "dev-orders") == {
+    assert ttl_params(table_definition([Order]), "dev-orders") == {
         "TableName": "dev-orders",
         "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expires"},
     }
-    assert ttl_params(model_meta(Payment), "p") is None
+    assert ttl_params(table_definition([Payment]), "p") is None
 
 
 def test_provisioned_and_include_projection() -> None:
@@ -247,7 +247,7 @@ def test_provisioned_and_include_projection() -> None:
         amount: Decimal = Decimal(0)
         when: dt.datetime | None = None
 
-    params = create_table_params(model_meta(M), "t")
+    params = create_table_params(table_definition([M]), "t")
     assert params["BillingMode"] == "PROVISIONED"
     assert params["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 2}
     (gsi,) = params["GlobalSecondaryIndexes"]

@@ -7,25 +7,24 @@ import pytest
 import yaml
 
 from dynamorm_async import Provisioned, SchemaError, TableOptions, pk, table
-from dynamorm_async._schema import model_meta
-from dynamorm_async._tables import backup_params, create_table_params
+from dynamorm_async._table_definition import backup_params, create_table_params, table_definition
 from dynamorm_async.deploy.template import build_template, render
-from examples.payments.models import Payment
+from examples.payments.models import Notification, Payment
 from tests.deploy_models import Customer, Entry, Order, Quota
 
 
 def test_a_model_without_options_sends_only_what_dynamodb_defaults_to() -> None:
-    params = create_table_params(model_meta(Payment), "payments")
+    params = create_table_params(table_definition([Notification]), "notifications")
     assert params["BillingMode"] == "PAY_PER_REQUEST"
     assert not {
         "ProvisionedThroughput", "StreamSpecification", "SSESpecification", "TableClass",
         "DeletionProtectionEnabled", "Tags",
     } & set(params)  # fmt: skip
-    assert backup_params(model_meta(Payment), "payments") is None
+    assert backup_params(table_definition([Notification]), "notifications") is None
 
 
 def test_every_option_reaches_create_table() -> None:
-    params = create_table_params(model_meta(Entry), "ledger")
+    params = create_table_params(table_definition([Entry]), "ledger")
     assert params["StreamSpecification"] == {
         "StreamEnabled": True,
         "StreamViewType": "NEW_AND_OLD_IMAGES",
@@ -41,11 +40,11 @@ def test_every_option_reaches_create_table() -> None:
         {"Key": "cost-centre", "Value": "42"},
         {"Key": "team", "Value": "payments"},
     ]
-    assert backup_params(model_meta(Entry), "ledger") == {
+    assert backup_params(table_definition([Entry]), "ledger") == {
         "TableName": "ledger",
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     }
-    quota = create_table_params(model_meta(Quota), "quotas")
+    quota = create_table_params(table_definition([Quota]), "quotas")
     assert quota["BillingMode"] == "PROVISIONED"
     assert quota["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 2}
 

@@ -38,13 +38,33 @@ ON_MOTO: dict[str, str | None] = {
 ON_BOTOCORE: dict[str, str | None] = {"DYNAMORM_TEST_TRANSPORT": "botocore"}
 
 
-def pytest(session: nox.Session, where: str, env: dict[str, str | None] | None = None) -> None:
+# asyncio debug mode is how async users hunt forgotten awaits; in it aiohttp parses strictly
+# (moto's doubled Server header once failed every request) and asyncio reports coroutines
+# never awaited and callbacks that block the loop. A subset that crosses every layer, ~1 min:
+# CRUD; batches, their retries and both transports through the fault proxy; deadlines
+# cancelling requests; the Lambda adapter's kept loop; a user suite run by the plugin.
+DEV_MODE_TESTS = [
+    "tests/integration/test_crud.py",
+    "tests/integration/test_batch.py",
+    "tests/integration/test_transports.py",
+    "tests/integration/test_deadline_wire.py",
+    "tests/integration/test_lambda_handler.py",
+    "tests/integration/test_testing_plugin.py",
+]
+
+
+def pytest(
+    session: nox.Session,
+    *where: str,
+    env: dict[str, str | None] | None = None,
+    python_flags: tuple[str, ...] = (),
+) -> None:
     """Run pytest on ``where``, or on the test paths given after ``--`` instead."""
     names_a_path = any(
         not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in session.posargs
     )
-    paths = [] if names_a_path else [where]
-    session.run(PYTHON, "-m", "pytest", *paths, *session.posargs, env=env)
+    paths = [] if names_a_path else list(where)
+    session.run(PYTHON, *python_flags, "-m", "pytest", *paths, *session.posargs, env=env)
 
 
 @nox.session(python=False)
@@ -69,6 +89,15 @@ def integration(session: nox.Session) -> None:
 def tests_botocore(session: nox.Session) -> None:
     """The integration tests on a moto server, with ``Config(transport="botocore")``."""
     pytest(session, "tests/integration", env={**ON_MOTO, **ON_BOTOCORE})
+
+
+@nox.session(python=False)
+def devmode(session: nox.Session) -> None:
+    """An integration subset in asyncio debug mode (``python -X dev``, PYTHONASYNCIODEBUG=1)."""
+    # PYTHONASYNCIODEBUG reaches the user suite's own pytest process too (and turns on
+    # aiohttp's strict parser there); the moto server's process stays out of dev mode.
+    env: dict[str, str | None] = {**ON_MOTO, "PYTHONASYNCIODEBUG": "1"}
+    pytest(session, *DEV_MODE_TESTS, env=env, python_flags=("-X", "dev"))
 
 
 @nox.session(python=False)

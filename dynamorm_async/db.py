@@ -53,18 +53,36 @@ class DB:
         transport_factory: Opens the transport; defaults to the one ``Config.transport`` names.
     """
 
+    _from_environment: tuple[TransportFactory | None, dict[str, Any]] | None = None
+    """Set while a :meth:`from_environment` DB has not read the environment yet."""
+
     def __init__(
         self, config: Config | None = None, *, transport_factory: TransportFactory | None = None
     ) -> None:
-        config = config if config is not None else Config()
+        self._codec = Codec()
+        self._configure(config if config is not None else Config(), transport_factory)
+
+    def _configure(self, config: Config, transport_factory: TransportFactory | None) -> None:
         # The metrics module is imported only when metrics are on (or first looked at). The
         # box is shared by this DB's views (copies), so they all see the one Metrics.
         self._metrics: list[Metrics] = [_metrics_of(config)] if config.metrics else []
         engine = Engine(
             config, transport_factory, metrics=self._metrics[0] if self._metrics else None
         )
-        self._session = Session(config, Codec(), engine)
-        self._writes = WritePlanner(self._session.codec, config)
+        self._session = Session(config, self._codec, engine)
+        self._writes = WritePlanner(self._codec, config)
+
+    if not TYPE_CHECKING:  # type checkers keep reporting unknown attributes of a DB
+
+        def __getattr__(self, name: str) -> Any:
+            # Only a from_environment() DB that has not been used yet lacks these.
+            pending = self._from_environment
+            if pending is None or name not in ("_metrics", "_session", "_writes"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            transport_factory, overrides = pending
+            self._configure(Config.from_environment(**overrides), transport_factory)
+            self._from_environment = None
+            return getattr(self, name)
 
     @property
     def metrics(self) -> Metrics:
@@ -86,7 +104,7 @@ class DB:
     @property
     def codec(self) -> Codec:
         """The codec of this DB's models (shared by its views)."""
-        return self._session.codec
+        return self._codec
 
     @property
     def engine(self) -> Engine:
@@ -108,17 +126,31 @@ class DB:
     ) -> Self:
         """A DB configured by :meth:`Config.from_environment` (no I/O happens here).
 
+        With ``environ=None``, :data:`os.environ` is read at the DB's first use (its first
+        request, or :attr:`config`), not here: a module-level ``db = DB.from_environment()``
+        then sees the variables a test fixture (``lambda_env``) set after the module was
+        imported. :meth:`register` is not a use. In the Lambda runtime,
+        ``@lambda_handler(db=db)`` reads the environment in the init phase, so a bad
+        variable fails the init, as it would here.
+
         Args:
-            environ: The variables to read; ``None`` reads :data:`os.environ`.
+            environ: The variables to read now; ``None`` reads :data:`os.environ` at first use.
             transport_factory: As for :class:`DB`.
             **overrides: Config fields that win over the environment.
 
         Raises:
-            ConfigError: A variable holds an invalid value (the message names both).
+            ConfigError: A variable holds an invalid value (the message names both); with
+                ``environ=None``, raised by the first use instead.
         """
-        return cls(
-            Config.from_environment(environ, **overrides), transport_factory=transport_factory
-        )
+        if environ is not None:
+            return cls(
+                Config.from_environment(environ, **overrides), transport_factory=transport_factory
+            )
+        Config.from_environment({}, **overrides)  # a bad override fails here, not later
+        db = cls.__new__(cls)
+        db._codec = Codec()
+        db._from_environment = (transport_factory, overrides)
+        return db
 
     @property
     def deadline(self) -> float | None:

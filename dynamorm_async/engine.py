@@ -32,14 +32,36 @@ from .transport import Transport, table_of
 if TYPE_CHECKING:
     from .metrics import Metrics
 
-__all__ = ["Engine", "TransportFactory", "open_transport"]
+__all__ = ["ENDPOINT_CHECKS", "Engine", "TransportFactory", "check_endpoint", "open_transport"]
 
 TransportFactory = Callable[[Config], Awaitable[Transport]]
 """Opens a transport for a config (the default opens the one ``Config.transport`` names)."""
 
+ENDPOINT_CHECKS: list[Callable[[str, str | None], None]] = []
+"""``check(service, endpoint_url)`` before a client of AWS is opened; raising refuses it.
+
+``endpoint_url`` is ``None`` for the service's own AWS endpoint. Empty unless the pytest
+plugin (:mod:`dynamorm_async.testing.plugin`) added its refusal of real AWS during tests."""
+
+
+def check_endpoint(service: str, endpoint_url: str | None) -> None:
+    """Run :data:`ENDPOINT_CHECKS` for a client about to be opened.
+
+    Args:
+        service: ``"dynamodb"`` or ``"sts"``.
+        endpoint_url: The endpoint it will send to; ``None``: the AWS one.
+    """
+    for check in ENDPOINT_CHECKS:
+        check(service, endpoint_url)
+
 
 async def open_transport(config: Config) -> Transport:
-    """Open the transport ``Config.transport`` names (imported only when chosen)."""
+    """Open the transport ``Config.transport`` names (imported only when chosen).
+
+    Raises:
+        Exception: What a check of :data:`ENDPOINT_CHECKS` raised (nothing is opened).
+    """
+    check_endpoint("dynamodb", config.endpoint_url)
     if config.transport == "botocore":
         from .transport.aiobotocore import AiobotocoreTransport
 

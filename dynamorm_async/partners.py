@@ -66,7 +66,7 @@ from ._deadline import INVOCATION_DEADLINE
 from ._schema import model_meta
 from .config import Config
 from .db import DB
-from .engine import TransportFactory
+from .engine import TransportFactory, check_endpoint
 from .errors import (
     AssumeRoleFailed,
     ConfigError,
@@ -619,6 +619,7 @@ class MultiAccountDB:
             kwargs["aws_secret_access_key"] = base.credentials.secret_access_key
             kwargs["aws_session_token"] = base.credentials.session_token
         where = f"partner {partner_id!r} ({mask_accounts(account.role_arn)})"
+        check_endpoint("sts", self.sts_endpoint_url)
         try:
             with anyio.CancelScope(deadline=_deadline()) as scope:
                 factory = self._sts_factory()

@@ -240,6 +240,11 @@ def lambda_handler(
             from ._partner_handler import with_partner_db
 
             function = with_partner_db(function, partners, resolve_partner, partner_error)
+        if db is not None and os.environ.get(RUNTIME_API):
+            # Lambda's init phase: a DB.from_environment() reads its variables now (a bad
+            # one fails the init), not at the first invocation. Outside the runtime, at the
+            # first use: a test's fixtures set the environment after the module is imported.
+            _ = db.config
         if preopen and partners is None and os.environ.get(RUNTIME_API):
             _loop().run((db if db is not None else get_db()).open(connect=True))
         return LambdaHandler(function, db=db, buffer=buffer)

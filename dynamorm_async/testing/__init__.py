@@ -20,7 +20,18 @@ entry point, so installing the package enables it) provides these fixtures:
 ``lambda_env``
     Sets the variables Lambda sets (:func:`lambda_environment`), pointed at the test server
     and its table prefix, so ``DB.from_environment()`` and
-    :func:`~dynamorm_async.aws_lambda.get_db` reach the tables ``db`` created.
+    :func:`~dynamorm_async.aws_lambda.get_db` reach the tables ``db`` created (a
+    module-level ``DB.from_environment()`` reads the environment at its first use, so it
+    works too).
+``fault_proxy``
+    A :class:`FaultProxy` in front of the test server, injecting no faults until the test
+    sets some; point a config at it with :func:`through` (``seed`` is
+    :data:`~dynamorm_async.testing.plugin.FAULT_PROXY_SEED`).
+
+While tests run, a request to real AWS (a config without ``endpoint_url``, or one at an AWS
+host) raises :class:`RealAWSRefused` before anything is sent, on either transport; opt in
+with ``@pytest.mark.allow_aws`` or ``pytest --dynamorm-allow-aws``
+(:mod:`dynamorm_async.testing.real_aws`).
 
 For unit tests without a server, :func:`fake_db` builds a DB on a :class:`ScriptedTransport`
 (:mod:`dynamorm_async.testing.transport`), which records every request and answers it
@@ -39,15 +50,22 @@ from collections.abc import Callable
 import attrs
 
 from ..config import Config
+from .faultproxy import FaultProxy, Faults, ProxyEntry, through
+from .real_aws import RealAWSRefused
 from .transport import Answer, ScriptedTransport, fake_db
 
 __all__ = [
     "Answer",
     "DynamoDBServer",
     "FakeLambdaContext",
+    "FaultProxy",
+    "Faults",
+    "ProxyEntry",
+    "RealAWSRefused",
     "ScriptedTransport",
     "fake_db",
     "lambda_environment",
+    "through",
 ]
 
 _ACCOUNT = "123456789012"

@@ -56,6 +56,7 @@ __all__ = [
     "DYNALITE_VERSION",
     "LOCAL_REGION",
     "Dynalite",
+    "LocalExtraMissing",
     "LocalServer",
     "ServerStartError",
     "default_dynalite_dir",
@@ -108,14 +109,22 @@ _PROBE_HEADERS = {
 # itself runs one request at a time, under a lock, once the whole body has arrived (a slow
 # client holds no one up). moto costs CPU, not waiting, so this costs little time.
 #
+# A child that cannot import moto's server mode prints the ImportError and exits with this
+# code (its third argument).
+_MISSING_EXTRA_EXIT = 3
+#
 # The server also sends one Server header, not two: werkzeug writes its own and moto adds
 # "amazon.com", and aiohttp's strict parser (asyncio debug mode, python -X dev) rejects a
 # response with two.
 _MOTO_CHILD = """\
 import io, logging, sys, threading
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from werkzeug.serving import make_server
-from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+try:
+    from werkzeug.serving import make_server
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+except ImportError as exc:  # moto[server] (werkzeug, flask...) is the `local` extra
+    print(exc, flush=True)
+    sys.exit(int(sys.argv[3]))
 moto = DomainDispatcherApplication(create_backend_app)
 one_at_a_time = threading.Lock()
 def app(environ, start_response):
@@ -154,6 +163,14 @@ class ServerStartError(RuntimeError):
     """A local server could not be installed or did not answer in time.
 
     The message carries what the server printed, to show why.
+    """
+
+
+class LocalExtraMissing(ServerStartError):
+    """moto's server mode is not installed for the interpreter :class:`LocalServer` runs.
+
+    Install the ``local`` extra: ``pip install 'dynamorm_async[local]'`` (from a clone,
+    ``pip install -e '.[local]'``). The message names the module that is missing.
     """
 
 
@@ -395,10 +412,7 @@ class _ServerProcess:
         while True:
             code = process.poll()
             if code is not None:
-                raise ServerStartError(
-                    f"{self._name} exited with code {code} before answering on port {port}."
-                    f"\n--- its output ---\n{self._read_output()}"
-                )
+                raise self._exited(code, port)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ServerStartError(
@@ -413,6 +427,13 @@ class _ServerProcess:
                     return
                 continue
             time.sleep(min(_POLL_INTERVAL, max(remaining, 0.0)))
+
+    def _exited(self, code: int, port: int) -> ServerStartError:
+        """The error for a child that exited with ``code`` before answering."""
+        return ServerStartError(
+            f"{self._name} exited with code {code} before answering on port {port}."
+            f"\n--- its output ---\n{self._read_output()}"
+        )
 
     def _read_output(self) -> str:
         if self._output is None:
@@ -476,7 +497,16 @@ class LocalServer(_ServerProcess):
         self._python = python or sys.executable
 
     def _command(self, port: int) -> list[str]:
-        return [self._python, "-c", _MOTO_CHILD, self._host, str(port)]
+        return [self._python, "-c", _MOTO_CHILD, self._host, str(port), str(_MISSING_EXTRA_EXIT)]
+
+    def _exited(self, code: int, port: int) -> ServerStartError:
+        if code != _MISSING_EXTRA_EXIT:
+            return super()._exited(code, port)
+        return LocalExtraMissing(
+            f"moto's server mode cannot be imported by {self._python} "
+            f"({self._read_output()}): install the `local` extra, "
+            "pip install 'dynamorm_async[local]' (from a clone: pip install -e '.[local]')"
+        )
 
 
 class Dynalite(_ServerProcess):

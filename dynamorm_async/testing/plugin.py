@@ -23,6 +23,22 @@ Environment:
     ``direct`` or ``botocore``: the ``Config.transport`` of ``dynamodb_config`` (default:
     the config's default, ``direct``), to run a suite on both transports.
 
+Real AWS is refused: while the tests run, a DB (either transport) or a partner's STS call
+about to send to AWS raises :class:`~dynamorm_async.testing.RealAWSRefused` before anything
+is sent. Opt in per test with ``@pytest.mark.allow_aws``, or for the run with
+``pytest --dynamorm-allow-aws`` (:mod:`dynamorm_async.testing.real_aws`).
+
+pytest-asyncio's loop scopes: the ``db`` fixture is function-scoped and runs on the loop of
+``asyncio_default_fixture_loop_scope``; tests run on ``asyncio_default_test_loop_scope``'s.
+Set both, to the same value (``function``: a loop per test; ``session``: one loop, faster)::
+
+    [tool.pytest.ini_options]
+    asyncio_mode = "auto"          # or "strict" with @pytest.mark.asyncio
+    asyncio_default_fixture_loop_scope = "function"
+    asyncio_default_test_loop_scope = "function"
+
+Unset, pytest-asyncio warns (``asyncio_default_fixture_loop_scope is unset``).
+
 Everything heavy (botocore, moto) is imported when a fixture first runs, so the plugin
 costs a pytest run that does not use it nothing.
 """
@@ -39,7 +55,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from . import DynamoDBServer, FakeLambdaContext, lambda_environment
+from ..engine import ENDPOINT_CHECKS
+from . import DynamoDBServer, FakeLambdaContext, FaultProxy, lambda_environment
+from .real_aws import ALLOW_MARKER, ALLOW_OPTION, RealAWSGuard
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -53,6 +71,7 @@ except ImportError:  # the async fixtures need it; the others do not
 __all__ = [
     "DYNALITE_TABLE_MS",
     "ENDPOINT_ENV",
+    "FAULT_PROXY_SEED",
     "SERVER_KINDS",
     "SERVER_KIND_ENV",
     "TRANSPORT_ENV",
@@ -74,6 +93,51 @@ TRANSPORTS = ("direct", "botocore")
 DYNALITE_TABLE_MS = 50
 """How long a dynalite the plugin starts keeps tables CREATING/DELETING/UPDATING (ms): short,
 so per-test tables stay cheap, but not zero, so waits for ACTIVE still happen."""
+
+FAULT_PROXY_SEED = 20240611
+"""The seed of the ``fault_proxy`` fixture: the same faults every run (reseed its ``rng``
+with ``random.Random(n)`` for others)."""
+
+_GUARD = pytest.StashKey[RealAWSGuard]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The option that lets every test of the run send requests to real AWS."""
+    parser.addoption(
+        ALLOW_OPTION,
+        action="store_true",
+        default=False,
+        help="dynamorm_async: allow requests to real AWS (refused during tests otherwise)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the opt-in marker and refuse real AWS from now on (collection included)."""
+    config.addinivalue_line(
+        "markers", f"{ALLOW_MARKER}: dynamorm_async may send this test's requests to real AWS"
+    )
+    guard = RealAWSGuard(allowed=config.getoption(ALLOW_OPTION))
+    config.stash[_GUARD] = guard
+    ENDPOINT_CHECKS.append(guard)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop refusing (pytester runs a session inside another)."""
+    guard = config.stash.get(_GUARD, None)
+    if guard is not None and guard in ENDPOINT_CHECKS:
+        ENDPOINT_CHECKS.remove(guard)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Allow real AWS during a test marked ``allow_aws`` (setup and teardown included)."""
+    guard = item.config.stash[_GUARD]
+    everywhere = item.config.getoption(ALLOW_OPTION)
+    guard.allowed = everywhere or item.get_closest_marker(ALLOW_MARKER) is not None
+    try:
+        return (yield)
+    finally:
+        guard.allowed = everywhere
 
 
 def server_kind_from_env() -> str:
@@ -217,7 +281,9 @@ def lambda_env(
 
     The DB :func:`~dynamorm_async.aws_lambda.get_db` holds is forgotten before and after the
     test, so each test's ``get_db()`` reads this environment. Change a variable with
-    ``monkeypatch.setenv`` (before the first ``get_db()`` of the test).
+    ``monkeypatch.setenv`` (before the first ``get_db()`` of the test). A module-level
+    ``DB.from_environment()`` reads the environment at its first use, so the first test
+    that uses it decides its configuration.
     """
     from ..aws_lambda import set_db
 
@@ -230,6 +296,18 @@ def lambda_env(
     set_db(None)
     yield env
     set_db(None)
+
+
+@pytest.fixture
+def fault_proxy(dynamodb_server: DynamoDBServer) -> Iterator[FaultProxy]:
+    """A :class:`~dynamorm_async.testing.FaultProxy` in front of the test server, for one test.
+
+    It injects nothing until the test sets ``fault_proxy.faults[operation]``; point a config
+    at it with :func:`~dynamorm_async.testing.through`. It runs on its own thread, so
+    synchronous tests (a Lambda entry point) can use it as well as async ones.
+    """
+    with FaultProxy(dynamodb_server.endpoint_url, seed=FAULT_PROXY_SEED) as proxy:
+        yield proxy
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

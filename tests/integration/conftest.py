@@ -8,7 +8,7 @@ ORM fixtures ``db`` and ``tables``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,6 @@ from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from dynamorm_async import Config
-from tests.faultproxy import FaultProxy
 
 
 def client_kwargs(config: Config) -> dict[str, Any]:
@@ -98,14 +97,3 @@ async def tables(db: Any, server_kind: str) -> AsyncIterator[list[type]]:
     finally:
         for model in reversed(created):
             await db.delete_table(model, missing_ok=True)
-
-
-@pytest.fixture
-def fault_proxy(dynamodb_endpoint: str) -> Iterator[FaultProxy]:
-    """A fault-injecting proxy in front of the server (no faults until a test sets some).
-
-    Point a client at it with ``faultproxy.through(config, fault_proxy)``. It runs on its own
-    thread, so synchronous tests (Lambda handlers) can use it as well as async ones.
-    """
-    with FaultProxy(dynamodb_endpoint, seed=20240611) as proxy:
-        yield proxy

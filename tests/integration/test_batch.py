@@ -23,7 +23,7 @@ from dynamorm_async import (
     pk,
     table,
 )
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, through
 from tests.models import Order, Payment
 
 pytestmark = pytest.mark.usefixtures("tables")

@@ -17,7 +17,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
 from dynamorm_async import DB, Config
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, through
 from tests.models import Payment
 
 pytestmark = pytest.mark.usefixtures("tables")

@@ -17,8 +17,7 @@ import pytest
 
 from dynamorm_async import DB, BatchWriteError, Config, DeadlineExceeded
 from dynamorm_async.aws_lambda import lambda_handler
-from dynamorm_async.testing import FakeLambdaContext
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FakeLambdaContext, FaultProxy, Faults, through
 from tests.models import Order, Payment
 
 SLOW = 5.0  # seconds the proxy holds back a slowed request: far past every deadline here

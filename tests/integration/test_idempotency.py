@@ -28,9 +28,7 @@ from dynamorm_async.idempotency import (
     idempotent,
     idempotent_function,
 )
-from dynamorm_async.testing import FakeLambdaContext
-from tests import faultproxy
-from tests.faultproxy import FaultProxy, Faults
+from dynamorm_async.testing import FakeLambdaContext, FaultProxy, Faults, through
 from tests.models import Payment, Status
 
 T0 = 1_718_096_400.0
@@ -276,9 +274,7 @@ async def test_duplicates_under_throttling_run_once(
     release = anyio.Event()
     busy = 0
 
-    async with DB(
-        faultproxy.through(config, fault_proxy, retry_mode="standard", max_retries=12)
-    ) as db:
+    async with DB(through(config, fault_proxy, retry_mode="standard", max_retries=12)) as db:
 
         @idempotent(db, key=lambda event: event["id"])
         async def handler(event: dict[str, Any], context: Any) -> str:

@@ -15,8 +15,7 @@ import pytest
 
 from dynamorm_async import DB, Config
 from dynamorm_async.aws_lambda import get_db, lambda_handler, set_db, shutdown
-from dynamorm_async.testing import FakeLambdaContext
-from tests.faultproxy import FaultProxy, through
+from dynamorm_async.testing import FakeLambdaContext, FaultProxy, through
 from tests.models import Payment
 
 POOL = 4

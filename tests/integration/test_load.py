@@ -20,7 +20,7 @@ import attrs
 import pytest
 
 from dynamorm_async import DB, Config, PoolTimeout, TransactionCanceled, pk, table, version
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, through
 
 
 @table("load-accounts")

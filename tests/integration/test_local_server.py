@@ -14,6 +14,7 @@ import textwrap
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -26,6 +27,7 @@ from dynamorm_async.testing.local import (
     _PROBE_BODY,
     _PROBE_HEADERS,
     Dynalite,
+    LocalExtraMissing,
     LocalServer,
     ServerStartError,
 )
@@ -225,6 +227,36 @@ def test_a_taken_port_is_a_clear_error() -> None:
         with pytest.raises(ServerStartError, match="address in use"):
             server.start()
         assert not server.running
+
+
+# Installed in the server's interpreter as sitecustomize: werkzeug (moto[server]'s) is gone,
+# as in an environment installed without the `local` extra.
+NO_WERKZEUG = """
+import sys
+
+class NoWerkzeug:
+    def find_spec(self, name, path=None, target=None):
+        if name == "werkzeug" or name.startswith("werkzeug."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoWerkzeug())
+"""
+
+
+def test_without_the_local_extra_the_error_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sitecustomize.py").write_text(NO_WERKZEUG)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    server = LocalServer(startup_timeout=60)
+    with pytest.raises(LocalExtraMissing) as caught:
+        server.start()
+    assert not server.running
+    message = str(caught.value)
+    assert "pip install 'dynamorm_async[local]'" in message
+    assert "No module named 'werkzeug'" in message
+    assert isinstance(caught.value, ServerStartError)  # what callers caught before
 
 
 def test_server_dies_with_its_parent() -> None:

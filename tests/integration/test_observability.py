@@ -27,7 +27,7 @@ from dynamorm_async import (
     measure_capacity,
 )
 from dynamorm_async.errors import values_in_errors
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, through
 from tests.models import Payment
 
 pytestmark = pytest.mark.usefixtures("tables")

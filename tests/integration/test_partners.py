@@ -32,8 +32,7 @@ from dynamorm_async import (
     table,
 )
 from dynamorm_async.aws_lambda import lambda_handler
-from dynamorm_async.testing import FakeLambdaContext
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FakeLambdaContext, FaultProxy, Faults, through
 
 pytestmark = pytest.mark.needs_sts
 

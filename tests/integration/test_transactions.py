@@ -16,7 +16,7 @@ from dynamorm_async import (
     ValidationError,
 )
 from dynamorm_async.conditions import cond
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, through
 from tests.models import Order, Payment, Status
 
 pytestmark = [pytest.mark.usefixtures("tables"), pytest.mark.needs_transactions]

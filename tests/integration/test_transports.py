@@ -21,7 +21,7 @@ from dynamorm_async import (
     ValidationError,
     cond,
 )
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, through
 from tests.models import Payment
 
 TRANSPORTS = ["direct", "botocore"]

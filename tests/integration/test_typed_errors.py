@@ -30,8 +30,7 @@ from dynamorm_async import (
     pk,
     table,
 )
-from dynamorm_async.testing import fake_db
-from tests.faultproxy import FaultProxy, Faults, through
+from dynamorm_async.testing import FaultProxy, Faults, fake_db, through
 
 
 @table("never-created")

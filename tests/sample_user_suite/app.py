@@ -1,4 +1,9 @@
-"""A user's Lambda function: one model, one handler (the code under test)."""
+"""A user's Lambda function: one model, one handler (the code under test).
+
+Written as docs/testing.md says: a module-level ``DB.from_environment()`` and
+``@lambda_handler(db=db)``. The tests import it at their top, before any fixture has set
+the Lambda environment: the DB reads the environment at its first use.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from typing import Any
 
 import attrs
 
-from dynamorm_async import attr, pk, table
-from dynamorm_async.aws_lambda import get_db, lambda_handler
+from dynamorm_async import DB, Throttled, attr, pk, table
+from dynamorm_async.aws_lambda import lambda_handler
 
 
 @table("orders")
@@ -18,8 +23,14 @@ class Order:
     total: Decimal = attr()
 
 
-@lambda_handler
+db = DB.from_environment()  # init phase: reads nothing yet outside the Lambda runtime
+db.register(Order)
+
+
+@lambda_handler(db=db, preopen=True)
 async def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    db = get_db()  # DB.from_environment(), once per execution environment
-    order = await db.create(Order(id=event["id"], total=Decimal(event["total"])))
-    return {"id": order.id, "page_size": db.config.page_size}
+    try:
+        order = await db.create(Order(id=event["id"], total=Decimal(event["total"])))
+    except Throttled:
+        return {"statusCode": 503}
+    return {"statusCode": 201, "id": order.id, "page_size": db.config.page_size}

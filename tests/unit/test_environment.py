@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
-from dynamorm_async import DB, Config, ConfigError
+from dynamorm_async import DB, Config, ConfigError, pk, table
 from dynamorm_async.aws_lambda import environment as env
+
+
+@table("items")
+@attrs.define
+class Item:
+    id: str = pk()
+
 
 VALID: list[tuple[str, str, str, Any]] = [
     (env.REGION, "eu-west-1", "region", "eu-west-1"),
@@ -146,3 +154,58 @@ def test_db_from_environment() -> None:
         "p-",
     )
     assert not db.engine.is_open  # reading the environment does no I/O
+
+
+def test_db_from_os_environ_reads_it_at_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A module-level `db = DB.from_environment()` is imported before a test's fixtures set
+    # the environment (docs/lambda.md's pattern with the plugin's lambda_env).
+    monkeypatch.delenv(env.TABLE_PREFIX, raising=False)
+    db = DB.from_environment(page_size=7)
+    db.register(Item)  # builds the codec; not a use
+    codec = db.codec
+    monkeypatch.setenv(env.TABLE_PREFIX, "late-")
+    monkeypatch.setenv(env.ENDPOINT, "http://127.0.0.1:8000")
+    assert db.table_name(Item) == "late-items"
+    assert (db.config.endpoint_url, db.config.page_size) == ("http://127.0.0.1:8000", 7)
+    monkeypatch.setenv(env.TABLE_PREFIX, "later-")
+    assert db.with_deadline(5).config.table_prefix == "late-"  # read once, views share it
+    assert db.session.codec is codec  # what register() built is what requests use
+
+
+def test_a_bad_variable_fails_the_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(env.TIMEOUT, "soon")
+    db = DB.from_environment()
+    for _ in range(2):  # and every use after it, until the variable is fixed
+        with pytest.raises(ConfigError, match="DYNAMODB_TIMEOUT"):
+            _ = db.config
+    monkeypatch.setenv(env.TIMEOUT, "3s")
+    assert db.config.timeout == 3.0
+
+
+def test_a_bad_override_fails_at_once() -> None:
+    with pytest.raises(ConfigError):
+        DB.from_environment(page_size=-1)
+
+
+def test_a_db_has_no_made_up_attributes() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'colour'"):
+        _ = DB.from_environment().colour  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="no attribute 'colour'"):
+        _ = DB(Config()).colour  # type: ignore[attr-defined]
+
+
+async def _handler(event: Any, context: Any) -> None:
+    return None
+
+
+def test_in_the_lambda_runtime_the_init_phase_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dynamorm_async.aws_lambda import lambda_handler
+
+    monkeypatch.setenv(env.TIMEOUT, "soon")
+    monkeypatch.delenv("AWS_LAMBDA_RUNTIME_API", raising=False)
+    lambda_handler(db=DB.from_environment())(_handler)  # a test or script: at first use
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+    with pytest.raises(ConfigError, match="DYNAMODB_TIMEOUT"):  # a bad variable fails the init
+        lambda_handler(db=DB.from_environment())(_handler)

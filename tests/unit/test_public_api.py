@@ -95,6 +95,7 @@ EXPORTED_ELSEWHERE = {
     getattr(module, name)
     for module in (expr, codec, engine, transport, lifecycle)
     for name in module.__all__
+    if isinstance(getattr(module, name), type)
 }
 
 

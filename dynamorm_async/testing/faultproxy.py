@@ -1,13 +1,13 @@
-"""A fault-injecting HTTP proxy between a DynamoDB client and the local server.
+"""A fault-injecting HTTP proxy between the code under test and a DynamoDB-compatible server.
 
-Test code, not a mock: the client under test is an ordinary aiobotocore client whose
-endpoint is the proxy's URL. The proxy is an HTTP/1.1 server on 127.0.0.1 (raw asyncio, so
-that it can drop a connection exactly when it wants) forwarding to the real server with
-aiohttp. It runs on its own event loop in a thread, so the client under test may use any
-loop (or none, between Lambda invocations), and it keeps its client connections alive even
-when the server does not (moto answers ``Connection: close``), so the client's connection
-reuse shows in :attr:`FaultProxy.accepted`. For each request it draws from a seeded RNG
-and, per operation, may:
+Not a mock: the code under test keeps its real DB and transport (either one); only its
+endpoint is the proxy's URL (:func:`through`). The proxy is an HTTP/1.1 server on 127.0.0.1
+(raw asyncio, so that it can drop a connection exactly when it wants) forwarding to the real
+server with aiohttp. It runs on its own event loop in a thread, so the code under test may
+use any loop (or none, between Lambda invocations), and it keeps its client connections
+alive even when the server does not (moto answers ``Connection: close``), so the client's
+connection reuse shows in :attr:`FaultProxy.accepted`. For each request it draws from a
+seeded RNG and, per operation, may:
 
 * answer a ``BatchWriteItem`` / ``BatchGetItem`` *partially*: it holds back some of the
   request's items (keys), forwards only the rest, and adds the held-back ones to the
@@ -33,10 +33,13 @@ details (which items are held back, when a connection is reset). So a seed fixes
 of the n-th request to arrive, whatever the client does; with concurrent clients only which
 chunk meets which fault varies.
 
-Every request is logged (:class:`Entry`: operation, times, item counts, the fault), so tests
+Every request is logged (:class:`ProxyEntry`: operation, times, item counts, the fault), so tests
 can observe chunk sizes, ordering and overlap. ``gate`` holds requests of one operation
 until that many are in the proxy at once (or ``gate_timeout`` passes), which makes
 concurrency observable without depending on timing.
+
+The pytest plugin's ``fault_proxy`` fixture starts one in front of the test server for each
+test (docs/testing.md shows a handler tested under throttling).
 """
 
 from __future__ import annotations
@@ -54,12 +57,16 @@ import uuid
 import zlib
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import aiohttp
 import attrs
 
-from dynamorm_async import Config
+from ..config import Config
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["FaultProxy", "Faults", "ProxyEntry", "through"]
 
 _JSON = "application/x-amz-json-1.0"
 _PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -107,7 +114,7 @@ class Faults:
 
 
 @attrs.frozen(kw_only=True)
-class Entry:
+class ProxyEntry:
     """One request the proxy saw.
 
     Attributes:
@@ -134,7 +141,15 @@ class Entry:
 
 
 def through(config: Config, proxy: FaultProxy, **changes: Any) -> Config:
-    """``config`` sending to the proxy instead of the server (and any other changes)."""
+    """``config`` sending to the proxy instead of the server (and any other changes).
+
+    Args:
+        config: The configuration of the code under test (e.g. the ``dynamodb_config``
+            fixture); its credentials, region and table prefix are kept.
+        proxy: A started proxy.
+        **changes: Other :class:`~dynamorm_async.Config` fields to change
+            (``retry_mode="standard"``, ``max_retries=2``...).
+    """
     return attrs.evolve(config, endpoint_url=proxy.url, **changes)
 
 
@@ -143,10 +158,12 @@ class _Reset(Exception):
 
 
 class FaultProxy:
-    """Run with ``with FaultProxy(upstream, seed=1, faults={...}) as proxy``.
+    """A loopback HTTP proxy that injects DynamoDB's failures into the requests it forwards.
 
-    Starting and stopping block for a moment (a thread starts or is joined), so synchronous
-    tests and async fixtures alike use the plain ``with``.
+    Run it with ``with FaultProxy(upstream, seed=1, faults={...}) as proxy`` (or take the
+    pytest plugin's ``fault_proxy`` fixture) and point the code under test at it with
+    :func:`through`. Starting and stopping block for a moment (a thread starts or is
+    joined), so synchronous tests and async fixtures alike use the plain ``with``.
 
     Args:
         upstream: The real server's URL (``http://127.0.0.1:port``).
@@ -170,7 +187,7 @@ class FaultProxy:
         self.faults: dict[str, Faults] = dict(faults or {})
         self.rng = random.Random(seed)
         self.details = random.Random(seed + 1)
-        self.log: list[Entry] = []
+        self.log: list[ProxyEntry] = []
         self.accepted = 0
         self.open = 0
         self.requests = 0
@@ -232,6 +249,8 @@ class FaultProxy:
                 writers.discard(writer)
                 served.discard(task)
 
+        import aiohttp  # here, so that importing dynamorm_async.testing stays light
+
         async with aiohttp.ClientSession(auto_decompress=False) as self._session:
             server = await asyncio.start_server(serve, "127.0.0.1", 0)
             self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
@@ -254,7 +273,7 @@ class FaultProxy:
 
     # -- what tests read -----------------------------------------------------------------------
 
-    def entries(self, operation: str) -> list[Entry]:
+    def entries(self, operation: str) -> list[ProxyEntry]:
         """The log entries of one operation, in the order they ended."""
         return [entry for entry in self.log if entry.operation == operation]
 
@@ -355,7 +374,7 @@ class FaultProxy:
         finally:
             self._leave(operation)
             self.log.append(
-                Entry(
+                ProxyEntry(
                     operation=operation,
                     started=started,
                     ended=time.monotonic(),

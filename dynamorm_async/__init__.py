@@ -8,11 +8,6 @@ internal.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._table_drift import Drift
-from ._tables import IndexDescription, TableCheck, TableDescription
-from .batch import BatchGetResult, BatchResult
-from .capacity import Capacity, CapacityMeter, measure_capacity
-from .conditions import Cond, cond
 from .config import Config, Credentials
 from .db import DB
 from .errors import (
@@ -53,22 +48,52 @@ from .errors import (
 )
 from .expr import Path
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
-from .pagination import Cursor, Page, Stream
 from .planning.reads import Plan
-from .planning.writes import Write
-from .progress import BatchProgress
-from .query import Query
 from .session import Session
 from .table_options import Provisioned, TableOptions
-from .transaction import Transaction
-from .update_builder import UpdateBuilder
 
 if TYPE_CHECKING:
+    from ._table_drift import Drift
+    from ._tables import IndexDescription, TableCheck, TableDescription
+    from .batch import BatchGetResult, BatchResult
+    from .capacity import Capacity, CapacityMeter, measure_capacity
+    from .conditions import Cond, cond
     from .metrics import Metrics
+    from .pagination import Cursor, Page, Stream
     from .partners import MultiAccountDB, PartnerAccount
+    from .planning.writes import Write
+    from .progress import BatchProgress
+    from .query import Query
+    from .transaction import Transaction
+    from .update_builder import UpdateBuilder
 
-# Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts.
-_LAZY = {"Metrics": "metrics", "MultiAccountDB": "partners", "PartnerAccount": "partners"}
+# Imported on first use (PEP 562), so `import dynamorm_async` stays small for cold starts: a
+# function that only reads items never loads writes and conditions, queries, batches,
+# transactions, table management, metrics or partners.
+_LAZY = {
+    "BatchGetResult": "batch",
+    "BatchProgress": "progress",
+    "BatchResult": "batch",
+    "Capacity": "capacity",
+    "CapacityMeter": "capacity",
+    "Cond": "conditions",
+    "Cursor": "pagination",
+    "Drift": "_table_drift",
+    "IndexDescription": "_tables",
+    "Metrics": "metrics",
+    "MultiAccountDB": "partners",
+    "Page": "pagination",
+    "PartnerAccount": "partners",
+    "Query": "query",
+    "Stream": "pagination",
+    "TableCheck": "_tables",
+    "TableDescription": "_tables",
+    "Transaction": "transaction",
+    "UpdateBuilder": "update_builder",
+    "Write": "planning.writes",
+    "cond": "conditions",
+    "measure_capacity": "capacity",
+}
 
 
 def __getattr__(name: str) -> Any:

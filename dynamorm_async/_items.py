@@ -7,7 +7,7 @@ sends them and turns the answer into models.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._delivery import Delivery
 from .errors import (
@@ -17,9 +17,10 @@ from .errors import (
     WriteDeadlineExceeded,
     WriteOutcomeUnknown,
 )
-from .planning import outcome
-from .planning.writes import Write
 from .session import Session
+
+if TYPE_CHECKING:
+    from .planning.writes import Write
 
 __all__ = ["get_item", "send_write"]
 
@@ -95,6 +96,8 @@ async def _after_lost_answer(
     Raises:
         WriteOutcomeUnknown: Neither: the write may or may not have been applied.
     """
+    from .planning import outcome  # a write's module: not loaded by a read-only cold start
+
     whole, expected = outcome.expected_state(session.codec, write)
     context: dict[str, Any] = {"operation": write.operation, "table": write.table}
     if raw is None:  # not returned: no item, or a server that ignores ALL_OLD (dynalite)

@@ -31,6 +31,7 @@ from ._table_definition import (
 from ._table_drift import Drift, table_drift
 from .errors import DeadlineExceeded, TableExists, TableNotFound, ValidationError
 from .session import Session
+from .table_options import TABLE_WAIT_TIMEOUT
 
 __all__ = [
     "TABLE_WAIT_TIMEOUT",
@@ -44,9 +45,6 @@ __all__ = [
     "ensure_table",
     "update_table",
 ]
-
-TABLE_WAIT_TIMEOUT = 300.0
-"""How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
 
 
 @attrs.frozen(kw_only=True)

@@ -15,27 +15,29 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
-from . import _tables as tables
 from ._deadline import DEFAULT_BUFFER, LambdaContext
 from ._items import get_item, send_write
 from ._schema import model_meta
-from ._tables import TABLE_WAIT_TIMEOUT, TableCheck, TableDescription
-from .batch import BatchGetResult, BatchResult, get_items, write_items
 from .codec import Codec
-from .conditions import Cond
 from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import AccessDenied, ItemNotFound, masked_key
 from .planning import _keys
 from .planning.reads import get_request
-from .planning.writes import WritePlanner
-from .progress import ProgressCallback
-from .query import Query
 from .session import Session
-from .transaction import Transaction, transact_get
+from .table_options import TABLE_WAIT_TIMEOUT
 
+# Writes, batches, queries, transactions and table management are imported on first use, so
+# a cold start that only reads items does not load them (tests/unit/test_import_budget.py).
 if TYPE_CHECKING:
+    from ._tables import TableCheck, TableDescription
+    from .batch import BatchGetResult, BatchResult
+    from .conditions import Cond
     from .metrics import Metrics
+    from .planning.writes import WritePlanner
+    from .progress import ProgressCallback
+    from .query import Query
+    from .transaction import Transaction
 
 __all__ = ["DB", "TABLE_WAIT_TIMEOUT"]
 
@@ -70,14 +72,22 @@ class DB:
             config, transport_factory, metrics=self._metrics[0] if self._metrics else None
         )
         self._session = Session(config, self._codec, engine)
-        self._writes = WritePlanner(self._codec, config)
+        self._planner: list[WritePlanner] = []  # built on the first write, shared by views
+
+    @property
+    def _writes(self) -> WritePlanner:
+        if not self._planner:
+            from .planning.writes import WritePlanner
+
+            self._planner.append(WritePlanner(self._codec, self.config))
+        return self._planner[0]
 
     if not TYPE_CHECKING:  # type checkers keep reporting unknown attributes of a DB
 
         def __getattr__(self, name: str) -> Any:
             # Only a from_environment() DB that has not been used yet lacks these.
             pending = self._from_environment
-            if pending is None or name not in ("_metrics", "_session", "_writes"):
+            if pending is None or name not in ("_metrics", "_session", "_planner"):
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             transport_factory, overrides = pending
             self._configure(Config.from_environment(**overrides), transport_factory)
@@ -244,6 +254,8 @@ class DB:
 
         Every option is a builder method (``.allow_scan()``, ``.consistent()``...).
         """
+        from .query import Query
+
         return Query(self._session, model)
 
     async def find(
@@ -421,6 +433,8 @@ class DB:
             BatchWriteError: Some items were not written; ``unprocessed`` holds them.
             BatchDeadlineExceeded: The view's deadline came first.
         """
+        from .batch import write_items
+
         return await write_items(
             self._session,
             puts=items,
@@ -542,6 +556,8 @@ class DB:
             progress: Called with a :class:`~dynamorm_async.progress.BatchProgress` after
                 each answer.
         """
+        from .batch import write_items
+
         return await write_items(
             self._session,
             puts=puts,
@@ -586,6 +602,8 @@ class DB:
             BatchGetError: Keys still unprocessed after the retries.
             DeadlineExceeded: The view's deadline came first.
         """
+        from .batch import get_items
+
         return await get_items(
             self._session,
             model,
@@ -611,6 +629,8 @@ class DB:
                 minutes, but only the identical request: lifecycle timestamps make two
                 transactions differ, so to retry one, commit the same transaction again.
         """
+        from .transaction import Transaction
+
         return Transaction(self._session, token=token)
 
     @overload
@@ -633,6 +653,8 @@ class DB:
             ValidationError: More than 100 targets, or a bad key (nothing is sent).
             TransactionCanceled: DynamoDB cancelled the read.
         """
+        from .transaction import transact_get
+
         return await transact_get(self._session, targets)
 
     # -- tables ------------------------------------------------------------------------------
@@ -672,6 +694,8 @@ class DB:
             ValidationError: Models of different tables.
             SchemaError: The models disagree on the table (keys, an index, TTL, an option).
         """
+        from . import _tables as tables
+
         return await tables.create_table(
             self._session, (model, *models), wait=wait, ttl=ttl, wait_seconds=wait_seconds
         )
@@ -712,6 +736,8 @@ class DB:
                 sent); models of different tables.
             SchemaError: The models disagree on the table.
         """
+        from . import _tables as tables
+
         return await tables.ensure_table(
             self._session,
             (model, *models),
@@ -759,6 +785,8 @@ class DB:
                 tables.
             SchemaError: The models disagree on the table.
         """
+        from . import _tables as tables
+
         return await tables.update_table(
             self._session,
             (model, *models),
@@ -780,6 +808,8 @@ class DB:
             DeadlineExceeded: The table was not ACTIVE within ``wait_seconds``.
             TableNotFound: The table does not exist.
         """
+        from . import _tables as tables
+
         await tables.enable_ttl(self._session, model, wait_seconds=wait_seconds)
 
     async def describe_table(self, model: type) -> TableDescription:
@@ -788,6 +818,8 @@ class DB:
         Raises:
             TableNotFound: the table does not exist.
         """
+        from . import _tables as tables
+
         return await tables.describe_table(self._session, model)
 
     async def delete_table(
@@ -809,6 +841,8 @@ class DB:
         Raises:
             TableNotFound: the table does not exist (unless ``missing_ok``).
         """
+        from . import _tables as tables
+
         await tables.delete_table(
             self._session, model, wait=wait, missing_ok=missing_ok, wait_seconds=wait_seconds
         )

@@ -25,7 +25,10 @@ import attrs
 
 from .errors import SchemaError
 
-__all__ = ["Provisioned", "StreamView", "TableClass", "TableOptions"]
+__all__ = ["TABLE_WAIT_TIMEOUT", "Provisioned", "StreamView", "TableClass", "TableOptions"]
+
+TABLE_WAIT_TIMEOUT = 300.0
+"""How long ``create_table``/``delete_table`` wait for the table by default, in seconds."""
 
 StreamView = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 """What a DynamoDB stream record carries."""

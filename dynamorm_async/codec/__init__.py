@@ -19,9 +19,7 @@ value (``history[3].amount``) but never the value itself (see
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-import cattrs
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._schema import ModelMeta, is_model, model_meta
 from ..errors import DecodeError, EncodeError, ValidationError
@@ -38,6 +36,9 @@ from ._models import (
 from ._scalars import AttributeValue, Decoder, KeyEncoder
 from ._size import item_size
 from ._time import format_datetime, parse_datetime
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "MAX_ITEM_SIZE",
@@ -98,19 +99,29 @@ class Codec:
     a compiled encode and decode function per model class, built on first use or by
     :meth:`register`.
 
-    Attributes:
-        converter: This codec's cattrs converter (not a global one): its hooks turn any
-            supported value into an AttributeValue and back, a model as ``{"M": {...}}``.
+    The codec's own encode/decode functions do not go through cattrs: the converter is
+    built (and cattrs imported) the first time :attr:`converter` is read.
     """
-
-    converter: cattrs.Converter
 
     def __init__(self) -> None:
         self._hooks = Hooks(nested_pair)
         self._models: dict[type, _ModelCodec] = {}
         self._deep_types: dict[Any, bool] = {}
-        self.converter = cattrs.Converter()
-        self._install_converter_hooks()
+        self._converter: cattrs.Converter | None = None
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """This codec's cattrs converter (not a global one).
+
+        Its hooks turn any supported value into an AttributeValue and back, a model as
+        ``{"M": {...}}``.
+        """
+        if self._converter is None:
+            import cattrs
+
+            self._converter = cattrs.Converter()
+            self._install_converter_hooks(self._converter)
+        return self._converter
 
     # -- models ------------------------------------------------------------------------------
 
@@ -372,8 +383,7 @@ class Codec:
 
     # -- cattrs ------------------------------------------------------------------------------
 
-    def _install_converter_hooks(self) -> None:
-        converter = self.converter
+    def _install_converter_hooks(self, converter: cattrs.Converter) -> None:
         converter.register_unstructure_hook_factory(lambda _: True, self._unstructure_factory)
         converter.register_structure_hook_factory(lambda _: True, self._structure_factory)
         # cattrs dispatches these classes (and subclasses: bool, IntEnum...) before any

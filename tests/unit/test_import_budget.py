@@ -30,6 +30,25 @@ FORBIDDEN = (
     "pytest",
 )
 
+# Loaded on first use of what needs them: a Lambda function that only reads items by key
+# never pays for them. Writes and conditions (the first put), queries and pagination,
+# batches, transactions, update builders, table management, and cattrs (only
+# `Codec.converter` uses it).
+ON_FIRST_USE = (
+    "dynamorm_async.planning.writes",
+    "dynamorm_async.conditions",
+    "dynamorm_async.updates",
+    "dynamorm_async.query",
+    "dynamorm_async.pagination",
+    "anyio.streams",
+    "dynamorm_async.batch",
+    "dynamorm_async.planning.batches",
+    "dynamorm_async.transaction",
+    "dynamorm_async.update_builder",
+    "dynamorm_async._tables",
+    "cattrs",
+)
+
 CHECK = """
 import json, sys
 {setup}
@@ -61,6 +80,22 @@ def test_plain_import_loads_no_optional_part(setup: str) -> None:
     modules = modules_after(setup)
     assert "dynamorm_async.db" in modules
     assert {name: loaded(modules, name) for name in FORBIDDEN if loaded(modules, name)} == {}
+    # Nor what reading an item by key does not need.
+    assert {name: loaded(modules, name) for name in ON_FIRST_USE if loaded(modules, name)} == {}
+
+
+@pytest.mark.parametrize(
+    ("setup", "module"),
+    [
+        ("from dynamorm_async import Query", "dynamorm_async.query"),
+        ("from dynamorm_async import cond", "dynamorm_async.conditions"),
+        ("from dynamorm_async import Write", "dynamorm_async.planning.writes"),
+        ("from dynamorm_async.codec import Codec; Codec().converter", "cattrs"),
+    ],
+    ids=["Query", "cond", "Write", "converter"],
+)  # fmt: skip
+def test_a_lazy_part_loads_on_first_use(setup: str, module: str) -> None:
+    assert module in modules_after(setup)
 
 
 def test_the_check_sees_an_optional_part_once_it_is_used() -> None:

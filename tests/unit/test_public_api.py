@@ -7,6 +7,8 @@ import typing
 from collections.abc import Iterator
 from typing import Any
 
+import cattrs
+
 import dynamorm_async
 from dynamorm_async import codec, engine, expr, transport
 from dynamorm_async.planning import lifecycle
@@ -123,7 +125,8 @@ def _classes_in(annotation: Any) -> Iterator[type]:
 
 def _handed_back(cls: type) -> Iterator[tuple[str, type]]:
     """(where, class) for each public method's return type and each public attribute's type."""
-    names = vars(dynamorm_async)  # for names a module imports only under TYPE_CHECKING
+    # For names a module imports only under TYPE_CHECKING (Codec.converter's cattrs, too).
+    names = {**vars(dynamorm_async), "cattrs": cattrs}
     hints = {} if issubclass(cls, BaseException) else typing.get_type_hints(cls, localns=names)
     for name, annotation in hints.items():
         if not name.startswith("_"):

@@ -12,6 +12,7 @@ import cattrs
 import dynamorm_async
 from dynamorm_async import codec, engine, expr, transport
 from dynamorm_async.planning import lifecycle
+from dynamorm_async.progress import ProgressCallback
 
 PUBLIC = [
     "DB",
@@ -126,7 +127,7 @@ def _classes_in(annotation: Any) -> Iterator[type]:
 def _handed_back(cls: type) -> Iterator[tuple[str, type]]:
     """(where, class) for each public method's return type and each public attribute's type."""
     # For names a module imports only under TYPE_CHECKING (Codec.converter's cattrs, too).
-    names = {**vars(dynamorm_async), "cattrs": cattrs}
+    names = {**vars(dynamorm_async), "cattrs": cattrs, "ProgressCallback": ProgressCallback}
     hints = {} if issubclass(cls, BaseException) else typing.get_type_hints(cls, localns=names)
     for name, annotation in hints.items():
         if not name.startswith("_"):

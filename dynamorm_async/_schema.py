@@ -69,7 +69,7 @@ def _projection(value: Any) -> Any:
 class GSI:
     """A global secondary index declaration.
 
-    Args:
+    Attributes:
         name: The index name in DynamoDB.
         pk: The field (Python name) that is the index's partition key.
         sk: The field that is its sort key, if any.
@@ -86,7 +86,7 @@ class GSI:
 class LSI:
     """A local secondary index: the table's partition key with another sort key.
 
-    Args:
+    Attributes:
         name: The index name in DynamoDB.
         sk: The field (Python name) that is the index's sort key.
         projection: ``"ALL"`` (default), ``"KEYS_ONLY"`` or a list of field names to include.

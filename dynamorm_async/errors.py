@@ -184,6 +184,10 @@ def _size_of(value: Any) -> str:
 class DynamORMError(Exception):
     """Base of every error dynamorm_async raises.
 
+    Catch it to handle every error of the library at once (its subclasses are named
+    after the cause). Log ``operation``, ``table`` and ``request_id``: AWS support asks for
+    the request id.
+
     Attributes:
         operation: The DynamoDB operation (``"PutItem"``...) or ORM call that failed, if any.
         table: The physical table name involved, if any.
@@ -221,22 +225,45 @@ class DynamORMError(Exception):
 
 
 class ConfigError(DynamORMError, ValueError):
-    """A configuration value (or the environment variable it came from) is invalid."""
+    """A configuration value (or the environment variable it came from) is invalid.
+
+    Raised when a :class:`~dynamorm_async.Config` or :class:`~dynamorm_async.Credentials` is
+    made, or by ``Config.from_environment()``.
+
+    What to do: fix the value the message names (the field, or the variable it came from).
+    """
 
 
 class SchemaError(DynamORMError, TypeError):
     """A declaration is invalid (a model, a handler); never raised for a call's arguments.
 
     Raised when the class is decorated or registered, or the handler decorated.
+
+    What to do: fix the declaration the message names (a model without ``pk()``, an index on
+    an unknown field, an unsupported annotation, ``@lambda_handler`` on a plain ``def``...).
+    It is a ``TypeError``: a programming mistake, not something to catch at run time.
     """
 
 
 class ValidationError(DynamORMError, ValueError):
-    """A mistake in a call: a request we reject before sending it, or DynamoDB rejects."""
+    """A mistake in a call: a request we reject before sending it, or DynamoDB rejects.
+
+    Unknown field names, values that do not fit, bad operators, keys, limits or cursors are
+    refused before anything is sent; DynamoDB's ``ValidationException`` (``code``) arrives
+    as this too. It is a ``ValueError``.
+
+    What to do: fix the call; the message names the field or argument. Input that came from
+    your own callers (a cursor, a key) is theirs to fix: answer with a 4xx.
+    """
 
 
 class EncodeError(ValidationError):
     """A Python value cannot be turned into a DynamoDB AttributeValue.
+
+    Raised on a write, or when a query's value is encoded, before anything is sent.
+
+    What to do: pass a value of the field's annotated type (``path`` says which one). For
+    floats in a ``Decimal`` field, convert them yourself or declare ``attr(floats="str")``.
 
     Attributes:
         path: Where in the item the value sits, e.g. ``"meta.tags[2]"``.
@@ -253,6 +280,12 @@ class EncodeError(ValidationError):
 
 class DecodeError(DynamORMError):
     """A stored item cannot be turned into the model.
+
+    Raised when an item is read: another writer stored a type the model's annotation does
+    not accept, or a required attribute is missing.
+
+    What to do: make the model accept what is stored (a default, an optional or wider
+    annotation) or fix the stored items; ``path`` says where the value sits.
 
     Attributes:
         path: Where in the item the bad value sits.
@@ -302,15 +335,35 @@ class UnknownEntity(DecodeError):
 
 
 class QueryPlanError(ValidationError):
-    """No key condition or index serves the query and a scan was not asked for."""
+    """No key condition or index serves the query and a scan was not asked for.
+
+    Raised by the query's terminal methods (and ``explain()``) before any request.
+
+    What to do: test a key with ``where`` (the message names the indexes that could serve
+    the query), declare an index for the access pattern, or read everything on purpose with
+    ``.scan()`` or ``.allow_scan()``.
+    """
 
 
 class ItemNotFound(DynamORMError):
-    """The item (or, for ``first()``, any item) does not exist."""
+    """The item (or, for ``first()``, any item) does not exist.
+
+    Raised by ``db.get(...)`` and ``Query.first()``.
+
+    What to do: use ``db.find(...)``, which returns ``None`` instead, when absence is
+    expected; in an API, answer 404.
+    """
 
 
 class ConditionFailed(DynamORMError):
     """A condition expression evaluated to false; nothing was written.
+
+    Raised by ``create`` (the item exists), by versioned ``put``/``update``/``delete`` (the
+    stored version differs: another writer was first) and by any write's ``condition=``.
+
+    What to do: for a version conflict, read the item again, re-apply the change and write
+    again; for ``create``, the item exists already (``put`` overwrites). The stored item is
+    in ``item`` when DynamoDB returned it.
 
     Attributes:
         item: The item as stored, decoded to a dict of AttributeValues, when DynamoDB
@@ -353,6 +406,10 @@ class CancellationReason:
 class TransactionCanceled(DynamORMError):
     """A transaction was cancelled; nothing in it was applied.
 
+    What to do: look at ``reasons`` (``failed_index`` is the first failed action):
+    ``ConditionalCheckFailed`` is a condition or version check, to handle like
+    :class:`ConditionFailed`; ``ValidationError`` means an action was invalid.
+
     Attributes:
         reasons: One :class:`CancellationReason` per action that failed (DynamoDB's
             ``None`` placeholders for the others are skipped).
@@ -371,27 +428,65 @@ class TransactionCanceled(DynamORMError):
 
 
 class TransactionConflict(DynamORMError):
-    """Another transaction was working on the same item at the same time."""
+    """Another transaction was working on the same item at the same time.
+
+    The ORM retries the commit with the same token (``Config.transaction_max_attempts``);
+    this is raised when conflicts outlasted those attempts.
+
+    What to do: retry later, or make fewer writers touch the same items at once.
+    """
 
 
 class Throttled(DynamORMError):
-    """DynamoDB refused the request for throughput or rate reasons (after retries)."""
+    """DynamoDB refused the request for throughput or rate reasons (after retries).
+
+    Raised after botocore's retries (``Config.max_retries``) and, for batches and
+    transactions, the ORM's own.
+
+    What to do: retry later (the request had no effect); if it keeps happening, raise the
+    table's capacity or use on-demand billing, lower ``batch_concurrency``, or spread the
+    writes over more partition keys.
+    """
 
 
 class TableNotFound(DynamORMError):
-    """The table or index does not exist (or is not active yet)."""
+    """The table or index does not exist (or is not active yet).
+
+    What to do: create the table (``db.ensure_table(Model)`` or your deployment template);
+    check ``Config.table_prefix``, the region and the account. A table just created is
+    usable once ACTIVE (``create_table`` waits for it).
+    """
 
 
 class TableExists(DynamORMError):
-    """The table being created exists already, or is being changed."""
+    """The table being created exists already, or is being changed.
+
+    Raised by ``db.create_table`` (DynamoDB's ``ResourceInUseException``).
+
+    What to do: use ``db.ensure_table(Model)``, which creates the table only when it is
+    missing; if the table is being changed, wait until it is ACTIVE again.
+    """
 
 
 class AccessDenied(DynamORMError):
-    """The credentials are missing, invalid, expired or not allowed to do this."""
+    """The credentials are missing, invalid, expired or not allowed to do this.
+
+    What to do: give the process credentials (``Config(credentials=...)``, a session or a
+    profile: see the credentials guide), or the IAM permission the message names; for a
+    local server use ``dynamorm_async.testing.local.local_config``, which carries dummy
+    credentials.
+    """
 
 
 class TransportError(DynamORMError):
-    """No usable answer came back: connection failure, read timeout or a server error."""
+    """No usable answer came back: connection failure, read timeout or a server error.
+
+    Raised after botocore's retries. A write whose answer was lost may have been applied.
+
+    What to do: check ``Config.endpoint_url`` and the network; retrying a read, a
+    ``put`` of the same item or a transaction commit (same token) is safe, a conditional
+    write may then fail its condition because the first attempt was applied.
+    """
 
 
 class PoolTimeout(DynamORMError, TimeoutError):
@@ -400,6 +495,9 @@ class PoolTimeout(DynamORMError, TimeoutError):
     The request was never sent. Requests wait for a connection first come, first served;
     waiting this long means more requests are in flight than the pool serves (see the
     concurrency documentation: ``max_pool_connections``, ``batch_concurrency``).
+
+    What to do: raise ``Config.max_pool_connections``, or lower ``batch_concurrency`` and
+    the number of operations you start at once.
     """
 
 
@@ -410,6 +508,10 @@ class RequestTimeout(TransportError, TimeoutError):
     timed-out attempt, and this is raised when the last one timed out too. Like
     :class:`DeadlineExceeded` it is a :class:`TimeoutError`, so ``except TimeoutError``
     catches every way an operation can run out of time.
+
+    What to do: raise ``Config.timeout`` or ``Config.connect_timeout`` if DynamoDB is slow
+    to answer (large pages), or check the endpoint and network; as for
+    :class:`TransportError`, a write may have been applied.
     """
 
 
@@ -417,6 +519,10 @@ class DeadlineExceeded(DynamORMError, TimeoutError):
     """The operation did not finish before its deadline; in-flight requests were cancelled.
 
     The deadline is a Lambda's remaining time, ``with_deadline`` or a table wait's timeout.
+
+    What to do: give the operation more time (a longer Lambda timeout, a later
+    ``with_deadline``) or less work (smaller pages, fewer items per call). Writes that were
+    in flight may have been applied.
     """
 
 
@@ -426,8 +532,10 @@ class WriteOutcomeUnknown(DynamORMError):
     Raised instead of :class:`ConditionFailed` when an earlier attempt of the write may
     have been applied (its answer was lost: a reset connection, a read timeout, a 5xx),
     the retry failed its condition, and the stored item is not the one this call wrote
-    (another writer may have changed it since, or it could not be read). Reload the item
-    and decide from what is stored; never re-apply a change blindly.
+    (another writer may have changed it since, or it could not be read).
+
+    What to do: reload the item and decide from what is stored (``item`` has it when it is
+    known); never re-apply a change blindly.
 
     Attributes:
         item: The stored item as the model when it is known (``None`` when the item does
@@ -445,11 +553,18 @@ class WriteDeadlineExceeded(WriteOutcomeUnknown, DeadlineExceeded):
     It is a :class:`DeadlineExceeded` (deadline handling catches it) and a
     :class:`WriteOutcomeUnknown`: the request may have been applied before it was cut. A
     write the deadline stopped before sending raises a plain :class:`DeadlineExceeded`.
+
+    What to do: as for :class:`WriteOutcomeUnknown`, reload the item when there is time
+    again (the next invocation) and decide from what is stored.
     """
 
 
 class UnknownPartner(DynamORMError):
     """No partner account is configured under this id (see :mod:`dynamorm_async.partners`).
+
+    What to do: add the partner's account (``MultiAccountDB.add`` or the
+    ``DYNAMORM_PARTNERS`` variable), or answer the request as for an unknown tenant (404 or
+    403).
 
     Attributes:
         partner: The id asked for (only a well-formed id is ever kept here).
@@ -465,6 +580,8 @@ class InvalidPartnerId(UnknownPartner, ValidationError):
 
     Raised before the id reaches a table name, an STS session name or a log line; the
     message gives its length, never the text (which came from a request).
+
+    What to do: the id came from a request: answer 400.
     """
 
 
@@ -472,6 +589,9 @@ class MissingPartner(DynamORMError):
     """An event carries no partner id where the event's reader looked for one.
 
     See :func:`~dynamorm_async.aws_lambda.partner_id_from_event`.
+
+    What to do: the caller sent no partner id (no claim, header or authorizer value):
+    answer 401 or 400, or tell the reader where the id is.
     """
 
 
@@ -483,6 +603,9 @@ class AssumeRoleFailed(DynamORMError):
     holds credentials or the ExternalId. A refusal is not chained to botocore's
     ``ClientError``, whose text names accounts unmasked: its code, request id and (masked)
     message are here; a failure to reach STS is chained to its cause.
+
+    What to do: check the partner's role ARN, its trust policy (your account and the
+    ExternalId) and your own ``sts:AssumeRole`` permission; a later request tries again.
 
     Attributes:
         partner: The partner id.
@@ -503,6 +626,9 @@ class BatchWriteError(DynamORMError):
     deadline cut the request in flight). Writing either group again is safe, because batch
     puts and deletes are idempotent. The error is chained ``from`` the failure that stopped
     the batch, if there was one.
+
+    What to do: write ``unprocessed`` again later (a queue, a retry): it is safe; or pass
+    ``raise_on_unprocessed=False`` to get them in the result instead.
 
     Attributes:
         unprocessed: What was not written, as the caller passed it (model instances, or
@@ -534,11 +660,17 @@ class BatchDeadlineExceeded(BatchWriteError, DeadlineExceeded):
 
     It is a :class:`DeadlineExceeded` (so deadline handling catches it) and a
     :class:`BatchWriteError` telling what was written and what was not.
+
+    What to do: as for :class:`BatchWriteError`, resend ``unprocessed`` with more time, or
+    write fewer items per call.
     """
 
 
 class BatchGetError(DynamORMError):
     """A batch read still had unprocessed keys after its retries.
+
+    What to do: read ``unprocessed`` again later (throttling is the usual cause), or pass
+    ``raise_on_unprocessed=False`` to get them in the result.
 
     Attributes:
         unprocessed: The keys not read, as the caller passed them.
@@ -557,15 +689,25 @@ class UnroutableRecord(DynamORMError):
     """A stream record comes from a table that none of the given models is stored in.
 
     ``table`` is the physical table name from the record's event source ARN.
+
+    What to do: pass the model of that table to ``decode_stream``/``process_stream``, or
+    leave that table's stream out of the function's event sources.
     """
 
 
 class StreamImageMissing(DynamORMError):
-    """A stream record does not carry the image asked for (see its ``view_type``)."""
+    """A stream record does not carry the image asked for (see its ``view_type``).
+
+    What to do: set the table's stream view type to one that carries the image
+    (``NEW_AND_OLD_IMAGES`` carries both), or read the image the stream has.
+    """
 
 
 class IdempotencyError(DynamORMError):
     """An idempotent call cannot run or replay now (see :mod:`dynamorm_async.idempotency`).
+
+    What to do: catch its two subclasses separately: one means "try again later", the
+    other "the client made a mistake".
 
     Attributes:
         key: The idempotency record's key (function name and hash of the key value).
@@ -578,6 +720,8 @@ class IdempotencyError(DynamORMError):
 
 class IdempotencyInProgress(IdempotencyError):
     """Another invocation holds the key and has neither finished nor run out of time.
+
+    What to do: tell the caller to retry later (HTTP 409 or 429), after ``holder_deadline``.
 
     Attributes:
         holder_deadline: When the holder's invocation ends (epoch milliseconds), after which
@@ -593,7 +737,11 @@ class IdempotencyInProgress(IdempotencyError):
 
 
 class IdempotencyKeyMismatch(IdempotencyError):
-    """The idempotency key was used before with a different payload (its hash differs)."""
+    """The idempotency key was used before with a different payload (its hash differs).
+
+    What to do: the client reused a key for another request: answer 422 and ask for a new
+    key.
+    """
 
 
 _CODE_TO_ERROR: dict[str, type[DynamORMError]] = {

@@ -49,7 +49,7 @@ def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> 
 class Provisioned:
     """Provisioned capacity (instead of on-demand billing), for the table and each GSI.
 
-    Args:
+    Attributes:
         read: Read capacity units.
         write: Write capacity units.
     """
@@ -81,7 +81,7 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any], An
 class TableOptions:
     """A table's settings beyond keys and indexes. The defaults are DynamoDB's own.
 
-    Args:
+    Attributes:
         provisioned: Provisioned capacity; ``None`` (default) bills per request.
         point_in_time_recovery: Enable continuous backups (point-in-time recovery).
         stream: Enable a DynamoDB stream with this view type; ``None`` for no stream.

@@ -59,6 +59,7 @@ Mode = Literal["plain", "omit_empty", "sparse", "key"]
 Missing = Literal["default", "none", "empty", "error"]
 
 MAX_ITEM_SIZE = 400 * 1024
+"""DynamoDB's limit on one item's size, in bytes (names and values, as DynamoDB counts)."""
 
 _dumps = marshal.dumps
 

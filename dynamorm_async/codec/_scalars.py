@@ -36,6 +36,7 @@ from ._time import (
 )
 
 AttributeValue = dict[str, Any]
+"""One DynamoDB AttributeValue, as the wire JSON has it: ``{"S": "text"}``, ``{"N": "1.5"}``."""
 Encoder = Callable[[Any], AttributeValue | None]
 KeyEncoder = Callable[[Any], AttributeValue]
 Decoder = Callable[[Any], Any]

@@ -69,7 +69,7 @@ class LayerBuildError(RuntimeError):
 class LayerSpec:
     """What to build a layer for.
 
-    Args:
+    Attributes:
         python: The Lambda runtime's Python version.
         arch: The function's architecture.
         package: The pip requirement for dynamorm_async itself, installed with its

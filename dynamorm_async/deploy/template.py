@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 TemplateFormat = Literal["cloudformation", "sam"]
+"""The template flavours :func:`build_template` writes."""
 
 POLICY_ID = "DynamormAsyncAccessPolicy"
 """The logical id of the IAM managed policy in the template."""

@@ -81,9 +81,13 @@ __all__ = [
 ]
 
 ENDPOINT_ENV = "DYNAMODB_ENDPOINT"
+"""A server to use instead of starting one (DynamoDB Local, a shared moto, AWS)."""
 SERVER_KIND_ENV = "DYNAMORM_TEST_SERVER"
+"""Which server the plugin starts, or what ``DYNAMODB_ENDPOINT`` is: one of :data:`SERVER_KINDS`."""
 SERVER_KINDS = ("moto", "dynalite", "other")
+"""The values of ``DYNAMORM_TEST_SERVER`` (``moto`` by default)."""
 TRANSPORT_ENV = "DYNAMORM_TEST_TRANSPORT"
+"""The transport of the plugin's ``config``: ``direct`` (default) or ``botocore``."""
 TRANSPORTS = ("direct", "botocore")
 
 DYNALITE_TABLE_MS = 50

@@ -314,6 +314,9 @@ class UnknownEntity(DecodeError):
     Raised instead of decoding the item as the wrong model: a ``db.model(Order)`` read
     meeting a payment, or a collection meeting an entity it was not given.
 
+    What to do: read the partition with ``db.collection(...)`` naming every model stored
+    there, or pass ``skip_unknown=True`` to leave other entities out.
+
     Attributes:
         attribute: The discriminator attribute's stored name.
         expected: The entity names the read accepts.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,15 @@ async def open_transport(config: Config) -> Transport:
     from .transport.direct import DirectTransport
 
     return await DirectTransport.open(config)
+
+
+# The parked generators of each loop, held until they run: a DB dropped without close() must
+# not let the garbage collector finalize its transport's aiohttp session (which then warns
+# "Unclosed client session", in whatever order the cycle is collected) before the loop's
+# shutdown closes it. Held per loop, they go with it.
+_PARKED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[AsyncGenerator[None, None]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def _close_at_loop_shutdown(transport: Transport) -> AsyncGenerator[None, None]:
@@ -147,6 +157,7 @@ class Engine:
             transport = await self._factory(self.config)
             closer = _close_at_loop_shutdown(transport)
             await closer.__anext__()
+            _PARKED.setdefault(loop, set()).add(closer)
             self._binding = _Binding(loop, transport, closer)
             self.opened += 1
             return transport
@@ -248,5 +259,6 @@ class Engine:
         if binding is None:
             return
         if binding.loop is asyncio.get_running_loop():
+            _PARKED.get(binding.loop, set()).discard(binding.closer)
             await binding.closer.aclose()
         # A transport of another loop is abandoned: that loop closes it at its shutdown.

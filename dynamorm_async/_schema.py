@@ -264,6 +264,12 @@ class ModelMeta:
     discriminator: str | None = None
     entity: str | None = None
     templates: tuple[FieldMeta, ...] = ()
+    has_lifecycle: bool = attrs.field(init=False)
+    """Whether the model has a ``version()``, ``created_at()`` or ``updated_at()`` field."""
+
+    @has_lifecycle.default
+    def _has_lifecycle(self) -> bool:
+        return (self.version, self.created_at, self.updated_at) != (None, None, None)
 
     @property
     def key_fields(self) -> tuple[FieldMeta, ...]:

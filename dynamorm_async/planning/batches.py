@@ -82,6 +82,8 @@ class BatchWritePlan:
         self.entries: list[Entry] = []
         self.key_names: dict[str, tuple[str, ...]] = {}
         self._claims = _keys.Claims()
+        # The checked table and key names of each class put so far (the checks are per class).
+        self._put_classes: dict[type, tuple[str, tuple[str, ...]]] = {}
 
     def _table(self, meta: ModelMeta) -> str:
         table = self.planner.config.table_name(meta.table)
@@ -113,14 +115,19 @@ class BatchWritePlan:
 
     def add_put(self, item: Any) -> None:
         """Check a put: a model instance, not a versioned one without ``unconditional``."""
-        if isinstance(item, _keys.NOT_INSTANCES):
-            raise TypeError(f"batch puts take model instances, not {type(item).__name__}")
-        meta = model_meta(type(item))
-        if self.mode == "put":
-            self._versioned(meta, "put")
-        table = self._table(meta)
+        cls = type(item)
+        checked = self._put_classes.get(cls)
+        if checked is None:
+            if isinstance(item, _keys.NOT_INSTANCES):
+                raise TypeError(f"batch puts take model instances, not {cls.__name__}")
+            meta = model_meta(cls)
+            if self.mode == "put":
+                self._versioned(meta, "put")
+            table = self._table(meta)
+            checked = self._put_classes[cls] = (table, self.key_names[table])
+        table, names = checked
         key = self.planner.codec.key_of(item)
-        self._add(Entry(item, True, _keys.fingerprint(table, self.key_names[table], key)))
+        self._add(Entry(item, True, _keys.fingerprint(table, names, key)))
 
     def add_delete(self, target: Any) -> None:
         """Check and plan a delete: an instance or a ``(Model, key)`` pair."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -85,6 +86,11 @@ class Stamp:
     condition: Condition | None = None
 
 
+_UNSTAMPED: Stamp = Stamp(MappingProxyType({}))
+"""The stamp of an unguarded create or put of a model without lifecycle fields (shared:
+nothing in it can change)."""
+
+
 def _current_version(meta: ModelMeta, item: Any) -> int:
     """The instance's version, which must be an int (not a bool, a str or None)."""
     assert meta.version is not None
@@ -108,6 +114,8 @@ def _version_guard(codec: Codec, meta: ModelMeta, field: FieldMeta, value: Any) 
 def on_create(codec: Codec, item: Any, *, now: dt.datetime, if_not_exists: bool = False) -> Stamp:
     """Create: version 0, both timestamps ``now``; guarded only if ``if_not_exists``."""
     meta = model_meta(type(item))
+    if not if_not_exists and not meta.has_lifecycle:
+        return _UNSTAMPED
     values: dict[str, Any] = {}
     if meta.version is not None:
         values[meta.version.name] = 0
@@ -134,6 +142,8 @@ def on_put(
     0, guarded by the item's absence, as DynamORM's data model says a new item starts.
     """
     meta = model_meta(type(item))
+    if not meta.has_lifecycle:
+        return _UNSTAMPED
     values: dict[str, Any] = {}
     condition: Condition | None = None
     if meta.version is not None and new:
@@ -272,8 +282,10 @@ def stamped(changes: Changes, stamp: Stamp) -> Changes:
 
 def put_item(codec: Codec, item: Any, stamp: Stamp) -> Item:
     """The whole encoded item with the stamp's values in place of the instance's."""
-    meta = model_meta(type(item))
     encoded = codec.encode(item)
+    if not stamp.values:
+        return encoded
+    meta = model_meta(type(item))
     for name, value in stamp.values.items():
         field = meta.by_name[name]
         av = codec.encode_field(meta.cls, name, value)

@@ -33,6 +33,12 @@ class Counter:
     label: str = attr(default="")
 
 
+@table("orders")
+@attrs.define
+class OtherOrder:
+    code: str = pk()
+
+
 async def all_written(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {"UnprocessedItems": {}}
 
@@ -171,6 +177,23 @@ async def test_items_are_encoded_chunk_by_chunk_and_a_bad_one_is_reported_exactl
     assert isinstance(info.value.__cause__, EncodeError)
     assert len(transport.requests) == 1
     assert info.value.written == 25 and info.value.unprocessed == orders[25:]
+
+
+async def test_every_class_of_a_mixed_batch_is_checked_before_anything_is_sent() -> None:
+    db, transport = fake_db(all_written)
+    orders = [Order(customer="c", order_id=f"o{n:03d}") for n in range(60)]
+    payment = Payment(id="p", amount=Decimal(1), customer_id="c")
+    # A versioned model after many items of an unversioned one is still refused...
+    with pytest.raises(ValidationError, match="unconditional=True"):
+        await db.batch_put([*orders, payment])
+    # ...and so is a second class of one table whose key disagrees with the first's.
+    with pytest.raises(ValidationError, match="disagree on its key attributes"):
+        await db.batch_put([*orders, OtherOrder(code="x")])
+    assert transport.requests == []
+    # Each class is checked once, but every item is still encoded and sent.
+    await db.batch_put([*orders, payment, *[Counter(n) for n in range(3)]], unconditional=True)
+    sent = [sum(map(len, p["RequestItems"].values())) for _, p in transport.requests]
+    assert sorted(sent) == [14, 25, 25]
 
 
 async def test_a_repeat_far_apart_is_found_before_anything_is_sent() -> None:

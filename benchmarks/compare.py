@@ -47,7 +47,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from decimal import Decimal
 from pathlib import Path
@@ -168,8 +168,8 @@ async def aiobotocore_contender(stack: AsyncExitStack, url: str) -> Contender:
     )
 
 
-async def dynamorm_contender(stack: AsyncExitStack, url: str, transport: str) -> Contender:
-    """dynamorm_async on one transport: attrs models in and out."""
+async def dynamorm_db(stack: AsyncExitStack, url: str, transport: str) -> DB:
+    """The benchmark's DB on one transport, checked against the null server's item."""
     db = DB(
         local_config(
             url,
@@ -182,6 +182,12 @@ async def dynamorm_contender(stack: AsyncExitStack, url: str, transport: str) ->
     stack.push_async_callback(db.close)
     db.register(Order, CustomerOrder)
     assert await db.get(Order, {"id": ORDER.id}) == ORDER, "the null server's item drifted"
+    return db
+
+
+async def dynamorm_contender(stack: AsyncExitStack, url: str, transport: str) -> Contender:
+    """dynamorm_async on one transport: attrs models in and out."""
+    db = await dynamorm_db(stack, url, transport)
 
     async def query() -> int:
         query = db.model(CustomerOrder).where("customer_id", "=", ORDER.customer_id)
@@ -702,11 +708,90 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _by_module(profiler: cProfile.Profile) -> tuple[dict[str, float], float, float]:
+    """Own time by top-level module, the busy total and the idle time (epoll's wait)."""
+    stats = pstats.Stats(profiler)
+    by_module: dict[str, float] = {}
+    total = 0.0
+    for (file, _, func), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        total += own
+        if file == "~":
+            key = f"built-in {func.split(' of ')[0].strip('<>')}"
+        elif "site-packages" in file:
+            key = file.split("site-packages/")[1].split("/")[0]
+        elif "dynamorm_async" in file:
+            key = "dynamorm_async/" + file.split("dynamorm_async/")[-1]
+        else:
+            key = "stdlib " + Path(file).stem
+        by_module[key] = by_module.get(key, 0.0) + own
+    # epoll's wait is time spent idle (the answer is on its way), not CPU: left out.
+    idle = by_module.pop("built-in method 'poll'", 0.0)
+    return by_module, total - idle, idle
+
+
+def _shares(by_module: dict[str, float], busy: float, rows: int) -> str:
+    return "".join(
+        f"{seconds / busy * 100:6.1f} %  {key}\n"
+        for key, seconds in sorted(by_module.items(), key=lambda kv: -kv[1])[:rows]
+    )
+
+
+async def batch_split(db: DB, orders: list[Order], repeats: int) -> dict[str, float]:
+    """CPU µs per item of a batch write, whole and in its two halves (medians of runs).
+
+    ``planning`` is what the batch does before a request leaves (checks, duplicate
+    detection, encoding, request bodies: :mod:`dynamorm_async.planning.batches`, no
+    network); ``sending`` is sending those very requests, :data:`WIDTH` in flight, through
+    the engine (serialisation, signing, aiohttp, the event loop).
+    """
+    from dynamorm_async.planning.batches import WRITE_CHUNK, BatchWritePlan, chunked
+    from dynamorm_async.planning.lifecycle import utcnow
+    from dynamorm_async.planning.writes import WritePlanner
+
+    def plan() -> Iterator[dict[str, Any]]:
+        batch = BatchWritePlan(
+            WritePlanner(db.codec, db.config, utcnow()), mode="put", unconditional=False
+        )
+        for order in orders:
+            batch.add_put(order)
+        for chunk in chunked(batch.entries, WRITE_CHUNK):
+            yield batch.request(batch.plan(chunk))
+            for entry in chunk:  # as an answered chunk lets its encoded items go
+                entry.write = None
+
+    requests = list(plan())
+    gate = asyncio.Semaphore(WIDTH)
+
+    async def send(params: dict[str, Any]) -> None:
+        async with gate:
+            await db.engine.call("BatchWriteItem", params)
+
+    async def planning() -> None:
+        for _ in plan():
+            pass
+
+    async def sending() -> None:
+        await asyncio.gather(*(send(params) for params in requests))
+
+    async def whole() -> None:
+        await db.batch_put(orders)
+
+    figures: dict[str, list[float]] = {}
+    await whole()  # the pool's connections, opened
+    for _ in range(repeats):
+        for name, run in (("whole", whole), ("planning", planning), ("sending", sending)):
+            cpu, _ = await cpu_of(run)
+            figures.setdefault(name, []).append(cpu / len(orders) * 1e6)
+    return {name: median(values) for name, values in figures.items()}
+
+
 def profile(url: str, ops: int) -> str:
-    """cProfile of dynamorm_async (direct) puts and gets: own time by top-level module."""
+    """cProfile of dynamorm_async (direct): puts and gets, then a batch write, by module."""
 
     async def run() -> str:
+        out = io.StringIO()
         async with AsyncExitStack() as stack:
+            db = await dynamorm_db(stack, url, "direct")
             c = await dynamorm_contender(stack, url, "direct")
             await loop(c.put, 50)
             profiler = cProfile.Profile()
@@ -714,31 +799,50 @@ def profile(url: str, ops: int) -> str:
             await loop(c.put, ops)
             await loop(c.get, ops)
             profiler.disable()
-        stats = pstats.Stats(profiler)
-        by_module: dict[str, float] = {}
-        total = 0.0
-        for (file, _, func), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
-            total += own
-            if file == "~":
-                key = f"built-in {func.split(' of ')[0].strip('<>')}"
-            elif "site-packages" in file:
-                key = file.split("site-packages/")[1].split("/")[0]
-            elif "dynamorm_async" in file:
-                key = "dynamorm_async/" + file.split("dynamorm_async/")[-1]
-            else:
-                key = "stdlib " + Path(file).stem
-            by_module[key] = by_module.get(key, 0.0) + own
-        # epoll's wait is time spent idle (the answer is on its way), not CPU: left out.
-        idle = by_module.pop("built-in method 'poll'", 0.0)
-        busy = total - idle
-        out = io.StringIO()
-        out.write(
-            f"own time by module, {2 * ops} operations (put then get): {busy / (2 * ops) * 1e6:.0f}"
-            f" µs busy per operation under cProfile, shares of it ({idle / total:.0%} idle in"
-            " epoll left out)\n"
-        )
-        for key, seconds in sorted(by_module.items(), key=lambda kv: -kv[1])[:25]:
-            out.write(f"{seconds / busy * 100:6.1f} %  {key}\n")
+            by_module, busy, idle = _by_module(profiler)
+            out.write(
+                f"own time by module, {2 * ops} operations (put then get): "
+                f"{busy / (2 * ops) * 1e6:.0f} µs busy per operation under cProfile, shares of "
+                f"it ({idle / (busy + idle):.0%} idle in epoll left out)\n"
+            )
+            out.write(_shares(by_module, busy, 25))
+            orders = order_items(BATCH_ITEMS)
+            split = await batch_split(db, orders, 7)
+            requests = math.ceil(BATCH_ITEMS / 25)
+            ideal = math.ceil(requests / WIDTH) * LATENCY
+            sending_ms = split["sending"] * BATCH_ITEMS / 1000
+            out.write(
+                f"\nbatch write of {BATCH_ITEMS:,} items ({requests} requests, {WIDTH} in "
+                f"flight), client CPU µs per item, medians of 7 runs without the profiler: "
+                f"whole {split['whole']:.1f} = planning {split['planning']:.1f} (checks, "
+                f"encoding, request bodies) + sending {split['sending']:.1f} (serialising, "
+                f"signing, aiohttp, event loop) + the fan-out's bookkeeping; sending alone is "
+                f"{sending_ms:.0f} ms, {sending_ms / (ideal * 1000):.2f} x the {ideal * 1000:.0f}"
+                f" ms ideal at {LATENCY * 1000:.0f} ms RTT\n"
+            )
+            sizes = (2_000, BATCH_ITEMS, 20_000)
+            many = order_items(max(sizes))
+            per_item: dict[int, list[float]] = {}
+            for _ in range(5):
+                for size in sizes:
+                    cpu, _ = await cpu_of(lambda size=size: db.batch_put(many[:size]))
+                    per_item.setdefault(size, []).append(cpu / size * 1e6)
+            out.write(
+                "the whole batch's CPU µs per item by its size (medians of 5): "
+                + ", ".join(f"{size:,} items {median(v):.1f}" for size, v in per_item.items())
+                + "\n"
+            )
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(3):
+                await c.batch(orders)
+            profiler.disable()
+            by_module, busy, idle = _by_module(profiler)
+            out.write(
+                f"own time by module, 3 batch writes: {busy / (3 * BATCH_ITEMS) * 1e6:.0f} µs busy"
+                " per item under cProfile, shares of it\n"
+            )
+            out.write(_shares(by_module, busy, 25))
         return out.getvalue()
 
     return asyncio.run(run())

@@ -47,10 +47,8 @@ from .errors import (
     WriteDeadlineExceeded,
     WriteOutcomeUnknown,
 )
-from .expr import Path
 from .key_templates import KeyTemplate, template
 from .model import GSI, LSI, attr, created_at, pk, sk, table, ttl, updated_at, version
-from .planning.reads import Plan
 from .session import Session
 from .table_options import Provisioned, TableOptions
 
@@ -61,9 +59,11 @@ if TYPE_CHECKING:
     from .capacity import Capacity, CapacityMeter, measure_capacity
     from .collection import Collection
     from .conditions import Cond, cond
+    from .expr import Path
     from .metrics import Metrics
     from .pagination import Cursor, Page, Stream
     from .partners import MultiAccountDB, PartnerAccount
+    from .planning.reads import Plan
     from .planning.writes import Write
     from .progress import BatchProgress
     from .query import ProjectedQuery, Query
@@ -88,6 +88,8 @@ _LAZY = {
     "MultiAccountDB": "partners",
     "Page": "pagination",
     "PartnerAccount": "partners",
+    "Path": "expr",
+    "Plan": "planning.reads",
     "ProjectedQuery": "query",
     "Query": "query",
     "Stream": "pagination",

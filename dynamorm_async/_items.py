@@ -30,7 +30,7 @@ T = TypeVar("T")
 async def get_item(session: Session, request: Mapping[str, Any]) -> dict[str, Any] | None:
     """The raw item a ``GetItem`` request reads, or ``None`` if there is none.
 
-    ``request`` comes from :func:`~dynamorm_async.planning.reads.get_request` (or a
+    ``request`` comes from :func:`~dynamorm_async.planning.gets.get_request` (or a
     ``GetItem`` plan's :meth:`~dynamorm_async.planning.reads.Plan.request`).
     """
     item: dict[str, Any] | None = (await session.send("GetItem", request)).get("Item")

@@ -24,7 +24,7 @@ from .config import Config
 from .engine import Engine, TransportFactory
 from .errors import AccessDenied, ItemNotFound, masked_key
 from .planning import _keys
-from .planning.reads import get_request
+from .planning.gets import get_request
 from .session import Session
 from .table_options import TABLE_WAIT_TIMEOUT
 

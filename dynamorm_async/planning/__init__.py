@@ -2,6 +2,8 @@
 
 * :mod:`.reads` chooses an access path (GetItem, BatchGetItem, Query, Scan) and builds
   its request (:class:`~dynamorm_async.planning.reads.Plan`);
+* :mod:`.gets` builds the ``GetItem`` request and a read's projection (what a read by key
+  needs, without the planner or the expression compiler);
 * :mod:`.writes` builds each single-item write request, once
   (:class:`~dynamorm_async.planning.writes.Write`), for single writes, the update builder,
   transactions and batches;

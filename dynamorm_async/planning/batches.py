@@ -19,8 +19,9 @@ import attrs
 from .._schema import ModelMeta, model_meta
 from ..codec import Item
 from ..errors import ValidationError, masked
-from ..expr import Path, Placeholders, projection
+from ..expr import Path
 from . import _keys
+from .gets import projection_params
 from .writes import Write, WritePlanner
 
 __all__ = [
@@ -211,9 +212,7 @@ def read_options(
     if select is not None:
         paths = [Path.of(field.stored) for field in meta.key_fields]
         paths.extend(path for path in select if path not in paths)
-        placeholders = Placeholders()
-        options["ProjectionExpression"] = projection(paths, placeholders)
-        options.update(placeholders.params())
+        options.update(projection_params(paths))
     if consistent:
         options["ConsistentRead"] = True
     return options

@@ -46,14 +46,13 @@ from ..expr import (
     Not,
     Or,
     Path,
-    Placeholders,
     Predicate,
     Size,
     and_,
     compile_request,
-    projection,
 )
 from . import key_ranges
+from .gets import get_request, projection_params
 
 if TYPE_CHECKING:
     from ..codec._templates import TemplateCodec
@@ -64,7 +63,6 @@ __all__ = [
     "AccessPath",
     "Operation",
     "Plan",
-    "get_request",
     "plan_read",
 ]
 
@@ -225,7 +223,7 @@ class Plan:
         return self._consistent(params)
 
     def _projection(self) -> dict[str, Any]:
-        return {} if self.projection is None else _projection_params(self.projection)
+        return {} if self.projection is None else projection_params(self.projection)
 
     def _consistent(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.consistent:
@@ -282,27 +280,6 @@ class Plan:
         )
         lines.extend(f"  skipped: {why}" for why in self.skipped)
         return "\n".join(lines)
-
-
-def get_request(
-    table: str,
-    key: Mapping[str, AttributeValue],
-    *,
-    consistent: bool = False,
-    projection: Sequence[Path] | None = None,
-) -> dict[str, Any]:
-    """The ``GetItem`` parameters reading ``key`` (encoded) from ``table``."""
-    params: dict[str, Any] = {"TableName": table, "Key": dict(key)}
-    if projection is not None:
-        params.update(_projection_params(projection))
-    if consistent:
-        params["ConsistentRead"] = True
-    return params
-
-
-def _projection_params(paths: Sequence[Path]) -> dict[str, Any]:
-    placeholders = Placeholders()
-    return {"ProjectionExpression": projection(paths, placeholders), **placeholders.params()}
 
 
 _PLACEHOLDER = re.compile(r"#n\d+|:v\d+")

@@ -53,30 +53,44 @@ def run_fresh(body: str, env: dict[str, str] | None = None) -> dict[str, object]
     return result
 
 
+_GET_ONCE = """
+import asyncio
+import attrs
+from dynamorm_async import DB, Config, Credentials, TableNotFound, pk, table
+
+@table("cold-start-none")
+@attrs.define
+class Thing:
+    id: str = pk()
+    name: str = ""
+
+async def main():
+    config = Config(
+        region="us-east-1",
+        endpoint_url={endpoint!r},
+        credentials=Credentials(access_key_id="testing", secret_access_key="testing"),
+    )
+    async with DB(config) as db:
+        try:
+            {get}
+        except TableNotFound:
+            return "TableNotFound"
+        return "found"
+
+result = asyncio.run(main())
+"""
+
+
+def get_once(config: Config, get: str) -> dict[str, object]:
+    """What a fresh process imported and opened for one GetItem (``get``) and its DB."""
+    return run_fresh(_GET_ONCE.format(endpoint=config.endpoint_url, get=get))
+
+
 def test_a_first_get_item_loads_no_client_machinery_and_no_service_json(config: Config) -> None:
-    report = run_fresh(
-        f"""
-        import asyncio
-        import dynamorm_async
-        from dynamorm_async import DB, Config, Credentials, TableNotFound
-
-        async def main():
-            config = Config(
-                region="us-east-1",
-                endpoint_url={config.endpoint_url!r},
-                credentials=Credentials(access_key_id="testing", secret_access_key="testing"),
-            )
-            async with DB(config) as db:
-                try:
-                    await db.engine.call(
-                        "GetItem", {{"TableName": "cold-start-none", "Key": {{"id": {{"S": "x"}}}}}}
-                    )
-                except TableNotFound:
-                    return "TableNotFound"
-                return "found"
-
-        result = asyncio.run(main())
-        """
+    report = get_once(
+        config,
+        'await db.engine.call("GetItem", {"TableName": "cold-start-none", '
+        '"Key": {"id": {"S": "x"}}})',
     )
     assert report["result"] == "TableNotFound"  # the request went out and was answered
     modules = set(report["modules"])  # type: ignore[arg-type]
@@ -102,3 +116,25 @@ def test_importing_the_package_imports_no_transport_library() -> None:
         m for m in modules if m.split(".")[0] in ("botocore", "aiobotocore", "aiohttp", "orjson")
     }
     assert heavy == set()
+
+
+# What a function that only reads items by key never needs: the query planner and the
+# expression compiler, and everything of writes.
+NOT_FOR_A_READ_BY_KEY = (
+    "dynamorm_async.expr",
+    "dynamorm_async.planning.reads",
+    "dynamorm_async.planning.key_ranges",
+    "dynamorm_async.planning.writes",
+    "dynamorm_async.query",
+    "dynamorm_async.conditions",
+)
+
+
+def test_a_first_db_get_loads_neither_the_query_planner_nor_the_expression_compiler(
+    config: Config,
+) -> None:
+    report = get_once(config, 'await db.get(Thing, {"id": "x"})')
+    assert report["result"] == "TableNotFound"  # the GetItem went out and was answered
+    modules = set(report["modules"])  # type: ignore[arg-type]
+    assert "dynamorm_async.planning.gets" in modules
+    assert {m for m in modules if m.startswith(NOT_FOR_A_READ_BY_KEY)} == set()

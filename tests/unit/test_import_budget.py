@@ -31,10 +31,13 @@ FORBIDDEN = (
 )
 
 # Loaded on first use of what needs them: a Lambda function that only reads items by key
-# never pays for them. Writes and conditions (the first put), queries and pagination,
+# never pays for them. The expression compiler and the query planner, writes and conditions
+# (the first put), queries and pagination,
 # batches, transactions, update builders, table management, and cattrs (only
 # `Codec.converter` uses it).
 ON_FIRST_USE = (
+    "dynamorm_async.expr",
+    "dynamorm_async.planning.reads",
     "dynamorm_async.planning.writes",
     "dynamorm_async.conditions",
     "dynamorm_async.updates",
@@ -90,9 +93,11 @@ def test_plain_import_loads_no_optional_part(setup: str) -> None:
         ("from dynamorm_async import Query", "dynamorm_async.query"),
         ("from dynamorm_async import cond", "dynamorm_async.conditions"),
         ("from dynamorm_async import Write", "dynamorm_async.planning.writes"),
+        ("from dynamorm_async import Path", "dynamorm_async.expr"),
+        ("from dynamorm_async import Plan", "dynamorm_async.planning.reads"),
         ("from dynamorm_async.codec import Codec; Codec().converter", "cattrs"),
     ],
-    ids=["Query", "cond", "Write", "converter"],
+    ids=["Query", "cond", "Write", "Path", "Plan", "converter"],
 )  # fmt: skip
 def test_a_lazy_part_loads_on_first_use(setup: str, module: str) -> None:
     assert module in modules_after(setup)

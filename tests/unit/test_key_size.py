@@ -90,6 +90,44 @@ def test_keys_given_by_name_are_refused_as_invalid_requests() -> None:
         codec.encode_field(Thing, "owner", "o" * 2049)
 
 
+class Name(str):
+    """A str subclass: stored as its text, like a plain str."""
+
+
+@pytest.mark.parametrize(
+    ("key", "refused"),
+    [
+        ({"id": "a" * 2048, "part": "b" * 1024}, None),
+        ({"id": "é" * 1024, "part": "ü" * 512}, None),  # 2,048 and 1,024 bytes of UTF-8
+        ({"id": Name("a" * 2048), "part": "b"}, None),
+        ({"id": "a" * 2049, "part": "b"}, "the partition key is 2049 bytes"),
+        ({"id": "é" * 1025, "part": "b"}, "the partition key is 2050 bytes"),
+        ({"id": "a", "part": "b" * 1025}, "the sort key is 1025 bytes"),
+        ({"id": "", "part": "b"}, "cannot be an empty string"),
+        ({"id": "a", "part": ""}, "cannot be an empty string"),
+        ({"id": 7, "part": "b"}, "str"),
+    ],
+)
+def test_a_key_is_checked_alike_by_name_by_instance_and_in_the_item(
+    key: dict[str, object], refused: str | None
+) -> None:
+    codec = Codec()
+    thing = Thing(**key)  # type: ignore[arg-type]
+    if refused is None:
+        expected = {name: {"S": str(value)} for name, value in key.items()}
+        assert codec.encode_key(Thing, key) == expected
+        assert codec.key_of(thing) == expected
+        item = codec.encode(thing)
+        assert {name: item[name] for name in key} == expected
+        return
+    with pytest.raises(ValidationError, match=refused):
+        codec.encode_key(Thing, key)
+    with pytest.raises(EncodeError, match=refused):
+        codec.key_of(thing)
+    with pytest.raises(EncodeError, match=refused):
+        codec.encode(thing)
+
+
 async def test_nothing_is_sent() -> None:
     db, transport = fake_db()
     async with db:

@@ -120,22 +120,8 @@ class _Key:
         self.encode = encode
 
 
-def _plain_key(plan: FieldPlan) -> _Key:
-    encoder = plan.key_encoder
-    assert encoder is not None
-    limit = plan.key_limit
-    if plan.inline != "str" or limit is None:
-        return _Key((plan.name,), plan.stored, encoder)
-    checked = encoder
-
-    def encode_str(value: Any) -> AttributeValue:
-        # The common key, a short ASCII string: its bytes are its characters, so the checks
-        # the full encoder makes (not empty, within the key size limit) are these.
-        if value.__class__ is str and value.isascii() and 0 < len(value) <= limit:
-            return {"S": value}
-        return checked(value)
-
-    return _Key((plan.name,), plan.stored, encode_str)
+def _plain_key(name: str, stored: str, encoder: Callable[[Any], AttributeValue]) -> _Key:
+    return _Key((name,), stored, encoder)
 
 
 def _template_key(
@@ -230,7 +216,9 @@ class Codec:
             if field.template is not None:
                 keys.append(_template_key(templates[field.stored], fields))
                 continue
-            keys.append(_plain_key(by_name[field.name]))
+            key_encoder = by_name[field.name].key_encoder
+            assert key_encoder is not None
+            keys.append(_plain_key(field.name, field.stored, key_encoder))
         ordered = tuple(templates.values())
         encode, decode = discriminated(
             meta, ordered, compile_encoder(cls, plans, top=True),

@@ -49,6 +49,7 @@ from ._sets import empty_set_factory, is_set_type
 from ._size import (
     MAX_PARTITION_KEY_SIZE,
     MAX_SORT_KEY_SIZE,
+    ascii_first,
     item_size,
     size_limited,
     value_size,
@@ -132,6 +133,8 @@ def _plan(
         key_encoder = non_empty(hooks.encoder(inner, naming), _INDEX_KEY)
     if key_encoder is not None and key_limit is not None:
         key_encoder = size_limited(key_encoder, *key_limit)
+        if inline == "str":
+            key_encoder = ascii_first(key_encoder, key_limit[0])
     if floats == "str":
         encoder = _converting(float_as_decimal, encoder)
     omits = not ttl and may_omit(tp)

@@ -136,3 +136,19 @@ def size_limited(encoder: KeyEncoder, limit: int, role: str) -> KeyEncoder:
         return av
 
     return encode
+
+
+def ascii_first(encoder: KeyEncoder, limit: int) -> KeyEncoder:
+    """A text key's ``encoder`` (already :func:`size_limited`), its common case first.
+
+    A non-empty ASCII string of at most ``limit`` characters passes every check a key's
+    encoder makes (its bytes are its characters): it is encoded at once, anything else by
+    ``encoder``.
+    """
+
+    def encode(value: Any) -> AttributeValue:
+        if value.__class__ is str and value.isascii() and 0 < len(value) <= limit:
+            return {"S": value}
+        return encoder(value)
+
+    return encode

@@ -45,6 +45,7 @@ from ..errors import (
 )
 from . import table_of
 from ._credentials import CredentialSource, resolve_region
+from ._eager import REQUEST_CLASS
 from ._endpoint import endpoint_for
 from ._pool import PoolGate
 from ._retry import THROTTLING_CODES, RetryPolicy, time_left
@@ -141,6 +142,7 @@ class DirectTransport:
             ),
             auto_decompress=False,
             skip_auto_headers=("Accept-Encoding",),
+            request_class=REQUEST_CLASS,  # on the wire when sent, on Python 3.11 too
         )
         try:
             return cls(config, session)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -81,6 +83,29 @@ async def test_a_damaged_answer_is_retried_then_reported(
         with pytest.raises(TransportError, match="CRC32"):
             await db.engine.call("ListTables", {})
     assert [e.fault for e in fault_proxy.entries("ListTables")] == ["bad-crc"] * 3
+
+
+async def test_a_request_leaves_at_once_even_when_the_loop_has_other_work_ready(
+    config: Config, fault_proxy: FaultProxy
+) -> None:
+    # A batch's workers, or a gather of puts, keep the event loop busy: a request sent then
+    # must be on the wire before the loop runs the work that was ready before it (on Python
+    # 3.11 aiohttp writes the body from a task queued behind that work).
+    async with DB(through(config, fault_proxy, transport="direct")) as db:
+        await db.engine.call("ListTables", {})  # the pool's connection is open
+        before = fault_proxy.requests
+        proxy_had_it: list[bool] = []
+
+        def busy() -> None:  # ready right behind the request: holds the loop like CPU work
+            give_up = time.monotonic() + 10
+            while fault_proxy.requests == before and time.monotonic() < give_up:
+                time.sleep(0.001)  # the proxy thread reads the request meanwhile
+            proxy_had_it.append(fault_proxy.requests > before)
+
+        request = asyncio.ensure_future(db.engine.call("ListTables", {}))
+        asyncio.get_running_loop().call_soon(busy)
+        assert "TableNames" in await request
+    assert proxy_had_it == [True]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -151,23 +151,30 @@ class BatchWritePlan:
 
     def plan(self, entries: list[Entry]) -> list[Entry]:
         """Plan the puts of one chunk (encode and stamp them); the entries, planned."""
-        planner = self.planner
-        for entry in entries:
-            if entry.write is None:
-                item = entry.source
-                entry.write = (
-                    planner.create(item)
-                    if self.mode == "create"
-                    else planner.put(item, check_version=False)
-                )
+        if self.mode == "create":
+            create = self.planner.create
+            for entry in entries:
+                if entry.write is None:
+                    entry.write = create(entry.source)
+        else:
+            put = self.planner.put
+            for entry in entries:
+                if entry.write is None:
+                    entry.write = put(entry.source, check_version=False)
         return entries
 
     def request(self, entries: Iterable[Entry]) -> dict[str, Any]:
         """The ``BatchWriteItem`` parameters of planned entries, grouped by table."""
         request_items: dict[str, list[dict[str, Any]]] = {}
+        table = ""
+        requests: list[dict[str, Any]] = []
         for entry in entries:
-            assert entry.write is not None
-            request_items.setdefault(entry.write.table, []).append(entry.write.batch_request())
+            write = entry.write
+            assert write is not None
+            if write.table != table:
+                table = write.table
+                requests = request_items.setdefault(table, [])
+            requests.append(write.batch_request())
         return {"RequestItems": request_items, "ReturnConsumedCapacity": "TOTAL"}
 
 

@@ -222,9 +222,11 @@ class WritePlanner:
         condition: Cond | None,
     ) -> Write:
         encoded = lifecycle.put_item(self.codec, item, stamp)
+        table = self.config.table_name(meta.table)
+        if stamp.condition is None and condition is None:  # no expressions (batch puts)
+            return Write(kind, meta.cls, table, {"TableName": table, "Item": encoded}, item, stamp)
         guard = conjoin(stamp.condition, condition, meta.cls, self.codec)
-        body = _body(self._table(meta), item=encoded, guard=guard)
-        return Write(kind, meta.cls, body["TableName"], body, item, stamp)
+        return Write(kind, meta.cls, table, _body(table, item=encoded, guard=guard), item, stamp)
 
     def put(
         self,

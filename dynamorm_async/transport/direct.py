@@ -142,6 +142,7 @@ class DirectTransport:
             ),
             auto_decompress=False,
             skip_auto_headers=("Accept-Encoding",),
+            cookie_jar=aiohttp.DummyCookieJar(),  # DynamoDB sets none: no per-request lookups
             request_class=REQUEST_CLASS,  # on the wire when sent, on Python 3.11 too
         )
         try:

@@ -37,6 +37,7 @@ from ..errors import (
     transport_failure,
 )
 from . import table_of
+from ._aiohttp import request_body
 from ._pool import PoolGate
 from ._retry import RetryPolicy
 
@@ -147,6 +148,8 @@ def _gated_session(gate: PoolGate) -> type[Any]:
 
     class GatedSession(AIOHTTPSession):
         async def send(self, request: Any) -> Any:
+            if isinstance(request.body, bytes):  # signed already: only how it is passed changes
+                request.body = request_body(request.body)
             async with gate:
                 delivery = CURRENT_DELIVERY.get()
                 if delivery is None:

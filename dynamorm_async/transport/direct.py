@@ -44,8 +44,8 @@ from ..errors import (
     transport_failure,
 )
 from . import table_of
+from ._aiohttp import REQUEST_CLASS, request_body
 from ._credentials import CredentialSource, resolve_region
-from ._eager import REQUEST_CLASS
 from ._endpoint import endpoint_for
 from ._pool import PoolGate
 from ._retry import THROTTLING_CODES, RetryPolicy, time_left
@@ -282,7 +282,8 @@ class DirectTransport:
         async with self._gate:
             if delivery is not None:
                 delivery.sending()
-            async with self._session.post(self._url, data=body, headers=headers) as response:
+            data = request_body(body)
+            async with self._session.post(self._url, data=data, headers=headers) as response:
                 data = await response.read()
                 return response.status, response.headers, data
 

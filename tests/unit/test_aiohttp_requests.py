@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from dynamorm_async.transport._eager import REQUEST_CLASS
+from dynamorm_async.transport._aiohttp import REQUEST_CLASS
 
 BIG = 32 * 1024 * 1024  # more than loopback's socket buffers hold
 

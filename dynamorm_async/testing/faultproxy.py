@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import io
 import json
 import random
 import re
@@ -453,8 +454,13 @@ class FaultProxy:
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None
         forward_headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
+        # Over 1 MiB aiohttp warns of a bytes body (an error where warnings are): a file
+        # object it reads in chunks instead (this thread must not change warning filters).
+        from ..transport._aiohttp import RAW_BODY_LIMIT  # aiohttp's; imported with it
+
+        data: bytes | io.BytesIO = body if len(body) <= RAW_BODY_LIMIT else io.BytesIO(body)
         async with self._session.request(
-            method, self.upstream + target, headers=forward_headers, data=body
+            method, self.upstream + target, headers=forward_headers, data=data
         ) as response:
             out = await response.read()
             keep = {

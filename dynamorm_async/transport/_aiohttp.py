@@ -101,8 +101,8 @@ REQUEST_CLASS: type[aiohttp.ClientRequest] = (
 """The request class of the direct transport's sessions."""
 
 
-RAW_BODY_LIMIT = 2**20
-"""The size above which aiohttp warns of a bytes body (``aiohttp.payload.TOO_LARGE_BYTES_BODY``)."""
+RAW_BODY_LIMIT: int = getattr(aiohttp.payload, "TOO_LARGE_BYTES_BODY", 2**20)
+"""The size above which aiohttp warns of a bytes body (1 MiB)."""
 
 
 def large_body(body: bytes) -> aiohttp.payload.BytesPayload:

@@ -148,8 +148,18 @@ def _gated_session(gate: PoolGate) -> type[Any]:
 
     class GatedSession(AIOHTTPSession):
         async def send(self, request: Any) -> Any:
-            if isinstance(request.body, bytes):  # signed already: only how it is passed changes
-                request.body = request_body(request.body)
+            body = request.body
+            if not isinstance(body, bytes):
+                return await self._gated_send(request)
+            # Signed already: only how aiohttp is handed the body changes, for this attempt
+            # (botocore rewinds the request's body before a retry: bytes need no rewinding).
+            request.body = request_body(body)
+            try:
+                return await self._gated_send(request)
+            finally:
+                request.body = body
+
+        async def _gated_send(self, request: Any) -> Any:
             async with gate:
                 delivery = CURRENT_DELIVERY.get()
                 if delivery is None:

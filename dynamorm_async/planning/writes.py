@@ -222,7 +222,7 @@ class WritePlanner:
         condition: Cond | None,
     ) -> Write:
         encoded = lifecycle.put_item(self.codec, item, stamp)
-        table = self.config.table_name(meta.table)
+        table = self._table(meta)
         if stamp.condition is None and condition is None:  # no expressions (batch puts)
             return Write(kind, meta.cls, table, {"TableName": table, "Item": encoded}, item, stamp)
         guard = conjoin(stamp.condition, condition, meta.cls, self.codec)

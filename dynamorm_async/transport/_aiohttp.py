@@ -17,7 +17,7 @@ left, if anything. The direct transport's session uses it
 **Big bodies.** aiohttp warns (a ``ResourceWarning``) of every bytes body over 1 MiB, and
 a suite that turns warnings into errors then fails a BatchWriteItem or TransactWriteItems
 that DynamoDB would take (up to 16 MB). Both transports pass such a body as the payload
-:func:`large_body` builds, without the warning: handing the whole body to the socket at
+:func:`request_body` builds, without the warning: handing the whole body to the socket at
 once is what they mean to do.
 """
 
@@ -30,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["RAW_BODY_LIMIT", "REQUEST_CLASS", "EagerRequest", "large_body", "request_body"]
+__all__ = ["RAW_BODY_LIMIT", "REQUEST_CLASS", "EagerRequest", "request_body"]
 
 _NOTHING: Any = object()
 
@@ -105,15 +105,13 @@ RAW_BODY_LIMIT: int = getattr(aiohttp.payload, "TOO_LARGE_BYTES_BODY", 2**20)
 """The size above which aiohttp warns of a bytes body (1 MiB)."""
 
 
-def large_body(body: bytes) -> aiohttp.payload.BytesPayload:
-    """``body`` as aiohttp's payload, built without aiohttp's warning of bodies over 1 MiB."""
+def request_body(body: bytes) -> bytes | aiohttp.payload.BytesPayload:
+    """What to pass aiohttp as ``data=``: ``body`` itself, or over 1 MiB aiohttp's payload of
+    it, built without aiohttp's warning of such bodies."""
+    if len(body) <= RAW_BODY_LIMIT:
+        return body
     with warnings.catch_warnings():  # no await inside: no other task runs meanwhile
         warnings.filterwarnings(
             "ignore", "Sending a large body directly with raw bytes", ResourceWarning
         )
         return aiohttp.payload.BytesPayload(body)
-
-
-def request_body(body: bytes) -> bytes | aiohttp.payload.BytesPayload:
-    """What to pass aiohttp as ``data=``: ``body`` itself, or over 1 MiB :func:`large_body`."""
-    return body if len(body) <= RAW_BODY_LIMIT else large_body(body)

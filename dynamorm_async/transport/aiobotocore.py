@@ -149,11 +149,12 @@ def _gated_session(gate: PoolGate) -> type[Any]:
     class GatedSession(AIOHTTPSession):
         async def send(self, request: Any) -> Any:
             body = request.body
-            if not isinstance(body, bytes):
+            payload = request_body(body) if isinstance(body, bytes) else body
+            if payload is body:
                 return await self._gated_send(request)
             # Signed already: only how aiohttp is handed the body changes, for this attempt
             # (botocore rewinds the request's body before a retry: bytes need no rewinding).
-            request.body = request_body(body)
+            request.body = payload
             try:
                 return await self._gated_send(request)
             finally:

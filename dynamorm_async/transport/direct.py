@@ -282,8 +282,8 @@ class DirectTransport:
         async with self._gate:
             if delivery is not None:
                 delivery.sending()
-            data = request_body(body)
-            async with self._session.post(self._url, data=data, headers=headers) as response:
+            payload = request_body(body)
+            async with self._session.post(self._url, data=payload, headers=headers) as response:
                 data = await response.read()
                 return response.status, response.headers, data
 

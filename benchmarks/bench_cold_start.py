@@ -10,7 +10,8 @@ Phases (milliseconds, ``time.perf_counter`` in the child):
 - models: importing the model modules (and, with gen, the generated module);
 - codec: ``db.register(...)`` of the models plus one encode and one decode of each;
 - client: ``await db.open()`` (aiobotocore session, client, botocore's DynamoDB model);
-- first get: the first ``GetItem`` (a new connection, signing, parsing);
+- first get: the first ``GetItem`` (a new connection, signing, parsing), under a deadline
+  as every call of a Lambda invocation is;
 - peak RSS: ``ru_maxrss`` at the end, in MiB.
 
 Layer sizes are read from ``build/`` (``nox -s lambda_layer`` writes both zips there).
@@ -60,7 +61,7 @@ marks["codec"] = time.perf_counter()
 async def main():
     await db.open()
     marks["client"] = time.perf_counter()
-    await db.get(_common.Order, {"id": _common.ORDER.id})
+    await db.with_deadline(30).get(_common.Order, {"id": _common.ORDER.id})
     marks["first get"] = time.perf_counter()
     await db.close()
 

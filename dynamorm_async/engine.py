@@ -19,9 +19,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from . import tracing
+from ._deadline import CALL_DEADLINE
 from ._delivery import CURRENT_DELIVERY
 from ._instrument import CURRENT_CALL, Call, Observer
 from ._logging import REQUESTS, RequestLog
@@ -232,7 +231,7 @@ class Engine:
         if deadline is None:
             transport = await self.transport()
             return await transport.call(operation, params)
-        if deadline - anyio.current_time() <= 0:
+        if deadline - time.monotonic() <= 0:
             raise DeadlineExceeded(
                 "no time left before the deadline; request not sent",
                 operation=operation,
@@ -241,14 +240,21 @@ class Engine:
         delivery = CURRENT_DELIVERY.get()
         if delivery is not None:
             delivery.handed = True  # a transport that records nothing may have sent it
-        with anyio.CancelScope(deadline=deadline):
-            transport = await self.transport()
-            return await transport.call(operation, params)
-        raise DeadlineExceeded(
-            "deadline reached; the request was cancelled",
-            operation=operation,
-            table=table_of(params),
-        )
+        token = CALL_DEADLINE.set(deadline)
+        try:
+            async with asyncio.timeout_at(deadline) as scope:
+                transport = await self.transport()
+                return await transport.call(operation, params)
+        except TimeoutError as exc:
+            if not scope.expired():  # a timeout of the transport's own, not the deadline
+                raise
+            raise DeadlineExceeded(
+                "deadline reached; the request was cancelled",
+                operation=operation,
+                table=table_of(params),
+            ) from exc
+        finally:
+            CALL_DEADLINE.reset(token)
 
     async def aclose(self) -> None:
         """Close the transport of the running loop; closing twice is harmless.

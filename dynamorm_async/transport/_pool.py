@@ -29,8 +29,6 @@ import contextlib
 import time
 from types import TracebackType
 
-import anyio
-
 from .._instrument import CURRENT_CALL
 from ..errors import PoolTimeout
 
@@ -87,8 +85,10 @@ class PoolGate:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            with anyio.move_on_after(self.timeout):
+            async with asyncio.timeout(self.timeout):
                 await waiter
+        except TimeoutError:
+            pass  # told apart below, where a slot handed over at the last moment still counts
         except BaseException:
             self._abandon(waiter)
             raise

@@ -11,7 +11,7 @@ What is retried (every mode): the throttling codes and transient codes of botoco
 - ``adaptive``: ``standard``, plus botocore's client-side rate limiting: after the first
   throttled answer every attempt takes a token from a bucket refilled at the rate botocore's
   ``CubicCalculator`` (its CUBIC congestion control, reused as it is) sets from the measured
-  send rate. The bucket is asynchronous here, a wait is an :func:`anyio.sleep`.
+  send rate. The bucket is asynchronous here, a wait is an :func:`asyncio.sleep`.
 - ``legacy``: botocore's legacy DynamoDB schedule, ``0.05 * 2 ** (attempt - 1)`` seconds,
   no quota.
 
@@ -23,14 +23,15 @@ error), which is what the botocore transport raises when the deadline cuts its s
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
 
-import anyio
 from botocore.retries.quota import RetryQuota
 from botocore.retries.throttling import CubicCalculator
 
+from .._deadline import time_left
 from ..config import RetryMode
 
 __all__ = ["THROTTLING_CODES", "TRANSIENT_CODES", "RateLimiter", "RetryPolicy"]
@@ -64,11 +65,6 @@ _LEGACY_BASE = 0.05
 _RETRY_COST = 5
 _TIMEOUT_RETRY_COST = 10
 _NO_RETRY_INCREMENT = 1
-
-
-def time_left() -> float:
-    """Seconds until the enclosing cancel scopes' deadline (``inf`` without one)."""
-    return anyio.current_effective_deadline() - anyio.current_time()
 
 
 class RateLimiter:
@@ -115,7 +111,7 @@ class RateLimiter:
         if wait >= time_left():
             self._capacity += 1
             return False
-        await anyio.sleep(wait)
+        await asyncio.sleep(wait)
         return True
 
     def record(self, throttled: bool) -> None:

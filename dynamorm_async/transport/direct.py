@@ -19,6 +19,7 @@ This module is the one place where aiohttp's exceptions are translated for this 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http
 import time
@@ -27,9 +28,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-import anyio
 import orjson
 
+from .._deadline import time_left
 from .._delivery import CURRENT_DELIVERY, Delivery
 from .._instrument import CURRENT_CALL
 from .._logging import gave_up, retrying
@@ -48,7 +49,7 @@ from ._aiohttp import REQUEST_CLASS, request_body
 from ._credentials import CredentialSource, resolve_region
 from ._endpoint import endpoint_for
 from ._pool import PoolGate
-from ._retry import THROTTLING_CODES, RetryPolicy, time_left
+from ._retry import THROTTLING_CODES, RetryPolicy
 from ._sigv4 import Signer, canonical_path
 
 __all__ = ["DirectTransport"]
@@ -234,7 +235,7 @@ class DirectTransport:
                         retrying(
                             operation, params, attempt, error, throttled=throttled, delay=delay
                         )
-                        await anyio.sleep(delay)
+                        await asyncio.sleep(delay)
                         continue
                     _observe(attempt, throttles)
                     gave_up(operation, params, attempt, error, "the deadline comes first")

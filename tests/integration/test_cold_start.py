@@ -138,3 +138,14 @@ def test_a_first_db_get_loads_neither_the_query_planner_nor_the_expression_compi
     modules = set(report["modules"])  # type: ignore[arg-type]
     assert "dynamorm_async.planning.gets" in modules
     assert {m for m in modules if m.startswith(NOT_FOR_A_READ_BY_KEY)} == set()
+
+
+def test_calls_under_a_deadline_load_no_anyio(config: Config) -> None:
+    # A Lambda invocation's calls all run under its deadline. anyio's first cancel scope
+    # would import its asyncio backend (milliseconds and a megabyte of a cold start); the
+    # engine bounds a call with asyncio's own timeout instead.
+    report = get_once(config, 'await db.with_deadline(30).put(Thing(id="x"))')
+    assert report["result"] == "TableNotFound"  # the PutItem went out and was answered
+    modules = set(report["modules"])  # type: ignore[arg-type]
+    assert "dynamorm_async.planning.writes" in modules
+    assert sorted(m for m in modules if m.split(".")[0] in ("anyio", "sniffio")) == []

@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from dynamorm_async import DeadlineExceeded
+from dynamorm_async._deadline import time_left
 from dynamorm_async.aws_lambda import lambda_handler
 from dynamorm_async.testing import FakeLambdaContext, fake_db
 from tests.models import Payment
@@ -47,6 +48,38 @@ async def test_callers_own_scope_is_respected() -> None:
         with anyio.fail_after(0.05):
             await db.find(Payment, {"id": "p-1"})
     assert transport.answered == 0
+
+
+async def test_a_transport_knows_the_time_left_of_its_call() -> None:
+    # What the direct transport's back-off asks before it sleeps: the engine's deadline for
+    # the call, or a caller's anyio scope when that is earlier.
+    seen: list[float] = []
+
+    async def answer(operation: str, params: Any) -> dict[str, Any]:
+        seen.append(time_left())
+        return {}
+
+    db, _ = fake_db(answer)
+    await db.find(Payment, {"id": "p-1"})
+    await db.with_deadline(5).find(Payment, {"id": "p-1"})
+    with anyio.fail_after(2):
+        await db.with_deadline(5).find(Payment, {"id": "p-1"})
+        await db.find(Payment, {"id": "p-1"})
+    unbounded, bounded, caller_first, caller_only = seen
+    assert unbounded == float("inf")
+    assert 4 < bounded <= 5
+    assert 1 < caller_first <= 2
+    assert 1 < caller_only <= 2
+    assert time_left() == float("inf")  # the call's deadline ends with the call
+
+
+async def test_a_timeout_of_the_transport_is_not_taken_for_the_deadline() -> None:
+    async def answer(operation: str, params: Any) -> dict[str, Any]:
+        raise TimeoutError("the transport's own")
+
+    db, _ = fake_db(answer)
+    with pytest.raises(TimeoutError, match="the transport's own"):
+        await db.with_deadline(30).find(Payment, {"id": "p-1"})
 
 
 def test_lambda_context_view_ends_buffer_seconds_early() -> None:

@@ -33,8 +33,9 @@ FORBIDDEN = (
 # Loaded on first use of what needs them: a Lambda function that only reads items by key
 # never pays for them. The expression compiler and the query planner, writes and conditions
 # (the first put), queries and pagination,
-# batches, transactions, update builders, table management, and cattrs (only
-# `Codec.converter` uses it).
+# batches, transactions, update builders, table management, cattrs (only
+# `Codec.converter` uses it), and anyio (task groups, limiters and streams: batches,
+# parallel scans, streaming; the engine's deadlines are asyncio's own).
 ON_FIRST_USE = (
     "dynamorm_async.expr",
     "dynamorm_async.planning.reads",
@@ -43,7 +44,7 @@ ON_FIRST_USE = (
     "dynamorm_async.updates",
     "dynamorm_async.query",
     "dynamorm_async.pagination",
-    "anyio.streams",
+    "anyio",
     "dynamorm_async.batch",
     "dynamorm_async.planning.batches",
     "dynamorm_async.transaction",

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-import anyio
-
 __all__ = ["run_all"]
 
 
@@ -26,6 +24,8 @@ async def run_all(jobs: Iterable[Callable[[], Awaitable[object]]]) -> None:
     Raises:
         Exception: The first exception a job raised (the other jobs are cancelled), as is.
     """
+    import anyio  # here: a query imports this module, and only its parallel count fans out
+
     failures: list[Exception] = []
 
     async def guarded(job: Callable[[], Awaitable[object]]) -> None:

@@ -32,14 +32,16 @@ import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, Literal, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, Self, TypeVar
 
-import anyio
 import attrs
-from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .errors import ValidationError
+
+if TYPE_CHECKING:  # anyio is imported by a parallel scan's stream, its only user here
+    import anyio
+    from anyio.abc import TaskGroup
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = [
     "MAX_CURSOR_DEPTH",
@@ -418,9 +420,11 @@ class Stream(Generic[T]):
             response = await pager.fetch()
             return list(response.get("Items") or ())
         assert self._receive is not None
+        from anyio import EndOfStream
+
         try:
             received = await self._receive.receive()
-        except anyio.EndOfStream:
+        except EndOfStream:
             return None
         if isinstance(received, _Failed):
             raise received.error
@@ -442,6 +446,8 @@ class Stream(Generic[T]):
         self._entered = True
         if not self.parallel or self._task_group is not None:
             return self
+        import anyio
+
         send, receive = anyio.create_memory_object_stream[list[Any] | _Failed](0)
         self._receive = receive
         self._producers = anyio.CancelScope()
@@ -473,6 +479,8 @@ class Stream(Generic[T]):
 
     async def _produce_all(self, send: MemoryObjectSendStream[list[Any] | _Failed]) -> None:
         assert self._producers is not None
+        import anyio
+
         async with send:
             with self._producers:
                 async with anyio.create_task_group() as segments:

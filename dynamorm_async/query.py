@@ -33,7 +33,6 @@ from ._fanout import run_all
 from ._items import get_item
 from ._schema import model_meta
 from ._views import ViewMeta, view_meta
-from .batch import fetch_keys
 from .conditions import Cond, FieldPath, compile_condition, cond
 from .errors import DeadlineExceeded, ItemNotFound, Throttled, ValidationError
 from .expr import Condition, Path, Predicate, and_, or_
@@ -478,6 +477,8 @@ class _Reads(_FilterChain, Generic[R]):
         for key in plan.keys:
             keys.add({name: dict(av) for name, av in key.items()})
         options = read_options(meta, plan.projection, consistent=plan.consistent)
+        from .batch import fetch_keys  # here: most queries never fetch keys in a batch
+
         fetched = await fetch_keys(self._session, keys, options, dict)
         run = fetched.run
         if run.deadline is not None:

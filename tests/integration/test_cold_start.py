@@ -144,8 +144,12 @@ def test_calls_under_a_deadline_load_no_anyio(config: Config) -> None:
     # A Lambda invocation's calls all run under its deadline. anyio's first cancel scope
     # would import its asyncio backend (milliseconds and a megabyte of a cold start); the
     # engine bounds a call with asyncio's own timeout instead.
-    report = get_once(config, 'await db.with_deadline(30).put(Thing(id="x"))')
-    assert report["result"] == "TableNotFound"  # the PutItem went out and was answered
-    modules = set(report["modules"])  # type: ignore[arg-type]
-    assert "dynamorm_async.planning.writes" in modules
-    assert sorted(m for m in modules if m.split(".")[0] in ("anyio", "sniffio")) == []
+    for call in (
+        'await db.with_deadline(30).put(Thing(id="x"))',
+        'await db.with_deadline(30).model(Thing).where("id", "=", "x").all()',
+    ):
+        report = get_once(config, call)
+        assert report["result"] == "TableNotFound"  # the request went out and was answered
+        modules = set(report["modules"])  # type: ignore[arg-type]
+        assert {"dynamorm_async.planning.writes", "dynamorm_async.pagination"} & modules
+        assert sorted(m for m in modules if m.split(".")[0] in ("anyio", "sniffio")) == []

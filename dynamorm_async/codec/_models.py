@@ -282,6 +282,25 @@ def _compile(cls: type, name: str, source: str, namespace: dict[str, Any]) -> Ca
     return namespace[name]  # type: ignore[no-any-return]
 
 
+def _attributed(fields: list[str], plans: list[FieldPlan], namespace: dict[str, Any]) -> list[str]:
+    """The fields' code in one ``try``, its errors attributed to the field ``f`` names.
+
+    One handler for all fields, not one each, keeps the source (and so the compiler's
+    memory and time at a model's first use) about a quarter smaller; the field number is a
+    local store per field.
+    """
+    if not fields:
+        return []
+    namespace["_paths"] = tuple("." + plan.name for plan in plans)
+    return [
+        "try:",
+        *_indent(fields),
+        "except Exception as exc:",
+        "    invalid = _at(exc, _paths[f])",
+        "    raise invalid from invalid.__cause__",
+    ]
+
+
 def _indent(lines: list[str], depth: int = 1) -> list[str]:
     pad = "    " * depth
     return [pad + line for line in lines]
@@ -354,6 +373,7 @@ def compile_encoder(cls: type, plans: list[FieldPlan], *, top: bool) -> Callable
     body: list[str] = ["item = {}"]
     if top:
         body += ["ns = 0", "nx = 0"]
+    fields: list[str] = []
     for i, plan in enumerate(plans):
         namespace[f"_e{i}"] = plan.encoder
         namespace[f"_k{i}"] = plan.key_encoder
@@ -370,13 +390,8 @@ def compile_encoder(cls: type, plans: list[FieldPlan], *, top: bool) -> Callable
             lines += ["elif v is not None:", f"    _e{i}(v)  # still type-checked"]
         else:
             lines += _store_inline(plan, top, f"_e{i}", plan.may_omit)
-        body += [
-            "try:",
-            *_indent(lines),
-            "except Exception as exc:",
-            f"    invalid = _at(exc, {'.' + plan.name!r})",
-            "    raise invalid from invalid.__cause__",
-        ]
+        fields += [f"f = {i}", *lines]
+    body += _attributed(fields, plans, namespace)
     if top:
         namespace["_STATIC"] = static
         # 4 bytes per character bounds any string's UTF-8 size.
@@ -441,6 +456,7 @@ def compile_decoder(cls: type, plans: list[FieldPlan]) -> Callable[[Mapping[str,
     ]
     if by_keyword:
         body.append("kw = {}")
+    fields: list[str] = []
     for i, plan in enumerate(plans):
         namespace[f"_d{i}"] = plan.decoder
         target = f"kw[{plan.alias!r}]" if by_keyword and plan.init else f"a{i}"
@@ -481,17 +497,15 @@ def compile_decoder(cls: type, plans: list[FieldPlan]) -> Callable[[Mapping[str,
             ]
         else:
             present = [f"{target} = _d{i}(av)"]
-        body += [
-            "try:",
-            f"    av = get({plan.stored!r})",
-            "    if av is None:",
-            *_indent(absent, 2),
-            "    else:",
-            *_indent(present, 2),
-            "except Exception as exc:",
-            f"    invalid = _at(exc, {'.' + plan.name!r})",
-            "    raise invalid from invalid.__cause__",
+        fields += [
+            f"f = {i}",
+            f"av = get({plan.stored!r})",
+            "if av is None:",
+            *_indent(absent),
+            "else:",
+            *_indent(present),
         ]
+    body += _attributed(fields, plans, namespace)
     if by_keyword:
         call = "_cls(**kw)"
     else:

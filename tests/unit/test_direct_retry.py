@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+import time
 
 import anyio
 import pytest
 
+from dynamorm_async._deadline import CALL_DEADLINE
 from dynamorm_async.transport._retry import RateLimiter, RetryPolicy
 from dynamorm_async.transport.direct import encode_body
 
@@ -66,6 +68,18 @@ async def test_the_rate_limiter_starts_after_throttling_and_respects_the_deadlin
     # about 2 s away, past a 0.2 s deadline, so the limiter refuses instead of sleeping.
     with anyio.fail_after(0.2):
         assert await limiter.acquire() is False
+
+
+async def test_the_rate_limiter_respects_the_deadline_of_the_call() -> None:
+    # The engine's deadline for the call, not an anyio scope: the limiter still refuses the
+    # ~2 s wait for a token instead of sleeping it (and then answering True).
+    limiter = RateLimiter()
+    limiter.record(throttled=True)
+    token = CALL_DEADLINE.set(time.monotonic() + 0.2)
+    try:
+        assert await limiter.acquire() is False
+    finally:
+        CALL_DEADLINE.reset(token)
 
 
 def test_bodies_are_json_with_binary_as_base64() -> None:

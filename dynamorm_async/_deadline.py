@@ -4,9 +4,9 @@ A deadline is an absolute time on :func:`time.monotonic`'s clock, which is also 
 loop clock that :func:`asyncio.timeout_at` and :class:`anyio.CancelScope` deadlines use.
 
 The engine holds a call to its deadline with :func:`asyncio.timeout_at`, not an anyio cancel
-scope: the first anyio scope of a process imports anyio's asyncio backend (~15 ms of CPU
-and ~1.2 MB on the benchmark machine), which every Lambda cold start would pay for its
-first request. anyio stays for what needs it: task groups, limiters and streams.
+scope: the first anyio scope of a process imports anyio's asyncio backend (15 to 25 ms of
+CPU and about 1.2 MB on the benchmark machine), which every Lambda cold start would pay
+for its first request. anyio stays for what needs it: task groups, limiters and streams.
 """
 
 from __future__ import annotations

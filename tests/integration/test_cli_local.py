@@ -40,6 +40,13 @@ async def use_the_example(endpoint: str) -> None:
         assert (await db.get(Payment, {"id": "p1"})).amount == Decimal("12.30")
 
 
+def _as_from_a_terminal() -> None:
+    # A job started in the background of a script (as CI runs two suites at once) inherits
+    # SIGINT ignored, and Python then keeps it ignored; a command typed at a terminal, which
+    # is what Ctrl-C is sent to, gets the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "dynamorm_async", "local", *options],
@@ -49,6 +56,7 @@ def start(*options: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_as_from_a_terminal,
     )
 
 

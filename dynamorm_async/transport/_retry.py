@@ -27,12 +27,14 @@ import asyncio
 import math
 import random
 import time
-
-from botocore.retries.quota import RetryQuota
-from botocore.retries.throttling import CubicCalculator
+from typing import TYPE_CHECKING
 
 from .._deadline import time_left
 from ..config import RetryMode
+
+if TYPE_CHECKING:
+    from botocore.retries.quota import RetryQuota
+    from botocore.retries.throttling import CubicCalculator
 
 __all__ = ["THROTTLING_CODES", "TRANSIENT_CODES", "RateLimiter", "RetryPolicy"]
 
@@ -80,6 +82,7 @@ class RateLimiter:
         "_last_fill",
         "_max_capacity",
         "_measured",
+        "_started",
     )
 
     _MIN_RATE = 0.5
@@ -89,7 +92,9 @@ class RateLimiter:
 
     def __init__(self) -> None:
         now = time.time()
-        self._cubic = CubicCalculator(starting_max_rate=0, start_time=now)
+        # botocore's CubicCalculator, made at the first throttled answer (see _rate_before).
+        self._cubic: CubicCalculator | None = None
+        self._started = now
         self._enabled = False
         self._fill_rate = 1.0
         self._max_capacity = 1.0
@@ -125,12 +130,31 @@ class RateLimiter:
             self._count = 0
             self._last_bucket = bucket
         if not throttled:
-            new_rate = self._cubic.success_received(now)
+            if self._cubic is None:
+                new_rate = self._rate_before(now - self._started)
+            else:
+                new_rate = self._cubic.success_received(now)
         else:
+            if self._cubic is None:
+                from botocore.retries.throttling import CubicCalculator
+
+                self._cubic = CubicCalculator(starting_max_rate=0, start_time=self._started)
             used = self._measured if not self._enabled else min(self._measured, self._fill_rate)
             new_rate = self._cubic.error_received(used, now)
             self._enabled = True
         self._set_rate(min(new_rate, self._MAX_RATE_ADJUST_SCALE * self._measured), now)
+
+    @staticmethod
+    def _rate_before(elapsed: float) -> float:
+        """``CubicCalculator(starting_max_rate=0).success_received`` before any throttling.
+
+        Its window and zero point are both 0 until the first error, so its rate is
+        ``0.4 * elapsed ** 3`` (its scale constant). The calculator itself waits for the
+        first throttled answer: importing it imports botocore, which a process that is
+        never throttled (a Lambda cold start with credentials in its environment) does not
+        otherwise need. A unit test holds this to botocore's own figures.
+        """
+        return 0.4 * elapsed**3
 
     def _set_rate(self, value: float, now: float) -> None:
         self._refill(now)
@@ -151,12 +175,17 @@ class RetryPolicy:
 
     __slots__ = ("limiter", "max_attempts", "mode", "quota", "rng")
 
+    quota: RetryQuota | None
+    """botocore's retry quota, made at the first retry: until then it is full, and a full
+    quota takes nothing back. Not imported before, a process that never retries (a
+    Lambda cold start with credentials in its environment) imports no botocore at all."""
+
     def __init__(
         self, mode: RetryMode, max_attempts: int, rng: random.Random | None = None
     ) -> None:
         self.mode = mode
         self.max_attempts = max_attempts
-        self.quota = RetryQuota() if mode != "legacy" else None
+        self.quota = None
         self.limiter = RateLimiter() if mode == "adaptive" else None
         self.rng = rng or random.Random()
 
@@ -167,8 +196,12 @@ class RetryPolicy:
 
     def take_quota(self, *, timeout: bool) -> int | None:
         """Spend retry quota for a retry; ``None`` when it ran out (do not retry)."""
-        if self.quota is None:
+        if self.mode == "legacy":
             return 0
+        if self.quota is None:
+            from botocore.retries.quota import RetryQuota
+
+            self.quota = RetryQuota()
         cost = _TIMEOUT_RETRY_COST if timeout else _RETRY_COST
         return cost if self.quota.acquire(cost) else None
 

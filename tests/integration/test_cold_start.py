@@ -7,6 +7,7 @@ imported and which files it opened (an audit hook on ``open``).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -153,3 +154,23 @@ def test_calls_under_a_deadline_load_no_anyio(config: Config) -> None:
         modules = set(report["modules"])  # type: ignore[arg-type]
         assert {"dynamorm_async.planning.writes", "dynamorm_async.pagination"} & modules
         assert sorted(m for m in modules if m.split(".")[0] in ("anyio", "sniffio")) == []
+
+
+def test_a_lambda_cold_start_imports_no_botocore_at_all(config: Config) -> None:
+    # Lambda puts the function's credentials in its environment; the direct transport reads
+    # them there, and botocore's retry quota is made at the first retry, not before.
+    body = _GET_ONCE.format(endpoint=config.endpoint_url, get='await db.get(Thing, {"id": "x"})')
+    body = body.replace(
+        'credentials=Credentials(access_key_id="testing", secret_access_key="testing"),', ""
+    )
+    assert "credentials=" not in body
+    lambda_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "token",
+    }
+    report = run_fresh(body, env=lambda_env)
+    assert report["result"] == "TableNotFound"  # signed with the environment's keys: answered
+    modules = set(report["modules"])  # type: ignore[arg-type]
+    assert sorted(m for m in modules if m.split(".")[0] in ("botocore", "aiobotocore")) == []

@@ -82,6 +82,30 @@ async def test_the_rate_limiter_respects_the_deadline_of_the_call() -> None:
         CALL_DEADLINE.reset(token)
 
 
+@pytest.mark.parametrize("elapsed", [0.0, 0.001, 0.25, 1.0, 3.7, 60.0, 3600.0])
+def test_the_rate_before_any_throttling_is_botocores_cubic_rate(elapsed: float) -> None:
+    # The limiter makes botocore's CubicCalculator only at the first throttled answer;
+    # until then it computes the same rate itself.
+    from botocore.retries.throttling import CubicCalculator
+
+    started = 1_700_000_000.0
+    cubic = CubicCalculator(starting_max_rate=0, start_time=started)
+    now = started + elapsed
+    # The limiter passes ``now - started``, as botocore's calculator subtracts its start.
+    assert RateLimiter._rate_before(now - started) == cubic.success_received(now)
+
+
+def test_a_transport_that_is_never_retried_makes_no_botocore_object() -> None:
+    policy = RetryPolicy("adaptive", 3)
+    assert policy.limiter is not None
+    policy.limiter.record(throttled=False)
+    policy.succeeded(None)
+    assert policy.quota is None and policy.limiter._cubic is None
+    policy.limiter.record(throttled=True)
+    assert policy.take_quota(timeout=False) == 5
+    assert policy.quota is not None and policy.limiter._cubic is not None
+
+
 def test_bodies_are_json_with_binary_as_base64() -> None:
     body = encode_body({"Item": {"b": {"B": b"\x00\xff"}, "bs": {"BS": [b"a"]}, "s": {"S": "é"}}})
     assert body == '{"Item":{"b":{"B":"AP8="},"bs":{"BS":["YQ=="]},"s":{"S":"é"}}}'.encode()
